@@ -1,0 +1,32 @@
+"""Test keys, generated at run time from a seed: the repository holds no key-shaped literal."""
+
+from __future__ import annotations
+
+import random
+import string
+
+from tokscan import placeholder
+
+BASE62 = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+
+
+class KeyFactory:
+    """Makes distinct random keys that are not placeholders, reproducibly."""
+
+    def __init__(self, seed: int = 20261127) -> None:
+        self._random = random.Random(seed)
+        self._made: set[str] = set()
+
+    def body(self, alphabet: str = BASE62) -> str:
+        while True:
+            body = "".join(self._random.choices(alphabet, k=32))
+            if not placeholder.is_placeholder(body) and body not in self._made:
+                self._made.add(body)
+                return body
+
+    def key(self, alphabet: str = BASE62) -> str:
+        return "tm-" + self.body(alphabet)
+
+    def __call__(self) -> str:
+        return self.key()

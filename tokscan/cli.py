@@ -1,0 +1,124 @@
+"""The command line (click): builds options, calls the command, turns errors into exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tokscan import __version__
+from tokscan.errors import ExitCode, TokscanError
+from tokscan.options import FORMATS, Options
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(function: F) -> F:
+    """The options every scanning command takes (SPEC §3)."""
+    decorators = [
+        click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default="text",
+                     show_default=True, help="Report format."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report to FILE instead of standard output."),
+        click.option("--verify/--no-verify", default=None,
+                     help="Ask the TokModel API whether each key is live (off by default)."),
+        click.option("--api-base", metavar="URL", envvar="TOKSCAN_API_BASE",
+                     help="TokModel API base for --verify [env: TOKSCAN_API_BASE]."),
+        click.option("--show-secrets", is_flag=True,
+                     help="Print full keys instead of redacted ones."),
+        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Suppress findings whose fingerprint is in this baseline file."),
+        click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the findings' fingerprints to this baseline file."),
+        click.option("-q", "--quiet", is_flag=True, help="Print only findings and errors."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Show progress on stderr (default: when it is a terminal)."),
+        click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+                     help="Processes to use (default: all cores)."),
+        click.option("--fail-on-revoked", is_flag=True,
+                     help="Fail the run on keys verified revoked too."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
+    obj = ctx.find_root().obj or {}
+    return Options(
+        config=obj.get("config"),
+        format=params.pop("format_"),
+        output=params.pop("output"),
+        verify=params.pop("verify"),
+        api_base=params.pop("api_base"),
+        show_secrets=params.pop("show_secrets"),
+        baseline=params.pop("baseline"),
+        write_baseline=params.pop("write_baseline"),
+        quiet=params.pop("quiet"),
+        progress=params.pop("progress"),
+        jobs=params.pop("jobs"),
+        fail_on_revoked=params.pop("fail_on_revoked"),
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tokscan")
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Run as if started in this directory (like git -C).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: .tokscan.yaml at the root).")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None:
+    """Find TokModel API keys before they leak through git."""
+    if config is not None:
+        config = config.absolute()
+    if directory is not None:
+        try:
+            os.chdir(directory)
+        except OSError as error:
+            raise TokscanError(f"cannot change to {directory}: {error.strerror}") from None
+    ctx.obj = {"config": config}
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--all-files", is_flag=True, help="Also scan files that git ignores.")
+@click.option("--binary", is_flag=True, help="Also scan files that look binary.")
+@output_options
+@click.pass_context
+def scan(ctx: click.Context, paths: tuple[str, ...], all_files: bool, binary: bool,
+         **params: Any) -> int:
+    """Scan files and directories (default: .); - reads standard input."""
+    from tokscan.commands import scan as command
+
+    return command.run(make_options(ctx, params), list(paths), all_files, binary)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code, never a traceback for expected failures."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None,
+                          prog_name="tokscan", standalone_mode=False)
+    except TokscanError as error:
+        click.echo(f"tokscan: {error.message}", err=True)
+        return int(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("tokscan: interrupted", err=True)
+        return int(ExitCode.ERROR)
+    except click.ClickException as error:
+        error.show()
+        return int(ExitCode.ERROR)
+    except KeyboardInterrupt:
+        click.echo("tokscan: interrupted", err=True)
+        return 130
+    if isinstance(result, int):
+        return result
+    return int(ExitCode.CLEAN)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

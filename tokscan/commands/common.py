@@ -1,0 +1,40 @@
+"""What every scanning command does before and after its source runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokscan import config as configuration
+from tokscan import output, pipeline, policy, suppress
+from tokscan.errors import ExitCode
+from tokscan.model import Report
+from tokscan.options import Options
+from tokscan.parallel import default_jobs
+
+
+def load_config(root: Path, options: Options) -> configuration.Config:
+    return configuration.load(root, options.config)
+
+
+def suppressor(config: configuration.Config, options: Options) -> suppress.Suppressor:
+    baseline = suppress.read_baseline(options.baseline) if options.baseline else frozenset()
+    return suppress.Suppressor(allowed=config.allowed, baseline=baseline)
+
+
+def jobs(options: Options) -> int:
+    return options.jobs if options.jobs and options.jobs > 0 else default_jobs()
+
+
+def conclude(report: Report, options: Options) -> int:
+    """Finish the report, write it (and the baseline), and decide the exit code."""
+    report.fail_on_revoked = options.fail_on_revoked
+    pipeline.finish(report)
+    output.emit(report, options)
+    if options.write_baseline is not None:
+        accepted = report.findings + [f for why, f in report.suppressed if why == "baseline"]
+        count = suppress.write_baseline(options.write_baseline, accepted)
+        if not options.quiet:
+            output.warn(f"wrote {count} fingerprints to baseline {options.write_baseline}")
+        # The baseline now accepts these findings; only an incomplete scan fails.
+        return int(ExitCode.ERROR if report.errors else ExitCode.CLEAN)
+    return int(policy.exit_code(report))

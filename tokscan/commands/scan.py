@@ -1,0 +1,42 @@
+"""`tokscan scan [PATH]...`: files and directories on disk, or standard input."""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+
+from tokscan import config as configuration
+from tokscan import parallel, pipeline
+from tokscan.commands import common
+from tokscan.model import Outcome, Where
+from tokscan.options import Options
+from tokscan.sources import files
+
+
+def run(options: Options, paths: list[str], all_files: bool = False, binary: bool = False) -> int:
+    read_stdin = "-" in paths
+    on_disk = [Path(p) for p in paths if p != "-"]
+    if not on_disk and not read_stdin:
+        on_disk = [Path(".")]
+    root, in_git = files.find_root(on_disk or [Path(".")])
+    config = common.load_config(root, options)
+    report = pipeline.new_report("files", str(root))
+    collector = pipeline.Collector(report, common.suppressor(config, options))
+    if read_stdin:
+        collector.add(files.scan_stdin(sys.stdin.buffer, binary), Where.WORKTREE)
+    excluded = configuration.excluder(config.exclude)
+    targets = []
+    for item in files.list_targets(on_disk, root, in_git, all_files, excluded):
+        if isinstance(item, Outcome):
+            collector.add(item, Where.WORKTREE)
+        else:
+            targets.append(item)
+    jobs = common.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
+    for outcome in parallel.map_unordered(partial(files.scan, binary=binary), targets, jobs):
+        collector.add(outcome, Where.WORKTREE)
+    return common.conclude(report, options)
+
+
+# Below this many files, starting worker processes costs more than it saves.
+_PARALLEL_FROM = 256

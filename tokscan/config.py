@@ -1,0 +1,155 @@
+"""`.tokscan.yaml`: excludes, the allowlist and the default for `--verify` (SPEC §7).
+
+PyYAML is imported only when a configuration file exists, because the pre-commit hook
+must start fast in the common case of a repository without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tokscan import key as keyformat
+from tokscan.errors import TokscanError
+
+if TYPE_CHECKING:
+    import yaml
+
+FILENAME = ".tokscan.yaml"
+_KNOWN = ("allow", "exclude", "verify")
+# Keys a repository might try to set that only the user may choose (SPEC §5, §6).
+_FORBIDDEN = {
+    "api_base": "the API base can only be set with --api-base or TOKSCAN_API_BASE, so that "
+    "a scanned repository cannot send keys to a host of its choosing",
+}
+_FORBIDDEN["api-base"] = _FORBIDDEN["api_base"]
+_FORBIDDEN["apiBase"] = _FORBIDDEN["api_base"]
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    fingerprint: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    exclude: tuple[str, ...] = ()
+    allow: tuple[AllowEntry, ...] = ()
+    verify: bool = False
+    source: str | None = None  # the file it came from, for messages
+    allowed: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allowed", frozenset(a.fingerprint for a in self.allow))
+
+
+def load(root: Path, explicit: Path | None = None) -> Config:
+    """The configuration for a scan of `root`: `explicit` if given, else `root/.tokscan.yaml`."""
+    path = explicit if explicit is not None else root / FILENAME
+    if explicit is None and not path.is_file():
+        return Config()
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        raise TokscanError(f"cannot read config file {path}: {error.strerror}") from None
+    return parse(text, str(path))
+
+
+def parse(text: bytes, name: str) -> Config:
+    """Parse configuration text; `name` is the file it came from, used in messages."""
+    import yaml
+
+    try:
+        root = yaml.compose(text.decode("utf-8"), Loader=yaml.SafeLoader)
+    except UnicodeDecodeError:
+        raise TokscanError(f"{name}: config file is not UTF-8 text") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        raise TokscanError(f"{where}: malformed YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise TokscanError(f"{name}: malformed YAML: {error}") from None
+    if root is None:
+        return Config(source=name)
+    if not isinstance(root, yaml.MappingNode):
+        raise _error(name, root, "the config file must be a mapping (key: value)")
+    values: dict[str, Any] = {}
+    for key_node, value_node in root.value:
+        option = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if option in _FORBIDDEN:
+            raise _error(name, key_node, f"'{option}' is not allowed here: {_FORBIDDEN[option]}")
+        if option not in _KNOWN:
+            known = ", ".join(_KNOWN)
+            raise _error(name, key_node, f"unknown key {option!r} (known keys: {known})")
+        if option in values:
+            raise _error(name, key_node, f"key {option!r} appears twice")
+        values[option] = _read(name, option, value_node)
+    return Config(source=name, **values)
+
+
+def _read(name: str, option: str, node: yaml.Node) -> Any:
+    import yaml
+
+    if option == "verify":
+        value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(value, bool):
+            raise _error(name, node, "'verify' must be true or false")
+        return value
+    if not isinstance(node, yaml.SequenceNode):
+        raise _error(name, node, f"'{option}' must be a list")
+    if option == "exclude":
+        patterns = []
+        for item in node.value:
+            if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
+                raise _error(name, item, "each 'exclude' entry must be a non-empty pattern")
+            patterns.append(item.value)
+        return tuple(patterns)
+    return tuple(_read_allow(name, item) for item in node.value)
+
+
+def _read_allow(name: str, node: yaml.Node) -> AllowEntry:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        raise _error(name, node, "each 'allow' entry must be a mapping with a 'fingerprint'")
+    fields: dict[str, str] = {}
+    for key_node, value_node in node.value:
+        field_name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if field_name not in ("fingerprint", "reason"):
+            raise _error(
+                name, key_node, f"unknown key {field_name!r} in 'allow' (use fingerprint, reason)"
+            )
+        if not isinstance(value_node, yaml.ScalarNode):
+            raise _error(name, value_node, f"'{field_name}' must be a string")
+        fields[field_name] = value_node.value
+    fingerprint = fields.get("fingerprint", "").strip().lower()
+    if not fingerprint:
+        raise _error(name, node, "an 'allow' entry needs a 'fingerprint'")
+    if keyformat.find_in_text(fingerprint) or keyformat.find_in_text(fields["fingerprint"]):
+        # Never echo it: it is a raw key, and this message may land in a CI log.
+        raise _error(
+            name,
+            node,
+            "this 'allow' entry holds a raw key; put its fingerprint there instead "
+            "(`tokscan scan --format json` prints it) and rotate the key, which is now exposed",
+        )
+    if not keyformat.is_fingerprint(fingerprint):
+        raise _error(name, node, "'fingerprint' must be 64 hex characters (a SHA-256)")
+    return AllowEntry(fingerprint, fields.get("reason"))
+
+
+def _error(name: str, node: yaml.Node, message: str) -> TokscanError:
+    return TokscanError(f"{name}:{node.start_mark.line + 1}: {message}")
+
+
+def excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """A test for "/"-separated relative paths against gitignore-style `exclude` patterns."""
+    if not patterns:
+        return lambda path: False
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    return spec.match_file

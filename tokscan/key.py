@@ -1,0 +1,99 @@
+"""What a TokModel API key is: the pattern, its boundaries, its fingerprint and redaction.
+
+This module is the only place that knows the key format (SPEC §2). Everything else asks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+PREFIX = b"tm-"
+BODY_LENGTH = 32
+KEY_LENGTH = len(PREFIX) + BODY_LENGTH
+
+# The prefix and the body, and no alphanumeric directly after it. What comes before the
+# prefix is checked by `starts_at_boundary`, because escapes make it more than one byte.
+# The pattern is a fixed-length run with no nested repetition, so matching is linear.
+_KEY_AT = re.compile(rb"tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+_KEY_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+
+# How many bytes before a key `starts_at_boundary` may look at (the longest escape,
+# `\U0000003D`, is ten bytes), so streamed chunks keep that much context.
+LOOKBEHIND = 16
+
+_ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_HEX = frozenset(b"0123456789ABCDEFabcdef")
+_OCTAL = frozenset(b"01234567")
+
+
+def match_at(data: bytes, pos: int) -> str | None:
+    """The key that starts at `pos` in `data` with proper boundaries on both sides, if any."""
+    m = _KEY_AT.match(data, pos)
+    if m is None or not starts_at_boundary(data, pos):
+        return None
+    return m.group().decode("ascii")
+
+
+def starts_at_boundary(data: bytes, pos: int) -> bool:
+    """True when nothing alphanumeric that belongs to the same token stands before `pos`.
+
+    A letter or digit before the prefix normally glues it to a longer word (`utm-...`), but
+    not when it ends an escape: `\\ntm-...` in a JSON string or `%3Dtm-...` in a URL still
+    holds a key, so escapes count as boundaries.
+    """
+    if pos == 0 or data[pos - 1] not in _ALNUM:
+        return True
+    return _ends_escape(data, pos)
+
+
+def _ends_escape(data: bytes, end: int) -> bool:
+    # Percent-encoding: %HH.
+    if end >= 3 and data[end - 3] == 0x25 and _all_in(data[end - 2 : end], _HEX):
+        return True
+    # Backslash escapes: \n, \xHH, \uHHHH, \UHHHHHHHH, \NNN (octal).
+    shapes = ((1, None, None), (3, 0x78, _HEX), (5, 0x75, _HEX), (9, 0x55, _HEX), (3, None, _OCTAL))
+    for length, letter, digits in shapes:
+        start = end - length  # position of the character after the backslash
+        if start < 1 or not _backslash_escapes(data, start - 1):
+            continue
+        if letter is None and digits is None:
+            return True
+        if letter is not None and data[start] != letter:
+            continue
+        body = data[start + 1 : end] if letter is not None else data[start:end]
+        if digits is not None and _all_in(body, digits):
+            return True
+    return False
+
+
+def _backslash_escapes(data: bytes, pos: int) -> bool:
+    """True when `data[pos]` is a backslash that starts an escape (not itself escaped)."""
+    run = 0
+    while pos - run >= 0 and data[pos - run] == 0x5C:
+        run += 1
+    return run % 2 == 1
+
+
+def _all_in(chunk: bytes, allowed: frozenset[int]) -> bool:
+    return all(byte in allowed for byte in chunk)
+
+
+def find_in_text(text: str) -> list[str]:
+    """Every key-shaped string in a piece of text (used where input is already text)."""
+    return _KEY_IN_TEXT.findall(text)
+
+
+def fingerprint(key: str) -> str:
+    """The lowercase hex SHA-256 of the full key: how tokscan names a key on disk."""
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def redact(key: str) -> str:
+    """`tm-` + the first four + `…` + the last four characters of the body."""
+    body = key[len(PREFIX) :]
+    return f"tm-{body[:4]}…{body[-4:]}"
+
+
+def is_fingerprint(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)

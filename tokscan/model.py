@@ -1,0 +1,152 @@
+"""The records that flow through tokscan, in order: Chunk → Candidate → Finding → Report.
+
+Sources make chunks, the detector turns chunks into candidates, the pipeline turns
+candidates into findings (suppression, verification, advice) and collects a report, and
+renderers only render the report. Raw keys live only in memory, in `Candidate.key` and
+`Finding.key`; renderers print `Finding.redacted` unless the user passed `--show-secrets`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from tokscan import key as keyformat
+
+
+class Where(str, Enum):
+    """Where a finding was found, which decides the advice it gets."""
+
+    WORKTREE = "worktree"  # a file on disk (tokscan scan)
+    STAGED = "staged"  # a line the staged change adds (not committed yet)
+    HISTORY = "history"  # a committed file or commit message
+
+
+class Status(str, Enum):
+    UNVERIFIED = "unverified"
+    LIVE = "live"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a chunk's bytes came from."""
+
+    path: str | None  # relative to the root, "/"-separated; None for a commit message
+    commit: str | None = None
+    blob: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of bytes to scan.
+
+    `line` and `column` are the 1-based position of `data[0]` in its file. Streams are cut
+    into overlapping chunks; a chunk reports only keys that start in
+    `data[report_from:report_until]`, so each key is reported by exactly one chunk.
+    """
+
+    data: bytes
+    origin: Origin
+    line: int = 1
+    column: int = 1
+    report_from: int = 0
+    report_until: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A key the detector found, at a 1-based line and character column."""
+
+    key: str
+    line: int
+    column: int
+    pragma: bool = False  # the line carries `tokscan:allow`
+
+
+@dataclass(slots=True)
+class Finding:
+    key: str = field(repr=False)  # raw; never rendered without --show-secrets
+    path: str | None
+    line: int
+    column: int
+    where: Where
+    commit: str | None = None
+    author: str | None = None
+    date: str | None = None
+    present_at_head: bool | None = None
+    status: Status = Status.UNVERIFIED
+    status_detail: str | None = None
+    advice: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        return keyformat.fingerprint(self.key)
+
+    @property
+    def redacted(self) -> str:
+        return keyformat.redact(self.key)
+
+    def secret(self, show_secrets: bool) -> str:
+        return self.key if show_secrets else self.redacted
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """Something that could not be scanned: the scan is incomplete."""
+
+    path: str | None
+    message: str
+
+
+@dataclass(slots=True)
+class Report:
+    mode: str  # files | staged | history | pre-push | ci
+    root: str
+    started_at: str
+    revisions: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    bytes_scanned: int = 0
+    objects_scanned: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    errors: list[ScanError] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[tuple[str, Finding]] = field(default_factory=list)  # (reason, finding)
+    verified: bool = False
+    fail_on_revoked: bool = False  # --fail-on-revoked: revoked keys fail the run too
+    notes: list[str] = field(default_factory=list)  # things the user should know
+
+    @property
+    def suppressed_total(self) -> int:
+        return len(self.suppressed)
+
+    def suppressed_by(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for reason, _ in self.suppressed:
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
+
+    def count_status(self, status: Status) -> int:
+        return sum(1 for f in self.findings if f.status is status)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What scanning one object (a file, a blob, stdin) gave: the source's unit of output."""
+
+    origin: Origin
+    candidates: list[Candidate] = field(default_factory=list)
+    size: int = 0  # bytes read
+    skipped: str | None = None  # why it was not scanned: "binary", "symlink", ...
+    error: str | None = None  # why it could not be read: the scan is incomplete
+
+
+def printable_path(path: str) -> str:
+    """A path as text: bytes that are not UTF-8 (kept as surrogates by os.fsdecode) are
+    shown as `\\xNN`, so reports stay valid UTF-8 and nothing is silently replaced."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path

@@ -1,0 +1,64 @@
+"""All of tokscan's output goes through here: the report to stdout or `--output`, and the
+one-line summary and errors to stderr where a person will see them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tokscan import terminal
+from tokscan.errors import TokscanError
+from tokscan.model import Report
+from tokscan.options import Options
+
+
+def emit(report: Report, options: Options) -> None:
+    """Render the report in the chosen format and write it where the user asked."""
+    machine = options.format != "text"
+    to_file = options.output is not None
+    if options.format == "json":
+        from tokscan.report import json as renderer
+
+        body = renderer.render(report, options.show_secrets)
+    else:
+        from tokscan.report import text
+
+        color = not to_file and terminal.wants_color(sys.stdout)
+        body = text.render(report, options.show_secrets, color=color, quiet=options.quiet)
+    if to_file:
+        assert options.output is not None
+        write_file(options.output, body)
+    elif body:
+        write(sys.stdout, body)
+    if machine or to_file:
+        _tell_stderr(report, options)
+
+
+def _tell_stderr(report: Report, options: Options) -> None:
+    from tokscan.report import text
+
+    paint = terminal.Painter(terminal.wants_color(sys.stderr))
+    for error in report.errors:
+        warn(f"cannot scan {error.path or '-'}: {error.message}")
+    if options.output is not None and not options.quiet:
+        write(sys.stderr, text.summary(report, paint) + "\n")
+
+
+def write_file(path: Path, body: str) -> None:
+    try:
+        path.write_text(body, encoding="utf-8")
+    except OSError as error:
+        raise TokscanError(f"cannot write {path}: {error.strerror}") from None
+
+
+def write(stream: object, body: str) -> None:
+    out = stream if stream is not None else sys.stdout
+    try:
+        out.write(body)  # type: ignore[attr-defined]
+        out.flush()  # type: ignore[attr-defined]
+    except BrokenPipeError:  # `tokscan scan | head`: the reader has gone, which is fine
+        pass
+
+
+def warn(message: str) -> None:
+    write(sys.stderr, f"tokscan: {message}\n")

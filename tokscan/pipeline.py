@@ -1,0 +1,83 @@
+"""From outcomes to a report: suppression, de-duplication, ordering and advice.
+
+Sources produce `Outcome`s (what scanning one object gave). The collector turns their
+candidates into findings, drops the suppressed ones (counting them), records what was
+skipped or could not be read, and `finish` puts the report in its final order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from tokscan import advice
+from tokscan.model import Finding, Outcome, Report, ScanError, Where
+from tokscan.suppress import Suppressor
+
+
+def new_report(mode: str, root: str, revisions: Iterable[str] = ()) -> Report:
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report = Report(mode=mode, root=root, started_at=started, revisions=list(revisions))
+    report.duration_s = -time.monotonic()  # finish() turns this into the elapsed time
+    return report
+
+
+class Collector:
+    """Accumulates outcomes into a report."""
+
+    def __init__(self, report: Report, suppressor: Suppressor) -> None:
+        self.report = report
+        self.suppressor = suppressor
+        self._seen: set[tuple[object, ...]] = set()
+
+    def add(self, outcome: Outcome, where: Where, **context: object) -> list[Finding]:
+        """Record one outcome; `context` fills finding fields such as commit and author.
+        Returns the findings that were kept."""
+        report = self.report
+        if outcome.error is not None:
+            report.errors.append(ScanError(outcome.origin.path, outcome.error))
+            return []
+        if outcome.skipped is not None:
+            report.skipped[outcome.skipped] = report.skipped.get(outcome.skipped, 0) + 1
+            return []
+        report.objects_scanned += 1
+        report.bytes_scanned += outcome.size
+        kept = []
+        for candidate in outcome.candidates:
+            finding = Finding(
+                key=candidate.key,
+                path=outcome.origin.path,
+                line=candidate.line,
+                column=candidate.column,
+                where=where,
+                commit=outcome.origin.commit,
+                **context,  # type: ignore[arg-type]
+            )
+            identity = (finding.key, finding.path, finding.commit, finding.line, finding.column)
+            if identity in self._seen:
+                continue
+            self._seen.add(identity)
+            reason = self.suppressor.reason(finding, candidate.pragma)
+            if reason is not None:
+                report.suppressed.append((reason, finding))
+                continue
+            report.findings.append(finding)
+            kept.append(finding)
+        return kept
+
+    def error(self, path: str | None, message: str) -> None:
+        self.report.errors.append(ScanError(path, message))
+
+
+def finish(report: Report) -> Report:
+    """Order findings and errors, give each finding its advice, and stop the clock."""
+    report.findings.sort(
+        key=lambda f: (f.path is None, f.path or "", f.commit or "", f.line, f.column)
+    )
+    report.errors.sort(key=lambda e: (e.path or "", e.message))
+    for finding in report.findings:
+        finding.advice = advice.advise(finding)
+    if report.duration_s < 0:
+        report.duration_s = round(time.monotonic() + report.duration_s, 3)
+    return report

@@ -1,0 +1,123 @@
+"""Telling placeholders (`tm-xxxx…`, `tm-YOURAPIKEYHERE…`) from real keys.
+
+A real key body is 32 random characters; a placeholder is made by a person: one character
+repeated, a short pattern repeated, an alphabet or keyboard run, or filler words. Each rule
+below is cheap and has a tiny false-positive rate on random keys, which
+`benchmarks/placeholder_rates.py` measures on a million base62 and a million hex keys.
+"""
+
+from __future__ import annotations
+
+# Words people type into example keys. Three-letter words are safe here because filler has
+# to cover most of the body before a key is rejected (see `_FILLER_SHARE`).
+_WORDS = (
+    "abc", "xyz", "api", "key", "keys", "your", "yours", "here", "goes", "put", "paste",
+    "insert", "enter", "replace", "with", "this", "the", "my", "our", "token", "secret",
+    "example", "sample", "test", "testing", "dummy", "fake", "mock", "demo", "placeholder",
+    "change", "changeme", "redacted", "masked", "hidden", "removed", "censored", "tokmodel",
+    "value", "string", "char", "chars", "character", "characters", "long", "random",
+    "foo", "bar", "baz", "qux", "null", "none", "invalid", "not", "real", "valid", "default",
+    "todo", "fixme", "temp", "lorem", "ipsum", "dolor", "password", "pass", "some", "generated",
+    "new", "old", "prod", "production", "staging", "dev", "local",
+)
+# Orderings people run their fingers or eyes along.
+_SEQUENCES = (
+    "0123456789abcdefghijklmnopqrstuvwxyz",
+    "abcdefghijklmnopqrstuvwxyz",
+    "1234567890",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "qazwsxedcrfvtgbyhnujmikolp",
+)
+_MIN_RUN = 3  # the same character this many times in a row is filler
+_MIN_SEQUENCE = 4  # this many characters in alphabet or keyboard order are filler
+_FILLER_SHARE = 0.6  # a body at least this much filler is a placeholder
+_MAX_PERIOD = 16  # a body that repeats a pattern this short is a placeholder
+_MIN_DISTINCT = 5  # a body with fewer distinct characters than this is a placeholder
+
+
+def _ranks() -> dict[tuple[str, str], int]:
+    """For each ordered pair of neighbours in an ordering, +1 (forwards) or -1 (backwards)."""
+    steps: dict[tuple[str, str], int] = {}
+    for order in _SEQUENCES:
+        for a, b in zip(order, order[1:]):
+            steps[(a, b)] = 1
+            steps[(b, a)] = -1
+    return steps
+
+
+_STEP = _ranks()
+
+
+def reason(body: str) -> str | None:
+    """Why `body` (the 32 characters after `tm-`) looks like a placeholder, or None."""
+    text = body.lower()
+    if len(set(text)) < _MIN_DISTINCT:
+        return "too few distinct characters"
+    period = _period(text)
+    if period is not None:
+        return f"repeats a {period}-character pattern"
+    if _filler_share(text) >= _FILLER_SHARE:
+        return "mostly filler (words, runs or sequences)"
+    return None
+
+
+def is_placeholder(body: str) -> bool:
+    return reason(body) is not None
+
+
+def _period(text: str) -> int | None:
+    for period in range(1, _MAX_PERIOD + 1):
+        if text[period:] == text[:-period]:
+            return period
+    return None
+
+
+def _filler_share(text: str) -> float:
+    covered = bytearray(len(text))
+    _mark_words(text, covered)
+    _mark_runs(text, covered)
+    for stride in (1, 2):
+        for offset in range(stride):
+            _mark_sequences(text, covered, offset, stride)
+    return sum(covered) / len(text)
+
+
+def _mark_words(text: str, covered: bytearray) -> None:
+    for word in _WORDS:
+        start = text.find(word)
+        while start >= 0:
+            covered[start : start + len(word)] = b"\x01" * len(word)
+            start = text.find(word, start + 1)
+
+
+def _mark_runs(text: str, covered: bytearray) -> None:
+    start = 0
+    for pos in range(1, len(text) + 1):
+        if pos < len(text) and text[pos] == text[start]:
+            continue
+        if pos - start >= _MIN_RUN:
+            covered[start:pos] = b"\x01" * (pos - start)
+        start = pos
+
+
+def _mark_sequences(text: str, covered: bytearray, offset: int, stride: int) -> None:
+    """Mark runs of at least `_MIN_SEQUENCE` characters, taken every `stride` from `offset`,
+    that go steadily forwards or steadily backwards along one of `_SEQUENCES`."""
+    chain = [offset]
+    direction = 0
+    for pos in range(offset + stride, len(text) + stride, stride):
+        step = _STEP.get((text[pos - stride], text[pos])) if pos < len(text) else None
+        if step is not None and direction in (0, step):
+            chain.append(pos)
+            direction = step
+            continue
+        if len(chain) >= _MIN_SEQUENCE:
+            for p in chain:
+                covered[p] = 1
+        chain = [pos]
+        direction = 0
+        if step is not None:  # the pair that broke the chain may start the next one
+            chain = [pos - stride, pos]
+            direction = step

@@ -1,0 +1,25 @@
+"""The exit code, decided from the report in one place (SPEC §3)."""
+
+from __future__ import annotations
+
+from tokscan.errors import ExitCode
+from tokscan.model import Finding, Report, Status
+
+
+def fails(finding: Finding, report: Report) -> bool:
+    """Whether this (unsuppressed) finding fails the run: all do, except keys TokModel
+    says are revoked, unless --fail-on-revoked."""
+    return finding.status is not Status.REVOKED or report.fail_on_revoked
+
+
+def failing(report: Report) -> int:
+    return sum(1 for f in report.findings if fails(f, report))
+
+
+def exit_code(report: Report) -> ExitCode:
+    """2 when the scan is incomplete (it never passes), else 1 when a finding fails the run."""
+    if report.errors:
+        return ExitCode.ERROR
+    if failing(report):
+        return ExitCode.FINDINGS
+    return ExitCode.CLEAN

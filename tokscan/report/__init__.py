@@ -1,0 +1,1 @@
+"""Renderers: each turns a finished report into text, and does nothing else."""

@@ -1,0 +1,60 @@
+"""The JSON report (SPEC §4)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tokscan import __version__, policy
+from tokscan.model import Finding, Report, Status
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report, show_secrets: bool = False) -> str:
+    return json.dumps(document(report, show_secrets), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "tokscan", "version": __version__},
+        "scan": {
+            "mode": report.mode,
+            "root": report.root,
+            "revisions": report.revisions,
+            "started_at": report.started_at,
+            "duration_s": report.duration_s,
+            "bytes_scanned": report.bytes_scanned,
+            "objects_scanned": report.objects_scanned,
+            "errors": [{"path": e.path, "message": e.message} for e in report.errors],
+        },
+        "findings": [_finding(f, show_secrets) for f in report.findings],
+        "summary": {
+            "findings": len(report.findings),
+            "failing": policy.failing(report),
+            "suppressed": report.suppressed_total,
+            **{status.value: report.count_status(status) for status in _STATUS_ORDER},
+        },
+    }
+
+
+_STATUS_ORDER = (Status.LIVE, Status.REVOKED, Status.UNKNOWN, Status.UNVERIFIED)
+
+
+def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+    return {
+        "rule": "tokmodel-api-key",
+        "fingerprint": finding.fingerprint,
+        "secret": finding.secret(show_secrets),
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "commit": finding.commit,
+        "author": finding.author,
+        "date": finding.date,
+        "present_at_head": finding.present_at_head,
+        "status": finding.status.value,
+        "status_detail": finding.status_detail,
+        "advice": finding.advice,
+    }

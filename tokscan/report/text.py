@@ -1,0 +1,134 @@
+"""The report for people: findings grouped by key, what to do, and a one-line summary."""
+
+from __future__ import annotations
+
+from tokscan import advice, policy
+from tokscan.model import Finding, Report, Status
+from tokscan.terminal import Painter
+
+_STATUS_STYLE = {
+    Status.LIVE: ("red", "bold"),
+    Status.UNKNOWN: ("yellow",),
+    Status.REVOKED: ("green",),
+    Status.UNVERIFIED: ("dim",),
+}
+
+
+def render(report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False) -> str:
+    """The whole report. With `quiet`, nothing for a clean scan and no summary otherwise."""
+    paint = Painter(color)
+    lines: list[str] = []
+    groups: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        groups.setdefault(finding.fingerprint, []).append(finding)
+    if groups:
+        places = len(report.findings)
+        keys = len(groups)
+        lines.append(
+            paint(f"tokscan found {_plural(keys, 'TokModel API key')} in {_plural(places, 'place')}.", "bold")
+        )
+        for findings in groups.values():
+            lines.append("")
+            lines.extend(_group(findings, show_secrets, report, paint))
+        lines.append("")
+        lines.extend(_rotation(paint))
+        lines.append("")
+        lines.extend(_bypass())
+    if report.errors:
+        lines.append("")
+        lines.append(paint(f"Could not scan {_plural(len(report.errors), 'item')}; the scan is incomplete:", "red", "bold"))
+        lines.extend(f"  {e.path or '-'}: {e.message}" for e in report.errors)
+    for note in report.notes:
+        lines.append(paint(f"note: {note}", "dim"))
+    if quiet:
+        return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
+    if lines:
+        lines.append("")
+    lines.append(summary(report, paint))
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: Report, paint: Painter | None = None) -> str:
+    """One line: what was found, what was scanned, what was skipped."""
+    paint = paint or Painter(False)
+    keys = len({f.fingerprint for f in report.findings})
+    if report.findings:
+        head = f"{_plural(keys, 'key')} in {_plural(len(report.findings), 'place')}"
+        failing = policy.failing(report)
+        if failing != len(report.findings):
+            head += f" ({failing} failing the run)"
+        head = paint(head, "red", "bold")
+    else:
+        head = paint("No TokModel API keys found", "green")
+    parts = [head]
+    if report.suppressed_total:
+        reasons = ", ".join(f"{n} by {why}" for why, n in sorted(report.suppressed_by().items()))
+        parts.append(f"{report.suppressed_total} suppressed ({reasons})")
+    if report.verified:
+        counts = [
+            f"{report.count_status(s)} {s.value}"
+            for s in (Status.LIVE, Status.UNKNOWN, Status.REVOKED)
+            if report.count_status(s)
+        ]
+        if counts:
+            parts.append(", ".join(counts))
+    unit = "file" if report.mode == "files" else "object"
+    parts.append(f"{_plural(report.objects_scanned, unit)}, {_size(report.bytes_scanned)} scanned")
+    if report.skipped:
+        parts.append(
+            "skipped " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
+        )
+    if report.errors:
+        parts.append(paint(f"{_plural(len(report.errors), 'error')}: incomplete", "red"))
+    parts.append(f"{report.duration_s:.2f}s")
+    return " · ".join(parts)
+
+
+def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: Painter) -> list[str]:
+    first = findings[0]
+    header = paint(first.secret(show_secrets), "red", "bold")
+    if report.verified:
+        header += "  " + paint(first.status.value, *_STATUS_STYLE[first.status])
+        if first.status_detail:
+            header += paint(f" ({first.status_detail})", "dim")
+    header += paint(f"  fingerprint {first.fingerprint[:12]}", "dim")
+    lines = [header]
+    for finding in findings:
+        where = f"{finding.path if finding.path is not None else '(commit message)'}:{finding.line}:{finding.column}"
+        extra = ""
+        if finding.commit:
+            extra = f"  commit {finding.commit[:12]}"
+            if finding.author:
+                extra += f" by {finding.author}"
+            if finding.date:
+                extra += f" on {finding.date[:10]}"
+        lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
+    for text in dict.fromkeys(f.advice for f in findings):
+        lines.append("  " + paint("→ " + text, "yellow"))
+    return lines
+
+
+def _rotation(paint: Painter) -> list[str]:
+    lines = [paint("How to rotate a leaked key (in this order, so nothing breaks):", "bold")]
+    lines.extend(f"  {n}. {step}" for n, step in enumerate(advice.ROTATION_STEPS, 1))
+    return lines
+
+
+def _bypass() -> list[str]:
+    return [
+        "Not a real key? Put `tokscan:allow` in a comment on that line, or add its fingerprint "
+        "to `allow` in .tokscan.yaml (see README).",
+    ]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"

@@ -1,0 +1,1 @@
+"""Sources: each turns one kind of input (files, staged changes, history) into chunks."""

@@ -1,0 +1,211 @@
+"""Files and directories on disk, and standard input (`tokscan scan`).
+
+In a git work tree the files are the ones git knows: tracked files plus untracked files
+that are not ignored (`--all-files` adds ignored ones). Outside git, every file. `.git/`
+is never entered and symbolic links are never followed, so a scan cannot leave its root
+or loop. Files are read with O_NOFOLLOW and only when they are regular files.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from tokscan import detect, git
+from tokscan.model import Chunk, Origin, Outcome, printable_path
+from tokscan.sources.stream import CHUNK_SIZE, stream_chunks
+
+BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
+STDIN = "<stdin>"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    path: str  # what reports show: relative to the root, "/"-separated
+    real: str  # where it is on disk
+
+
+def find_root(paths: list[Path]) -> tuple[Path, bool]:
+    """The root that report paths are relative to, and whether it is a git work tree."""
+    first = paths[0] if paths else Path(".")
+    probe = first if first.is_dir() else first.parent
+    top = git.toplevel(probe)
+    if top is not None:
+        return top, True
+    if len(paths) <= 1:
+        return probe.resolve(), False
+    parents = [str((p if p.is_dir() else p.parent).resolve()) for p in paths]
+    return Path(os.path.commonpath(parents)), False
+
+
+def list_targets(
+    paths: list[Path],
+    root: Path,
+    in_git: bool,
+    all_files: bool,
+    excluded: Callable[[str], bool],
+) -> Iterator[Target | Outcome]:
+    """The files to scan under `paths`; an Outcome for a path that does not exist."""
+    directories: list[Path] = []
+    listed: list[Iterator[tuple[str, str] | Outcome]] = []
+    for given in paths:
+        if given.is_dir() and not given.is_symlink():
+            directories.append(given)
+        elif os.path.lexists(given):  # a file named on the command line is always scanned
+            listed.append(iter([(relative(given.absolute(), root), os.fspath(given))]))
+        else:
+            yield Outcome(Origin(printable_path(os.fspath(given))), error="no such file or directory")
+    if in_git and directories:
+        listed.append(_git_files(root, directories, all_files, excluded))
+    else:
+        listed.extend(_walk(d.absolute(), root, excluded) for d in directories)
+    seen: set[str] = set()
+    for item in itertools.chain.from_iterable(listed):
+        if isinstance(item, Outcome):
+            yield item
+            continue
+        path, real = item
+        if path in seen or excluded(path) or ".git" in path.split("/"):
+            continue
+        seen.add(path)
+        yield Target(printable_path(path), real)
+
+
+def relative(real: Path, root: Path) -> str:
+    """`real` relative to `root`, "/"-separated; absolute when it lies outside the root."""
+    path = os.path.relpath(real, root)
+    if path == ".." or path.startswith(".." + os.sep):
+        return real.absolute().as_posix()
+    return path.replace(os.sep, "/")
+
+
+def _git_files(
+    root: Path, directories: list[Path], all_files: bool, excluded: Callable[[str], bool]
+) -> Iterator[tuple[str, str] | Outcome]:
+    specs = [relative(d.absolute(), root) for d in directories]
+    pathspecs = [] if "." in specs else git.literal(specs)
+    args = ["ls-files", "-z", "--cached", "--others"]
+    if not all_files:
+        args.append("--exclude-standard")
+    output = git.run(root, *args, "--", *pathspecs)
+    base = os.fspath(root)
+    for path in git.split_z(output):
+        if path.endswith("/"):  # an untracked nested repository, which git does not enter
+            yield from _walk(Path(base, path), root, excluded)
+        else:
+            yield path, os.path.join(base, path)
+
+
+def _walk(
+    top: Path, root: Path, excluded: Callable[[str], bool]
+) -> Iterator[tuple[str, str] | Outcome]:
+    unreadable: list[OSError] = []
+    for directory, subdirectories, files in os.walk(top, onerror=unreadable.append):
+        prefix = relative(Path(directory), root)
+        prefix = "" if prefix == "." else prefix + "/"
+        kept = []
+        for name in sorted(subdirectories):
+            if name == ".git" or excluded(prefix + name + "/"):
+                continue
+            if os.path.islink(os.path.join(directory, name)):
+                files.append(name)  # a link to a directory: listed, then skipped as a link
+                continue
+            kept.append(name)
+        subdirectories[:] = kept
+        for name in sorted(files):
+            yield prefix + name, os.path.join(directory, name)
+        yield from _unreadable(unreadable, root)
+    yield from _unreadable(unreadable, root)
+
+
+def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
+    while errors:
+        error = errors.pop()
+        path = relative(Path(os.fsdecode(error.filename)), root)
+        yield Outcome(Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}")
+
+
+def scan(target: Target, binary: bool = False) -> Outcome:
+    """Read one file (streamed when large) and find the keys in it."""
+    origin = Origin(target.path)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        st = os.lstat(target.real)
+        if stat.S_ISLNK(st.st_mode):
+            return Outcome(origin, skipped="symlink")
+        if not stat.S_ISREG(st.st_mode):
+            return Outcome(origin, skipped="submodule" if stat.S_ISDIR(st.st_mode) else "special file")
+        fd = os.open(target.real, flags)
+    except FileNotFoundError:
+        return Outcome(origin, skipped="missing")  # tracked but deleted from the work tree
+    except OSError as error:
+        return Outcome(origin, error=_describe(error))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Outcome(origin, skipped="special file")
+        return _scan_stream(origin, lambda size: os.read(fd, size), st.st_size, binary)
+    except OSError as error:
+        return Outcome(origin, error=_describe(error))
+    finally:
+        os.close(fd)
+
+
+def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
+    try:
+        return _scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
+    except OSError as error:
+        return Outcome(Origin(STDIN), error=_describe(error))
+
+
+def _scan_stream(
+    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool
+) -> Outcome:
+    # Read one byte more than the expected size, so a small file needs a single read.
+    head = _read_full(read, min(size_hint + 1, CHUNK_SIZE))
+    if not binary and b"\0" in head[:BINARY_SNIFF]:
+        return Outcome(origin, size=0, skipped="binary")
+    outcome = Outcome(origin)
+    if len(head) < min(size_hint + 1, CHUNK_SIZE):
+        outcome.size = len(head)
+        outcome.candidates = list(detect.find(Chunk(head, origin)))
+        return outcome
+    total = 0
+
+    def counting_read(n: int) -> bytes:
+        nonlocal total
+        block = _read_full(read, n)
+        total += len(block)
+        return block
+
+    for chunk in stream_chunks(counting_read, origin, head=head):
+        outcome.candidates.extend(detect.find(chunk))
+    outcome.size = total + len(head)
+    return outcome
+
+
+def _read_full(read: Callable[[int], bytes], size: int) -> bytes:
+    """Up to `size` bytes; fewer only at the end of the input (pipes return short reads)."""
+    block = read(size)
+    if len(block) >= size or not block:
+        return block
+    parts = [block]
+    got = len(block)
+    while got < size:
+        more = read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _describe(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return error.strerror or str(error)

@@ -1,0 +1,84 @@
+"""Suppression: the `tokscan:allow` pragma, the allowlist and baselines (SPEC §7).
+
+A suppressed finding is counted in the summary but not shown and does not fail the run.
+Baselines identify keys by fingerprint and never hold a raw key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokscan import __version__
+from tokscan import key as keyformat
+from tokscan.errors import TokscanError
+from tokscan.model import Finding
+
+BASELINE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Suppressor:
+    allowed: frozenset[str] = frozenset()  # fingerprints from the config's allowlist
+    baseline: frozenset[str] = frozenset()  # fingerprints from --baseline
+
+    def reason(self, finding: Finding, pragma: bool) -> str | None:
+        """Why this finding is suppressed ("pragma", "allowlist", "baseline"), or None."""
+        if pragma:
+            return "pragma"
+        fingerprint = finding.fingerprint
+        if fingerprint in self.allowed:
+            return "allowlist"
+        if fingerprint in self.baseline:
+            return "baseline"
+        return None
+
+
+def read_baseline(path: Path) -> frozenset[str]:
+    """The fingerprints in a baseline file written by `--write-baseline`."""
+    try:
+        document = json.loads(path.read_bytes())
+    except OSError as error:
+        raise TokscanError(f"cannot read baseline {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise TokscanError(f"baseline {path} is not valid JSON: {error}") from None
+    entries = document.get("findings") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise TokscanError(f"baseline {path} has no 'findings' list; write one with --write-baseline")
+    fingerprints = set()
+    for number, entry in enumerate(entries, 1):
+        value = entry.get("fingerprint") if isinstance(entry, dict) else None
+        if not isinstance(value, str) or not keyformat.is_fingerprint(value):
+            raise TokscanError(f"baseline {path}: entry {number} has no valid 'fingerprint'")
+        fingerprints.add(value)
+    return frozenset(fingerprints)
+
+
+def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
+    """Write the findings' fingerprints (with path and commit, never the key); returns count."""
+    entries = sorted(
+        {
+            (f.fingerprint, f.path or "", f.commit or ""): {
+                "fingerprint": f.fingerprint,
+                "path": f.path,
+                "commit": f.commit,
+            }
+            for f in findings
+        }.items()
+    )
+    document = {
+        "version": BASELINE_VERSION,
+        "tool": {"name": "tokscan", "version": __version__},
+        "findings": [entry for _, entry in entries],
+    }
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise TokscanError(f"cannot write baseline {path}: {error.strerror}") from None
+    return len(entries)
