@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from tokscan.errors import TokscanError
 
@@ -23,6 +24,8 @@ SAFE_CONFIG = (
     "-c", "protocol.allow=never",
     "-c", "credential.helper=",
     "-c", "core.quotePath=false",
+    "-c", "log.showSignature=false",  # signature checks would run gpg.program
+    "-c", "color.ui=never",
 )
 
 
@@ -34,6 +37,7 @@ def environment() -> dict[str, str]:
         GIT_OPTIONAL_LOCKS="0",
         GIT_PAGER="cat",
         LC_ALL="C",
+        GIT_NO_REPLACE_OBJECTS="1",  # refs/replace must not hide what the objects hold
     )
     env.pop("GIT_EXTERNAL_DIFF", None)  # diff commands also pass --no-ext-diff
     return env
@@ -61,13 +65,21 @@ def run(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = N
     return done.stdout
 
 
-def popen(cwd: Path | str, *args: str, stdin: int | None = None) -> subprocess.Popen[bytes]:
+def popen(
+    cwd: Path | str,
+    *args: str,
+    stdin: int | IO[bytes] | None = None,
+    stdout: int | IO[bytes] | None = subprocess.PIPE,
+    stderr: int | IO[bytes] | None = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running git. `stdin`, `stdout` and `stderr` may be files: a process that
+    runs alongside others should write its stderr to a file, since nobody drains a pipe."""
     try:
         return subprocess.Popen(
             command(cwd, *args),
             stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
             env=environment(),
         )
     except FileNotFoundError:

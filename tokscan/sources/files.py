@@ -149,7 +149,7 @@ def scan(target: Target, binary: bool = False) -> Outcome:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return Outcome(origin, skipped="special file")
-        return _scan_stream(origin, lambda size: os.read(fd, size), st.st_size, binary)
+        return scan_stream(origin, lambda size: os.read(fd, size), st.st_size, binary)
     except OSError as error:
         return Outcome(origin, error=_describe(error))
     finally:
@@ -158,12 +158,12 @@ def scan(target: Target, binary: bool = False) -> Outcome:
 
 def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
     try:
-        return _scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
+        return scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
     except OSError as error:
         return Outcome(Origin(STDIN), error=_describe(error))
 
 
-def _scan_stream(
+def scan_stream(
     origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool
 ) -> Outcome:
     # Read one byte more than the expected size, so a small file needs a single read.
