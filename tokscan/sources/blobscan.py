@@ -110,19 +110,24 @@ def scan_list(
     cannot read. `tick(objects, bytes)` is called now and then with the totals so far."""
     result = BlobHits()
     done = 0  # lines of the list consumed so far
+    buffered = True
     while done < blobs.count:
         with blobs.path.open("rb") as listing, tempfile.TemporaryFile() as errors:
             listing.seek(done * blobs.line_length)
-            process = git.popen(
-                root, "cat-file", "--batch", "--buffer", stdin=listing, stderr=errors
-            )
+            # --buffer: git writes in large blocks. Unbuffered after a failure, so that the
+            # object git stopped at is exactly the one after the last it gave.
+            extra = ["--buffer"] if buffered else []
+            process = git.popen(root, "cat-file", "--batch", *extra, stdin=listing, stderr=errors)
             try:
                 assert process.stdout is not None
                 grow_pipe(process.stdout.fileno())
                 stream = BatchStream(process.stdout.fileno())
-                done += _scan_until_end(stream, binary, result, tick)
-            except TokscanError:
-                pass  # git stopped in the middle of an object: handled below
+                before = result.read
+                try:
+                    _scan_until_end(stream, binary, result, tick)
+                except TokscanError:
+                    pass  # git stopped in the middle of an object: handled below
+                done += result.read - before
             finally:
                 with contextlib.suppress(OSError):
                     process.kill()
@@ -130,24 +135,27 @@ def scan_list(
                 if process.stdout is not None:
                     process.stdout.close()
             if done < blobs.count:
-                # git stopped early: the object after the last one it gave cannot be read.
+                if buffered:
+                    buffered = False
+                    continue
                 listing.seek(done * blobs.line_length)
                 oid = listing.read(blobs.line_length).strip()
                 result.unreadable[oid] = read_errors(errors)
                 done += 1
+                buffered = True
     return result
 
 
 def _scan_until_end(
     stream: BatchStream, binary: bool, result: BlobHits, tick: Callable[[int, int], None] | None
-) -> int:
-    """Scan objects until the stream ends; returns how many headers were read."""
+) -> None:
+    """Scan objects until the stream ends, counting each in `result.read` once done."""
     count = 0
     last = time.monotonic()
     while True:
         header = stream.header()
         if header is None:
-            return count
+            return
         if header.kind == b"missing":
             result.unreadable[header.oid] = "missing or corrupt"
         elif header.kind != b"blob":

@@ -532,7 +532,7 @@ class Attribution:
         entry = self.introductions.get((info.oid, path, blob))
         if entry is None:
             entry = self.introductions[(info.oid, path, blob)] = Introduction(info, path, blob, [])
-        if hit not in entry.hits:
+        if all(known[0] != hit[0] for known in entry.hits):  # one finding per key and path
             entry.hits.append(hit)
 
     def _is_excluded(self, path: bytes) -> bool:
