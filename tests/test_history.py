@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
@@ -67,7 +66,7 @@ def test_key_kept_across_many_edits_is_one_finding_at_its_first_line(repo, keys,
             "settings.py", source(*[f"X{i} = {i}" for i in range(n + 1)], "A = 1", f"KEY = '{key}'")
         )
         repo.commit(f"edit {n}")
-    result, report = audit(run_tokscan, repo, keys=keys)
+    _result, report = audit(run_tokscan, repo, keys=keys)
     assert places(report) == {(fp(key), "settings.py", added, 2)}
     assert report["findings"][0]["present_at_head"] is True
 
@@ -255,7 +254,7 @@ def test_odd_paths(repo, keys, run_tokscan):
     raw_key = keys()
     repo.write(raw, f"{raw_key}\n")
     repo.commit("non-utf8 name")
-    result, report = audit(run_tokscan, repo, keys=keys)
+    _result, report = audit(run_tokscan, repo, keys=keys)
     paths = {f["fingerprint"]: f["path"] for f in report["findings"]}
     assert paths == {
         **{fp(k): name for name, k in made.items()},

@@ -123,10 +123,9 @@ def scan_list(
                 grow_pipe(process.stdout.fileno())
                 stream = BatchStream(process.stdout.fileno())
                 before = result.read
-                try:
+                # git stopping in the middle of an object is handled below
+                with contextlib.suppress(TokscanError):
                     _scan_until_end(stream, binary, result, tick)
-                except TokscanError:
-                    pass  # git stopped in the middle of an object: handled below
                 done += result.read - before
             finally:
                 with contextlib.suppress(OSError):
