@@ -117,7 +117,9 @@ def scan_list(
             # --buffer: git writes in large blocks. Unbuffered after a failure, so that the
             # object git stopped at is exactly the one after the last it gave.
             extra = ["--buffer"] if buffered else []
-            process = git.popen(root, "cat-file", "--batch", *extra, stdin=listing, stderr=errors)
+            process = git.popen(
+                root, *git.LEAN, "cat-file", "--batch", *extra, stdin=listing, stderr=errors
+            )
             try:
                 assert process.stdout is not None
                 grow_pipe(process.stdout.fileno())

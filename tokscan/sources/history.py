@@ -315,6 +315,7 @@ def list_blobs(
     with tempfile.TemporaryFile() as errors:
         process = git.popen(
             repo.root,
+            *git.LEAN,
             "cat-file",
             "--batch-all-objects",
             "--unordered",
@@ -673,7 +674,11 @@ class _LogPass:
         if "--" not in revisions:
             revisions = [*revisions, "--"]
         self._process = git.popen(
-            repo.root, *gitlog.arguments(revisions), stdout=self._output, stderr=self._errors
+            repo.root,
+            *git.LEAN,
+            *gitlog.arguments(revisions),
+            stdout=self._output,
+            stderr=self._errors,
         )
 
     def wait(self) -> None:
