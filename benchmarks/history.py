@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -150,7 +151,8 @@ def _label(words: list[str]) -> str:
 
 
 def timed(command: list[str], stdout: int | None = subprocess.DEVNULL, watch: bool = False):
-    """(seconds, exit code, PeakMemory or None) for one run."""
+    """(wall seconds, CPU seconds of the process tree, PeakMemory or None) for one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
     memory = PeakMemory(process.pid) if watch else None
@@ -160,7 +162,9 @@ def timed(command: list[str], stdout: int | None = subprocess.DEVNULL, watch: bo
         memory.stop()
     if process.returncode not in (0, 1):
         raise SystemExit(f"{command[0]} failed ({process.returncode}): {errors.decode()[-2000:]}")
-    return elapsed, process.returncode, memory
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, memory
 
 
 def blob_stats(repo: Path) -> tuple[int, int, int]:
@@ -208,22 +212,34 @@ def main() -> int:
                  "--exit-code", "0", "--log-level", "error"]
     timed(floor)  # warm the page cache
     times: dict[str, list[float]] = {"floor": [], "tokscan": [], "gitleaks": []}
+    cpu: dict[str, list[float]] = {"floor": [], "tokscan": [], "gitleaks": []}
     peaks = []
     for _ in range(args.runs):
-        times["floor"].append(timed(floor)[0])
-        elapsed, _, memory = timed(tokscan, watch=True)
+        elapsed, used, _ = timed(floor)
+        times["floor"].append(elapsed)
+        cpu["floor"].append(used)
+        elapsed, used, memory = timed(tokscan, watch=True)
         times["tokscan"].append(elapsed)
+        cpu["tokscan"].append(used)
         assert memory is not None
         peaks.append((memory.pss, memory.anon))
         last_memory = memory
         if leaks:
-            times["gitleaks"].append(timed(leaks)[0])
+            elapsed, used, _ = timed(leaks)
+            times["gitleaks"].append(elapsed)
+            cpu["gitleaks"].append(used)
     base = statistics.median(times["floor"])
-    print(f"\n{'tool':<10} {'median s':>9} {'x floor':>8} {'MB/s':>8}")
+    best = min(times["floor"])
+    print(f"\n{args.runs} runs each, interleaved. Other work on this machine slows some runs: "
+          "the best run is the steadier figure.")
+    print(f"{'tool':<10} {'median s':>9} {'x floor':>8} {'best s':>8} {'x floor':>8} "
+          f"{'MB/s':>6} {'CPU s':>6}")
     for name, values in times.items():
         if values:
-            median = statistics.median(values)
-            print(f"{name:<10} {median:9.2f} {median / base:8.2f} {size / median / 1e6:8.0f}")
+            median, fastest = statistics.median(values), min(values)
+            print(f"{name:<10} {median:9.2f} {median / base:8.2f} {fastest:8.2f} "
+                  f"{fastest / best:8.2f} {size / fastest / 1e6:6.0f} "
+                  f"{statistics.median(cpu[name]):6.2f}")
     if not leaks:
         print("gitleaks   not installed: not measured")
     pss = max(p[0] for p in peaks)

@@ -11,7 +11,7 @@ from gitrepo import GitRepo
 from keys import KeyFactory
 
 from tokscan import key as keyformat
-from tokscan.sources import history
+from tokscan.sources import blobscan, history
 
 
 def audit(run_tokscan, repo: GitRepo, *args: str, keys: KeyFactory | None = None):
@@ -502,7 +502,7 @@ def test_large_blob_is_streamed_and_keys_across_chunk_edges_are_found(repo, keys
 
 
 def test_two_processes_share_the_work(repo, keys, run_tokscan, monkeypatch):
-    monkeypatch.setattr(history, "_SEGMENT", 64)
+    monkeypatch.setattr(blobscan, "SEGMENT", 64)
     made = []
     for n in range(40):
         key = keys()

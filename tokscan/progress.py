@@ -46,6 +46,12 @@ class Progress:
         self._write("\r" + line[:width] + "\033[K")
         self._visible = True
 
+    def scanned(self, objects: int, size: int, total_objects: int, total_bytes: int) -> None:
+        """Progress with totals that may still grow (objects are listed as they are read)."""
+        self.total_objects = total_objects or self.total_objects
+        self.total_bytes = total_bytes or self.total_bytes
+        self.update(objects, size)
+
     def clear(self) -> None:
         if self.stream is not None and self._visible:
             self._write("\r\033[K")
