@@ -250,7 +250,7 @@ def main() -> int:
     print("  peak resident memory by process: " + ", ".join(
         f"{name} {size / 1e6:.0f} MB" for name, size in sorted(last_memory.by_name.items())))
     found = json.loads(report.read_text())
-    print(f"tokscan findings: {len(found['findings'])}, exit errors: {len(found['scan']['errors'])}")
+    print(f"tokscan findings: {len(found['findings'])}, errors: {len(found['scan']['errors'])}")
     planted = repo / "planted.json"
     if planted.exists():
         fields = ("fingerprint", "path", "commit", "present_at_head")
