@@ -755,3 +755,41 @@ def test_tagger_dates_keep_their_offset():
         "2023-11-14T16:43:20-05:30",
     )
     assert history._signature(b"garbage") == ("garbage", "")
+
+
+def test_sha256_repository(tmp_path, keys, run_tokscan):
+    repo = GitRepo(tmp_path / "sha256", init=False)
+    repo.path.mkdir()
+    repo.git("init", "-q", "-b", "main", "--object-format=sha256")
+    key = keys()
+    repo.write("a.txt", f"{key}\n")
+    commit = repo.commit("key")
+    repo.write("a.txt", f"edited\n{key}\n")
+    repo.commit("edit")
+    assert len(commit) == 64
+    _, report = audit(run_tokscan, repo, keys=keys)
+    assert places(report) == {(fp(key), "a.txt", commit, 1)}
+    _, report = audit(run_tokscan, repo, "HEAD~1..HEAD", keys=keys)
+    assert report["findings"] == []
+
+
+def test_partial_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
+    repo.write("a.py", "a = 1\n")
+    repo.commit("init")
+    repo.git("config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "partial"
+    subprocess.run(
+        [
+            "git",
+            "clone",
+            "-q",
+            "--no-checkout",
+            "--filter=blob:none",
+            f"file://{repo.path}",
+            str(clone),
+        ],
+        check=True,
+    )
+    result = run_tokscan(["history", "--no-progress"], cwd=clone)
+    assert result.code == 2
+    assert "partial clone" in result.stderr

@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Container, Iterator, Sequence
@@ -97,34 +96,40 @@ def open_repository(path: Path) -> Repository:
     """The repository at or above `path`; a clear error when there is none."""
     if not path.is_dir():
         raise TokscanError(f"not a directory: {path}")
-    done = subprocess.run(
-        git.command(
+    try:
+        output = git.run(
             path,
             "rev-parse",
             "--absolute-git-dir",
             "--is-bare-repository",
             "--is-shallow-repository",
             "--show-object-format",
-        ),
-        capture_output=True,
-        env=git.environment(),
-        check=False,
-    )
-    lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if done.returncode != 0 or len(lines) != 4:
+        )
+    except TokscanError:
+        raise TokscanError(f"not a git repository: {path.absolute()}") from None
+    lines = output.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) != 4:
         raise TokscanError(f"not a git repository: {path.absolute()}")
     git_dir, bare, shallow, object_format = lines
     root = Path(git_dir)
     if bare != "true":
         top = git.toplevel(path)
         root = top if top is not None else Path(git_dir)
-    partial = git.run(path, "config", "--get", "extensions.partialClone", check=False).strip()
+    # A partial clone names a promisor remote (and, on newer git, extensions.partialClone).
+    promisors = git.run(
+        path,
+        "config",
+        "--get-regexp",
+        r"^(extensions\.partialclone|remote\..*\.promisor)$",
+        check=False,
+    ).split(b"\n")
+    partial = any(line.split(b" ", 1)[-1] not in (b"", b"false") for line in promisors if line)
     return Repository(
         root=root,
         git_dir=Path(git_dir),
         bare=bare == "true",
         shallow=shallow == "true",
-        partial=bool(partial),
+        partial=partial,
         hex_length=64 if object_format == "sha256" else 40,
     )
 
