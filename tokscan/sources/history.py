@@ -15,6 +15,11 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
 - Findings go into `collector` with `Where.HISTORY`, the introducing commit, its author
   ("Name <email>"), its committer date (ISO 8601) and `present_at_head`; objects and bytes
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
+  A key in a commit message has path None and its line within the message; a key in an
+  annotated tag's message has path None and the tag object's id as its commit (`git show
+  <id>` shows the message) and the tagger as its author.
+- `settings`: processes to use, `--binary`, progress on stderr, the config's `exclude`
+  test, and `allow_shallow`.
 - Raises TokscanError when the scan cannot run at all: not a repository, a shallow or
   partial clone (unless `settings.allow_shallow`), git failing.
 
@@ -35,8 +40,9 @@ for each such blob, the commits that put a key at a path (SPEC §4):
 - `present_at_head` is whether the tip of the default branch (HEAD, else the remote's
   default) still holds the key at that path, or where a rename took it.
 
-A narrow range (a push, a pull request) first runs the tree-diff pass, then reads only the
-blobs that the range's commits add. Memory stays bounded: blobs are scanned in a fixed
+A range (a push, a pull request) first runs the tree-diff pass, then reads only the blobs
+that the range's commits add (in pack order when there are many); a parent's version of a
+file from outside the range is read on demand. Memory stays bounded: blobs are scanned in a fixed
 buffer (large ones in chunks) and only blobs with keys are remembered; a full audit also
 keeps the set of blob ids it listed (about 100 bytes a blob) to tell a missing object from
 one that was never there.
