@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import jsonreport  # noqa: E402
 from gitrepo import GIT_ENV, GitRepo  # noqa: E402
 from keys import KeyFactory  # noqa: E402
 
@@ -58,6 +59,8 @@ def run_tokscan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         capsys.readouterr()
         code = main(args)
         captured = capsys.readouterr()
+        if jsonreport.wants_json(args) and not jsonreport.writes_to_file(args) and captured.out:
+            jsonreport.load(captured.out)  # every JSON report in the suite meets SPEC §4
         return Result(code, captured.out, captured.err)
 
     return run

@@ -43,8 +43,17 @@ def command(cwd: Path | str, *args: str) -> list[str]:
     return ["git", "-C", os.fspath(cwd), *SAFE_CONFIG, *args]
 
 
-def run(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
-    """Run git and return its stdout; a failure becomes a TokscanError naming the command."""
+def run(
+    cwd: Path | str,
+    *args: str,
+    check: bool = True,
+    input: bytes | None = None,
+    warnings: list[str] | None = None,
+) -> bytes:
+    """Run git and return its stdout; a failure becomes a TokscanError naming the command.
+
+    Some commands only warn and still succeed when they could not do everything (ls-files
+    on a directory it cannot read); pass `warnings` to collect what git said on stderr."""
     try:
         done = subprocess.run(
             command(cwd, *args),
@@ -58,6 +67,8 @@ def run(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = N
     if check and done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
         raise TokscanError(f"git {args[0]} failed: {message}")
+    if warnings is not None:
+        warnings.extend(done.stderr.decode("utf-8", "replace").splitlines())
     return done.stdout
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokscan import advice, policy
 from tokscan.model import Finding, Report, Status
-from tokscan.terminal import Painter
+from tokscan.terminal import Painter, printable
 
 _STATUS_STYLE = {
     Status.LIVE: ("red", "bold"),
@@ -37,7 +37,7 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
     if report.errors:
         lines.append("")
         lines.append(paint(f"Could not scan {_plural(len(report.errors), 'item')}; the scan is incomplete:", "red", "bold"))
-        lines.extend(f"  {e.path or '-'}: {e.message}" for e in report.errors)
+        lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
     for note in report.notes:
         lines.append(paint(f"note: {note}", "dim"))
     if quiet:
@@ -94,7 +94,8 @@ def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: P
     header += paint(f"  fingerprint {first.fingerprint[:12]}", "dim")
     lines = [header]
     for finding in findings:
-        where = f"{finding.path if finding.path is not None else '(commit message)'}:{finding.line}:{finding.column}"
+        path = printable(finding.path) if finding.path is not None else "(commit message)"
+        where = f"{path}:{finding.line}:{finding.column}"
         extra = ""
         if finding.commit:
             extra = f"  commit {finding.commit[:12]}"
