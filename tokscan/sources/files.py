@@ -59,7 +59,9 @@ def list_targets(
         elif os.path.lexists(given):  # a file named on the command line is always scanned
             listed.append(iter([(relative(given.absolute(), root), os.fspath(given))]))
         else:
-            yield Outcome(Origin(printable_path(os.fspath(given))), error="no such file or directory")
+            yield Outcome(
+                Origin(printable_path(os.fspath(given))), error="no such file or directory"
+            )
     if in_git and directories:
         listed.append(_git_files(root, directories, all_files, excluded))
     else:
@@ -127,7 +129,9 @@ def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
     while errors:
         error = errors.pop()
         path = relative(Path(os.fsdecode(error.filename)), root)
-        yield Outcome(Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}")
+        yield Outcome(
+            Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
+        )
 
 
 def scan(target: Target, binary: bool = False) -> Outcome:
@@ -139,7 +143,9 @@ def scan(target: Target, binary: bool = False) -> Outcome:
         if stat.S_ISLNK(st.st_mode):
             return Outcome(origin, skipped="symlink")
         if not stat.S_ISREG(st.st_mode):
-            return Outcome(origin, skipped="submodule" if stat.S_ISDIR(st.st_mode) else "special file")
+            return Outcome(
+                origin, skipped="submodule" if stat.S_ISDIR(st.st_mode) else "special file"
+            )
         fd = os.open(target.real, flags)
     except FileNotFoundError:
         return Outcome(origin, skipped="missing")  # tracked but deleted from the work tree
