@@ -12,7 +12,46 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-WORDS = ["def", "return", "self", "import", "value", "for", "in", "range", "if", "else", "print", "data", "result", "config", "client", "request", "response", "session", "user", "account", "token", "timeout", "retry", "error", "handler", "logger", "cache", "index", "buffer", "stream", "parse", "render", "update", "delete", "create", "fetch", "query", "model"]
+WORDS = [
+    "def",
+    "return",
+    "self",
+    "import",
+    "value",
+    "for",
+    "in",
+    "range",
+    "if",
+    "else",
+    "print",
+    "data",
+    "result",
+    "config",
+    "client",
+    "request",
+    "response",
+    "session",
+    "user",
+    "account",
+    "token",
+    "timeout",
+    "retry",
+    "error",
+    "handler",
+    "logger",
+    "cache",
+    "index",
+    "buffer",
+    "stream",
+    "parse",
+    "render",
+    "update",
+    "delete",
+    "create",
+    "fetch",
+    "query",
+    "model",
+]
 
 
 def tokscan_command() -> list[str]:
@@ -24,8 +63,12 @@ def tokscan_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "tokscan"]
 
 
-def time_once(argv: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = (0,),
-              stdin: bytes | None = None) -> float:
+def time_once(
+    argv: Sequence[str],
+    cwd: Path | None = None,
+    ok: Sequence[int] = (0,),
+    stdin: bytes | None = None,
+) -> float:
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True)
     elapsed = time.perf_counter() - start
@@ -36,8 +79,9 @@ def time_once(argv: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = 
     return elapsed
 
 
-def compare(commands: dict[str, list[str]], runs: int, cwd: Path | None = None,
-            ok: Sequence[int] = (0,)) -> dict[str, float]:
+def compare(
+    commands: dict[str, list[str]], runs: int, cwd: Path | None = None, ok: Sequence[int] = (0,)
+) -> dict[str, float]:
     """Median wall time of each command, runs interleaved so that noise hits all alike."""
     for argv in commands.values():  # warm caches
         time_once(argv, cwd, ok)
@@ -55,12 +99,12 @@ _TEMPLATES = (
     "{i}# {a} {b} {c}: see https://docs.example.com/{a}-{b}/{c}\n",
     "{i}// {a}-{b} handles the {c} case; keep in sync with {d}.go\n",
     "{i}const {a}{n} = await {b}.{c}('{d}-{n}', {{ retries: {n} }});\n",
-    "{i}{a} := {b}.{c}(ctx, \"{d}\") // {n}\n",
-    "{i}- name: {a}-{b}\n{i}  value: \"{c}\"\n",
+    '{i}{a} := {b}.{c}(ctx, "{d}") // {n}\n',
+    '{i}- name: {a}-{b}\n{i}  value: "{c}"\n',
     "{i}for {a} in range({n}):\n",
     "{i}x = {a} - {b} * {n}  # {c}\n",
-    "{i}log.info(\"{a} {b} took %d ms\", {n})\n",
-    "{i}<div class=\"{a}-{b} {c}\">{d}</div>\n",
+    '{i}log.info("{a} {b} took %d ms", {n})\n',
+    '{i}<div class="{a}-{b} {c}">{d}</div>\n',
     "\n",
 )
 
@@ -71,8 +115,12 @@ def source_text(rng: random.Random, size: int) -> str:
     total = 0
     while total < size:
         line = rng.choice(_TEMPLATES).format(
-            i="    " * rng.randint(0, 3), a=rng.choice(WORDS), b=rng.choice(WORDS),
-            c=rng.choice(WORDS), d=rng.choice(WORDS), n=rng.randint(0, 9999),
+            i="    " * rng.randint(0, 3),
+            a=rng.choice(WORDS),
+            b=rng.choice(WORDS),
+            c=rng.choice(WORDS),
+            d=rng.choice(WORDS),
+            n=rng.randint(0, 9999),
         )
         lines.append(line)
         total += len(line)
@@ -80,6 +128,11 @@ def source_text(rng: random.Random, size: int) -> str:
 
 
 def git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "b@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "b@example.com",
+    }
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)

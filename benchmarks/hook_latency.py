@@ -32,7 +32,12 @@ def main() -> int:
         }
         if shutil.which("gitleaks"):
             commands["gitleaks git --pre-commit --staged"] = [
-                "gitleaks", "git", "--pre-commit", "--staged", "--no-banner", "."
+                "gitleaks",
+                "git",
+                "--pre-commit",
+                "--staged",
+                "--no-banner",
+                ".",
             ]
         medians = compare(commands, RUNS, cwd=repo)
     base = medians["python -c pass"]
