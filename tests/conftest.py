@@ -10,11 +10,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import jsonreport  # noqa: E402
-from gitrepo import GIT_ENV, GitRepo  # noqa: E402
-from keys import KeyFactory  # noqa: E402
+import jsonreport
+from gitrepo import GIT_ENV, GitRepo
+from keys import KeyFactory
 
-from tokscan.cli import main  # noqa: E402
+from tokscan.cli import main
 
 
 @pytest.fixture(autouse=True)

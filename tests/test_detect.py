@@ -73,7 +73,9 @@ def test_wrong_body_length_is_not_a_key(length, keys):
     assert scan(f'k = "tm-{body}"'.encode()) == []
 
 
-@pytest.mark.parametrize("prefix", ["TM-", "Tm-", "tM-", "tm_", "tm ", "tm--", "tm:", "tm.", "t-m-"])
+@pytest.mark.parametrize(
+    "prefix", ["TM-", "Tm-", "tM-", "tm_", "tm ", "tm--", "tm:", "tm.", "t-m-"]
+)
 def test_other_prefixes_are_not_keys(prefix, keys):
     assert scan(f'k = "{prefix}{keys()[3:]}"'.encode()) == []
 

@@ -77,7 +77,7 @@ def test_dot_git_is_never_scanned(repo, keys, run_tokscan):
     (repo.path / ".git" / "info" / "exclude").write_text(f"# {keys()}\n")
     for args in ([], ["--all-files"], [".git"], [".git/description"]):
         code, report = report_of(run_tokscan, *args, cwd=repo.path)
-        assert report["findings"] == [], args
+        assert (code, report["findings"]) == (0, []), args
 
 
 def test_dot_git_is_never_scanned_in_plain_directories(tmp_path, keys, run_tokscan):
@@ -146,6 +146,7 @@ def test_binary_files_are_skipped_and_counted(repo, keys, run_tokscan):
     repo.write("late-nul.txt", b"x" * 9000 + b"\0" + key_line(keys()).encode())
     repo.write("text.py", key_line(keys()))
     code, report = report_of(run_tokscan, cwd=repo.path)
+    assert code == 1
     # git's rule: only a NUL in the first 8000 bytes makes a file binary.
     assert paths(report) == {"late-nul.txt", "text.py"}
     result = run_tokscan(["scan"], cwd=repo.path)

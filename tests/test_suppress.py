@@ -64,7 +64,8 @@ def test_baseline_round_trip(repo, keys, run_tokscan, tmp_path):
     document = json.loads(written)
     assert document["version"] == 1
     assert document["tool"]["name"] == "tokscan"
-    assert sorted((e["fingerprint"], e["path"], e["commit"]) for e in document["findings"]) == sorted([
+    entries = sorted((e["fingerprint"], e["path"], e["commit"]) for e in document["findings"])
+    assert entries == sorted([
         (keyformat.fingerprint(old_a), "a.py", None),
         (keyformat.fingerprint(old_a), "b.py", None),
         (keyformat.fingerprint(old_b), "b.py", None),
@@ -153,7 +154,8 @@ def test_suppressor_reason_order(keys):
     both = suppress.Suppressor(allowed=frozenset({fingerprint}), baseline=frozenset({fingerprint}))
     assert both.reason(finding, pragma=True) == "pragma"
     assert both.reason(finding, pragma=False) == "allowlist"
-    assert suppress.Suppressor(baseline=frozenset({fingerprint})).reason(finding, False) == "baseline"
+    baseline_only = suppress.Suppressor(baseline=frozenset({fingerprint}))
+    assert baseline_only.reason(finding, False) == "baseline"
     assert suppress.Suppressor().reason(finding, False) is None
 
 

@@ -90,12 +90,34 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
 @click.option("--binary", is_flag=True, help="Also scan files that look binary.")
 @output_options
 @click.pass_context
-def scan(ctx: click.Context, paths: tuple[str, ...], all_files: bool, binary: bool,
+def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool, binary: bool,
          **params: Any) -> int:
     """Scan files and directories (default: .); - reads standard input."""
     from tokscan.commands import scan as command
 
     return command.run(make_options(ctx, params), list(paths), all_files, binary)
+
+
+@cli.command()
+@output_options
+@click.pass_context
+def staged(ctx: click.Context, /, **params: Any) -> int:
+    """Scan the lines that the staged change adds (the pre-commit hook)."""
+    from tokscan.commands import staged as command
+
+    return command.run(make_options(ctx, params))
+
+
+@cli.command()
+@click.option("--hook", type=click.Choice(["pre-commit", "pre-push"]), default="pre-commit",
+              show_default=True, help="Which git hook to install.")
+@click.option("--force", is_flag=True,
+              help="Replace a different existing hook (it is kept as a backup).")
+def install(hook: str, force: bool) -> int:
+    """Install tokscan as a plain git hook in this repository (honours core.hooksPath)."""
+    from tokscan.commands import install as command
+
+    return command.run(hook, force)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

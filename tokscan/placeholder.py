@@ -8,6 +8,8 @@ below is cheap and has a tiny false-positive rate on random keys, which
 
 from __future__ import annotations
 
+import itertools
+
 # Words people type into example keys. Three-letter words are safe here because filler has
 # to cover most of the body before a key is rejected (see `_FILLER_SHARE`).
 _WORDS = (
@@ -44,7 +46,7 @@ def _ranks() -> dict[tuple[str, str], frozenset[int]]:
     keyboard column `edc` and backwards along the alphabet."""
     steps: dict[tuple[str, str], set[int]] = {}
     for order in _SEQUENCES:
-        for a, b in zip(order, order[1:]):
+        for a, b in itertools.pairwise(order):
             steps.setdefault((a, b), set()).add(1)
             steps.setdefault((b, a), set()).add(-1)
     return {pair: frozenset(directions) for pair, directions in steps.items()}
@@ -113,7 +115,8 @@ def _mark_sequences(text: str, covered: bytearray, offset: int, stride: int) -> 
     chain = [offset]
     ways = _EITHER_WAY  # the directions the chain can still run in
     for pos in range(offset + stride, len(text) + stride, stride):
-        steps = _STEP.get((text[pos - stride], text[pos]), _NO_STEP) if pos < len(text) else _NO_STEP
+        pair = (text[pos - stride], text[pos]) if pos < len(text) else None
+        steps = _STEP.get(pair, _NO_STEP) if pair else _NO_STEP
         if ways & steps:
             chain.append(pos)
             ways &= steps

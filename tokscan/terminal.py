@@ -33,4 +33,4 @@ def printable(text: str) -> str:
     would forge a report line) or an escape sequence (which would drive the terminal)."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
