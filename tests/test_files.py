@@ -316,6 +316,23 @@ def test_unreadable_directory_is_an_error_and_exit_2(world_readable_tmp, keys, i
     assert "permission denied" in report["scan"]["errors"][0]["message"]
 
 
+def test_any_git_listing_warning_fails_the_scan(world_readable_tmp):
+    """git warns (and exits 0) when it cannot read a .gitignore: which files are ignored is
+    then unknown, so the scan is incomplete."""
+    repo = GitRepo(world_readable_tmp / "project")
+    repo.write("sub/.gitignore", "*.log\n")
+    repo.write("sub/a.py", "x = 1\n")
+    (repo.path / "sub" / ".gitignore").chmod(0)
+    try:
+        result = _scan_without_read_override(["-f", "json"], repo.path)
+    finally:
+        (repo.path / "sub" / ".gitignore").chmod(0o644)
+    assert result.code == 2
+    errors = jsonreport.load(result.stdout)["scan"]["errors"]
+    assert {"path": None, "message": "git ls-files: warning: unable to access "
+            "'sub/.gitignore': Permission denied"} in errors
+
+
 def test_scan_of_targets_that_are_not_regular_files(tmp_path):
     """A tracked file gone from disk is skipped, a FIFO is never opened (it would block),
     and any other failure to read is an error."""

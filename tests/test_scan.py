@@ -60,6 +60,17 @@ def test_stdin_through_a_real_pipe(keys, tmp_path):
     assert_never_shown(key, result.stdout, result.stderr)
 
 
+def test_closed_stdin_is_an_error_not_a_traceback(tmp_path):
+    """Regression: `tokscan scan - <&-` crashed with a traceback and exit 1."""
+    result = process.run(["scan", "-f", "json", "-"], tmp_path, preexec_fn=lambda: os.close(0))
+    assert result.code == 2
+    assert "Traceback" not in result.stderr
+    report = jsonreport.load(result.stdout)
+    assert report["scan"]["errors"] == [
+        {"path": "<stdin>", "message": "standard input is closed"}
+    ]
+
+
 def test_stdin_binary_is_skipped_unless_asked(keys, run_tokscan, tmp_path):
     data = b"\0\x01" + b" " + keys().encode()
     assert run_tokscan(["scan", "-"], cwd=tmp_path, stdin=data).code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import string
 
 import pytest
@@ -14,7 +15,7 @@ from tokscan import detect, placeholder
 from tokscan import key as keyformat
 from tokscan.model import Chunk, Origin
 from tokscan.sources import stream
-from tokscan.sources.stream import OVERLAP, advance, stream_chunks
+from tokscan.sources.stream import OVERLAP, Chunker, advance, stream_chunks
 
 BASE62 = string.ascii_letters + string.digits
 MIN_CHUNK = 4 * (OVERLAP + keyformat.LOOKBEHIND)  # stream_chunks never cuts smaller
@@ -74,6 +75,22 @@ def test_chunked_scan_equals_whole_scan(data, chunk_size, head_size):
     # Lines shorter than a chunk lie whole in one chunk, so their pragma is seen too.
     if max(map(len, data.split(b"\n"))) < MIN_CHUNK // 2:
         assert found == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=streams(), cuts=st.lists(st.integers(0, 6000), max_size=12),
+       chunk_size=st.integers(1, 500), first_line=st.integers(1, 50))
+def test_feeding_a_chunker_in_any_pieces_equals_whole_scan(data, cuts, chunk_size, first_line):
+    """The staged source feeds a Chunker line runs of any size, starting at any line."""
+    chunker = Chunker(Origin("f"), line=first_line, chunk_size=chunk_size)
+    edges = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    pieces = []
+    for start, end in itertools.pairwise(edges):
+        pieces.extend(chunker.feed(data[start:end]))
+    pieces.extend(chunker.finish())
+    found = [(c.key, c.line, c.column) for c in detect.find_all(pieces)]
+    expected = [(k, line + first_line - 1, col) for k, line, col in without_pragma(whole(data))]
+    assert found == expected
 
 
 @settings(max_examples=100, deadline=None)
