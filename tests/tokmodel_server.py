@@ -12,6 +12,7 @@ serves until killed: the benchmark runs it in its own process.
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import sys
 import threading
@@ -116,6 +117,7 @@ class _IPv6Server(_Server):
 def _handler(api: TokModelServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real API does
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -124,6 +126,11 @@ def _handler(api: TokModelServer) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
         def do_GET(self) -> None:
+            if self.path == "/_stats":  # for the benchmark, which runs the server apart
+                with api._lock:
+                    stats = {"requests": len(api.requests), "max_in_flight": api.max_in_flight}
+                self._send(Reply(200, body=json.dumps(stats).encode()))
+                return
             self._serve()
 
         def _serve(self) -> None:
