@@ -3,7 +3,7 @@
 Starts the stand-in TokModel server (tests/tokmodel_server.py) in its own process, so it
 does not compete with tokscan for the GIL, then times `tokscan verify` end to end (a fresh
 process: start-up, reading stdin, every probe) with the cache off. The reference is the
-ideal: keys / concurrency × delay, what perfect use of the concurrency limit would take.
+ideal: keys / concurrency x delay, what perfect use of the concurrency limit would take.
 
     python benchmarks/verify.py [--keys 500] [--delay 0.1]
 

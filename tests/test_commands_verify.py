@@ -151,3 +151,29 @@ def test_from_a_real_pipe(keys, tokmodel, tmp_path):
     assert done.returncode == 1, done.stderr
     assert "live     HTTP 404" in done.stdout
     assert key not in done.stdout + done.stderr
+
+
+def test_a_mixed_crowd_through_a_rate_limit(keys, tokmodel, run_tokscan):
+    """Live, revoked, forbidden and flaky keys behind latency and a per-second rate limit:
+    every key gets its real status, and apart from retries each is asked once."""
+    tokmodel.delay = 0.02
+    tokmodel.per_second = 40
+    scripts = {
+        "live": [400], "live422": [422], "forbidden": [403], "payment": [402],
+        "flaky": [503, 400], "flakier": [500, 502, 401], "revoked": [401],
+    }
+    expected = {"live": "live", "live422": "live", "forbidden": "live", "payment": "live",
+                "flaky": "live", "flakier": "revoked", "revoked": "revoked"}
+    crowd = [(kind, keys()) for kind in scripts for _ in range(8)]
+    for kind, key in crowd:
+        tokmodel.reply(key, *scripts[kind])
+    stdin = "".join(f"{kind}: {key}\n" for kind, key in crowd).encode()
+    result = run_tokscan(["verify", "-f", "json"], stdin=stdin)
+    statuses = [entry["status"] for entry in json.loads(result.stdout)["keys"]]
+    assert statuses == [expected[kind] for kind, _ in crowd]
+    assert result.code == 1
+    for kind, key in crowd:
+        answered = len(tokmodel.requests_for(key)) - tokmodel.rate_limited.count(key)
+        assert answered == len(scripts[kind])
+    assert tokmodel.max_in_flight <= 8
+    assert {r.path for r in tokmodel.requests} == {"/v1/chat/completions"}

@@ -288,3 +288,54 @@ def test_timeout_from_the_environment(monkeypatch):
     assert Settings.from_env().timeout == 0.5
     monkeypatch.delenv(client.TIMEOUT_ENV)
     assert Settings.from_env() == Settings()
+
+
+def test_a_concurrency_limited_api_still_gets_every_key_right(tokmodel, keys):
+    """An API that answers 429 (without Retry-After) above 2 requests in flight: tokscan
+    backs off and lowers its concurrency until every key has its real answer."""
+    tokmodel.delay = 0.03
+    tokmodel.allow_in_flight = 2
+    live = [keys() for _ in range(20)]
+    revoked = [keys() for _ in range(20)]
+    for key in live:
+        tokmodel.reply(key, 403)
+    verdicts = client.probe_all(live + revoked, tokmodel.url, Settings(backoff=0.05))
+    assert tokmodel.rate_limited  # the limit was hit, and survived
+    assert all(verdicts[key].status is Status.LIVE for key in live)
+    assert all(verdicts[key].status is Status.REVOKED for key in revoked)
+
+
+def test_a_per_second_rate_limit_is_waited_out(tokmodel, keys):
+    tokmodel.per_second = 15
+    many = [keys() for _ in range(40)]
+    for key in many[::2]:
+        tokmodel.reply(key, 400)
+    verdicts = client.probe_all(many, tokmodel.url, Settings(backoff=0.05))
+    assert tokmodel.rate_limited
+    assert [v.status for v in map(verdicts.get, many)] == [Status.LIVE, Status.REVOKED] * 20
+    assert tokmodel.max_in_flight <= 8
+
+
+def test_a_dropped_connection_is_retried(tokmodel, keys):
+    key = keys()
+    tokmodel.reply(key, Reply(drop=True), Reply(drop=True), 401)
+    assert probe(tokmodel, key) == Verdict(Status.REVOKED, "HTTP 401")
+    assert len(tokmodel.requests_for(key)) == 3
+
+
+def test_always_dropped_is_unknown(tokmodel, keys):
+    key = keys()
+    tokmodel.reply(key, Reply(drop=True))
+    verdict = probe(tokmodel, key)
+    assert verdict.status is Status.UNKNOWN
+    assert verdict.detail.startswith("connection failed") and verdict.detail.endswith(
+        "4 attempts"
+    )
+
+
+def test_a_body_that_never_comes_does_not_hide_the_status(tokmodel, keys):
+    key = keys()
+    tokmodel.reply(key, Reply(403, stall=True))
+    started = time.monotonic()
+    assert probe(tokmodel, key, Settings(timeout=5)) == Verdict(Status.LIVE, "HTTP 403")
+    assert time.monotonic() - started < 4  # the body was given up on, not waited for

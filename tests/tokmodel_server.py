@@ -30,6 +30,8 @@ class Reply:
     delay: float = 0.0  # seconds before answering
     hang: bool = False  # never answer (until the server stops)
     huge: int = 0  # send a body of this many bytes (and keep going until the reader leaves)
+    drop: bool = False  # close the connection without answering
+    stall: bool = False  # send the status and headers, then never the body
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class TokModelServer:
         self.default = default or Reply(401, body=b'{"error": {"message": "invalid api key"}}')
         self.script: dict[str, list[Reply]] = {}
         self.fallback: Callable[[Request], Reply] | None = None
+        # Rate limits, answered with 429 like a real API: more requests in flight than
+        # `allow_in_flight`, or more than `per_second` in a one-second window.
+        self.allow_in_flight: int | None = None
+        self.per_second: int | None = None
+        self.rate_limited: list[str | None] = []  # the key of each request answered 429
+        self._window: list[float] = []
         self.requests: list[Request] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -97,12 +105,26 @@ class TokModelServer:
     def _next_reply(self, request: Request) -> Reply:
         with self._lock:
             self.requests.append(request)
+            if self._over_limit(request.at):
+                self.rate_limited.append(request.key)
+                return Reply(429, {"Retry-After": "1"} if self.per_second else {})
             replies = self.script.get(request.key or "")
             if replies:
                 return replies.pop(0) if len(replies) > 1 else replies[0]
         if self.fallback is not None:
             return self.fallback(request)
         return self.default
+
+
+    def _over_limit(self, now: float) -> bool:
+        if self.allow_in_flight is not None and self.in_flight > self.allow_in_flight:
+            return True
+        if self.per_second is not None:
+            self._window = [t for t in self._window if now - t < 1.0]
+            if len(self._window) >= self.per_second:
+                return True
+            self._window.append(now)
+        return False
 
 
 class _Server(ThreadingHTTPServer):
@@ -147,6 +169,9 @@ def _handler(api: TokModelServer) -> type[BaseHTTPRequestHandler]:
                 if reply.hang:
                     api._stopping.wait(60)
                     return
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 if wait:
                     time.sleep(wait)
                 self._send(reply)
@@ -160,6 +185,13 @@ def _handler(api: TokModelServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if reply.stall:
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                self.wfile.flush()
+                api._stopping.wait(60)
+                self.close_connection = True
+                return
             if reply.huge:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(reply.huge))

@@ -52,6 +52,7 @@ _RATE_LIMITED = 429
 _MAX_BODY = 64 * 1024
 _DRAIN_TIMEOUT = 1.0
 _MAX_DETAIL = 160
+_MAX_BACKOFF = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,8 @@ class Verdict:
 class Settings:
     concurrency: int = 8  # requests in flight at once, at most
     timeout: float = 10.0  # seconds for one request, from connecting to the status line
-    attempts: int = 4  # tries per key when the API answers 429 or 5xx
+    attempts: int = 4  # tries per key when the API answers 5xx or drops the connection
+    rate_limited_attempts: int = 8  # tries per key when the API answers 429
     backoff: float = 0.5  # seconds before the first retry, doubled for each one after
     retry_after_cap: float = 10.0  # the longest Retry-After that is waited for in full
 
@@ -102,6 +104,42 @@ class _Retry:
     detail: str
     wait: float | None = None
     connection: bool = False  # no HTTP answer at all, e.g. connection refused
+    rate_limited: bool = False  # 429
+
+
+class _Gate:
+    """How many requests may be in flight: at most the concurrency limit, halved when the
+    API answers 429 and grown back by one for every `limit` answers (additive increase,
+    multiplicative decrease, as TCP does), so that a rate-limited API is not hammered."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.limit = float(most)
+        self.active = 0
+        self._reduced_at = -1.0
+        self._condition: asyncio.Condition | None = None  # made inside the event loop
+
+    async def __aenter__(self) -> None:
+        if self._condition is None:
+            self._condition = asyncio.Condition()
+        async with self._condition:
+            await self._condition.wait_for(lambda: self.active < int(self.limit))
+            self.active += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._condition is not None
+        async with self._condition:
+            self.active -= 1
+            self._condition.notify_all()
+
+    def slow_down(self, sent_at: float) -> None:
+        # Once per wave: the other 429s answer requests sent before this reduction.
+        if sent_at > self._reduced_at:
+            self.limit = max(1.0, self.limit / 2)
+            self._reduced_at = time.monotonic()
+
+    def speed_up(self) -> None:
+        self.limit = min(float(self.most), self.limit + 1 / self.limit)
 
 
 class _Unreachable(Exception):
@@ -116,6 +154,7 @@ class _Prober:
         self._resume_at = 0.0  # after a 429 or Retry-After, nobody sends before this
         self._answered = False  # any HTTP answer at all: the API is reachable
         self._unreachable: str | None = None
+        self._gate = _Gate(settings.concurrency)
 
     async def run(self, keys: list[str]) -> dict[str, Verdict]:
         try:
@@ -154,31 +193,42 @@ class _Prober:
         if self._unreachable is not None:
             return Verdict(Status.UNKNOWN, f"not checked: {self._unreachable}")
         settings = self.settings
-        outcome: Verdict | _Retry = _Retry("no attempt")
-        for attempt in range(1, settings.attempts + 1):
+        # Failures (5xx, dropped connections) and rate limits have separate budgets: a 429
+        # says "slow down", not "broken", so it is worth waiting through a few more.
+        failures = limited = 0
+        while True:
             await self._pause()
-            try:
-                outcome = await self._attempt(client, key)
-            except _Unreachable as error:
-                reason = str(error)
-                if not self._answered:
-                    self._unreachable = f"API unreachable ({reason})"
-                return Verdict(Status.UNKNOWN, reason)
+            sent_at = time.monotonic()
+            async with self._gate:
+                try:
+                    outcome = await self._attempt(client, key)
+                except _Unreachable as error:
+                    if not self._answered:
+                        self._unreachable = f"API unreachable ({error})"
+                    return Verdict(Status.UNKNOWN, str(error))
             if isinstance(outcome, Verdict):
+                self._gate.speed_up()
                 return outcome
-            if attempt < settings.attempts:
-                await asyncio.sleep(self._delay(attempt, outcome.wait))
-        assert isinstance(outcome, _Retry)
+            if outcome.rate_limited:
+                self._gate.slow_down(sent_at)
+                limited += 1
+                tries, budget = limited, settings.rate_limited_attempts
+            else:
+                failures += 1
+                tries, budget = failures, settings.attempts
+            if tries >= budget:
+                break
+            await asyncio.sleep(self._delay(tries, outcome.wait))
         if outcome.connection and not self._answered:
             self._unreachable = f"API unreachable ({outcome.detail})"
-        tries = "attempt" if settings.attempts == 1 else "attempts"
-        return Verdict(Status.UNKNOWN, f"{outcome.detail}, {settings.attempts} {tries}")
+        total = failures + limited
+        return Verdict(Status.UNKNOWN, f"{outcome.detail}, {total} attempt{'s' * (total > 1)}")
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
+    def _delay(self, tries: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter, or the server's Retry-After (capped), which
         then holds back every request, since a rate limit is not about one key."""
         if retry_after is None:
-            step = self.settings.backoff * 2.0 ** (attempt - 1)
+            step = min(self.settings.backoff * 2.0 ** (tries - 1), _MAX_BACKOFF)
             return step / 2 + random.uniform(0, step / 2)
         wait = min(retry_after, self.settings.retry_after_cap)
         wait += random.uniform(0, min(self.settings.backoff, 1.0) / 2)
@@ -231,7 +281,7 @@ def classify(status: int, retry_after: str | None = None) -> Verdict | _Retry:
     if status in _LIVE or 200 <= status < 300:
         return Verdict(Status.LIVE, detail)
     if status == _RATE_LIMITED:
-        return _Retry(f"{detail} (rate limited)", parse_retry_after(retry_after))
+        return _Retry(f"{detail} (rate limited)", parse_retry_after(retry_after), rate_limited=True)
     if 500 <= status < 600:
         return _Retry(detail, parse_retry_after(retry_after))
     if 300 <= status < 400:
