@@ -39,9 +39,16 @@ def main() -> int:
     args = parser.parse_args()
     concurrency = Settings().concurrency
     server = subprocess.Popen(
-        [sys.executable, str(TESTS / "tokmodel_server.py"), "--delay", str(args.delay),
-         "--status", "400"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(TESTS / "tokmodel_server.py"),
+            "--delay",
+            str(args.delay),
+            "--status",
+            "400",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -50,8 +57,13 @@ def main() -> int:
         stdin = "".join(f"key {n}: {factory()}\n" for n in range(args.keys))
         env = dict(os.environ, TOKSCAN_API_BASE=url, TOKSCAN_VERIFY_CACHE="off")
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "tokscan", "verify", "-f", "json"],
-                              input=stdin, capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [sys.executable, "-m", "tokscan", "verify", "-f", "json"],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         elapsed = time.perf_counter() - started
         with urllib.request.urlopen(url + "/_stats") as answer:
             stats = json.loads(answer.read())
@@ -63,12 +75,16 @@ def main() -> int:
         print(f"unexpected result: exit {done.returncode}, {summary}\n{done.stderr}")
         return 2
     ideal = args.keys / concurrency * args.delay
-    print(f"keys verified        {args.keys} (all live), {stats['requests']} requests, "
-          f"at most {stats['max_in_flight']} in flight (limit {concurrency})")
+    print(
+        f"keys verified        {args.keys} (all live), {stats['requests']} requests, "
+        f"at most {stats['max_in_flight']} in flight (limit {concurrency})"
+    )
     print(f"tokscan verify       {elapsed:6.2f} s   (whole process, cache off)")
     print(f"ideal                {ideal:6.2f} s   ({args.keys} / {concurrency} x {args.delay} s)")
-    print(f"ratio                {elapsed / ideal:6.2f}x  target: under {TARGET_S:.0f} s "
-          f"-> {'met' if elapsed < TARGET_S else 'MISSED'}")
+    print(
+        f"ratio                {elapsed / ideal:6.2f}x  target: under {TARGET_S:.0f} s "
+        f"-> {'met' if elapsed < TARGET_S else 'MISSED'}"
+    )
     return 0 if elapsed < TARGET_S else 1
 
 

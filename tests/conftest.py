@@ -11,11 +11,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from gitrepo import GIT_ENV, GitRepo  # noqa: E402
-from keys import KeyFactory  # noqa: E402
-from tokmodel_server import TokModelServer  # noqa: E402
+from gitrepo import GIT_ENV, GitRepo
+from keys import KeyFactory
+from tokmodel_server import TokModelServer
 
-from tokscan.cli import main  # noqa: E402
+from tokscan.cli import main
 
 
 @pytest.fixture(autouse=True)

@@ -10,14 +10,32 @@ from tokscan import advice
 from tokscan.model import Finding, Report, Status, Where
 from tokscan.report import text
 
-PLACES = [(Where.STAGED, None), (Where.WORKTREE, None), (Where.HISTORY, True),
-          (Where.HISTORY, None), (Where.HISTORY, False)]
+PLACES = [
+    (Where.STAGED, None),
+    (Where.WORKTREE, None),
+    (Where.HISTORY, True),
+    (Where.HISTORY, None),
+    (Where.HISTORY, False),
+]
 
 
-def finding(key: str, where: Where, at_head: bool | None = None,
-            status: Status = Status.UNVERIFIED, detail: str | None = None) -> Finding:
-    return Finding(key=key, path="app.py", line=3, column=9, where=where,
-                   present_at_head=at_head, status=status, status_detail=detail)
+def finding(
+    key: str,
+    where: Where,
+    at_head: bool | None = None,
+    status: Status = Status.UNVERIFIED,
+    detail: str | None = None,
+) -> Finding:
+    return Finding(
+        key=key,
+        path="app.py",
+        line=3,
+        column=9,
+        where=where,
+        present_at_head=at_head,
+        status=status,
+        status_detail=detail,
+    )
 
 
 @pytest.mark.parametrize(("where", "at_head"), PLACES)
@@ -82,11 +100,15 @@ def test_rotation_steps_are_in_tokmodels_order():
         ([Status.LIVE, Status.LIVE], "2 live keys: rotate them now."),
         ([Status.LIVE, Status.REVOKED], "1 live key: rotate it now."),
         ([Status.UNKNOWN], "1 key that could not be checked (treat as live): rotate it now."),
-        ([Status.LIVE, Status.UNKNOWN, Status.UNKNOWN],
-         "1 live key and 2 keys that could not be checked (treat as live): rotate them now."),
+        (
+            [Status.LIVE, Status.UNKNOWN, Status.UNKNOWN],
+            "1 live key and 2 keys that could not be checked (treat as live): rotate them now.",
+        ),
         ([Status.REVOKED], "The key is revoked: harmless, remove it to keep scanners quiet."),
-        ([Status.REVOKED] * 3,
-         "All 3 keys are revoked: harmless, remove them to keep scanners quiet."),
+        (
+            [Status.REVOKED] * 3,
+            "All 3 keys are revoked: harmless, remove them to keep scanners quiet.",
+        ),
     ],
 )
 def test_verdict_line(statuses, line):
@@ -106,8 +128,12 @@ def test_verdict_counts_keys_not_places(keys):
 
 
 def test_verdict_for_a_staged_only_key(keys):
-    report = _report([finding(keys(), Where.STAGED, None, Status.LIVE),
-                      finding(keys(), Where.HISTORY, True, Status.REVOKED)])
+    report = _report(
+        [
+            finding(keys(), Where.STAGED, None, Status.LIVE),
+            finding(keys(), Where.HISTORY, True, Status.REVOKED),
+        ]
+    )
     assert advice.verdict(report) == (
         "1 live key in the staged change: take it out before committing."
     )
@@ -120,21 +146,30 @@ def test_no_verdict_without_verification(keys):
 
 def test_text_report_ends_with_steps_then_verdict(keys):
     live, revoked = keys(), keys()
-    report = _report([finding(live, Where.HISTORY, True, Status.LIVE, "HTTP 400"),
-                      finding(revoked, Where.HISTORY, False, Status.REVOKED, "HTTP 401")])
+    report = _report(
+        [
+            finding(live, Where.HISTORY, True, Status.LIVE, "HTTP 400"),
+            finding(revoked, Where.HISTORY, False, Status.REVOKED, "HTTP 401"),
+        ]
+    )
     report.findings[0].advice = advice.advise(report.findings[0])
     lines = text.render(report).splitlines()
     heading = lines.index("How to rotate a leaked key (in this order, so nothing breaks):")
     assert [line[:5] for line in lines[heading + 1 : heading + 5]] == [
-        "  1. ", "  2. ", "  3. ", "  4. "
+        "  1. ",
+        "  2. ",
+        "  3. ",
+        "  4. ",
     ]
     assert lines[-4:-1] == ["", "1 live key: rotate it now.", ""]  # then the summary
     assert live not in "\n".join(lines) and revoked not in "\n".join(lines)
 
 
 def test_every_status_and_place_renders(keys):
-    findings = [finding(keys(), where, at_head, status)
-                for (where, at_head), status in itertools.product(PLACES, Status)]
+    findings = [
+        finding(keys(), where, at_head, status)
+        for (where, at_head), status in itertools.product(PLACES, Status)
+    ]
     for f in findings:
         f.advice = advice.advise(f)
     rendered = text.render(_report(findings), color=True)

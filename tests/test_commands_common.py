@@ -31,19 +31,29 @@ def test_verify_fills_status_and_detail(tmp_path, keys, tokmodel, run_tokscan, m
     live, revoked, unknown = keys(), keys(), keys()
     tokmodel.reply(live, 422)
     tokmodel.reply(unknown, Reply(hang=True))
-    root = project(tmp_path / "p", {"a.py": f"A = '{live}'\nB = '{revoked}'\n",
-                                    "b.py": f"C = '{unknown}'\n"})
+    root = project(
+        tmp_path / "p", {"a.py": f"A = '{live}'\nB = '{revoked}'\n", "b.py": f"C = '{unknown}'\n"}
+    )
     result = run_tokscan(["scan", "--verify", "-f", "json", "."], cwd=root)
     report = json.loads(result.stdout)
-    statuses = {f["path"] + ":" + str(f["line"]): (f["status"], f["status_detail"])
-                for f in report["findings"]}
+    statuses = {
+        f["path"] + ":" + str(f["line"]): (f["status"], f["status_detail"])
+        for f in report["findings"]
+    }
     assert statuses == {
         "a.py:1": ("live", "HTTP 422"),
         "a.py:2": ("revoked", "HTTP 401"),
         "b.py:1": ("unknown", "no answer within 0.3 s"),
     }
-    assert report["summary"] == {"findings": 3, "failing": 2, "suppressed": 0, "live": 1,
-                                 "revoked": 1, "unknown": 1, "unverified": 0}
+    assert report["summary"] == {
+        "findings": 3,
+        "failing": 2,
+        "suppressed": 0,
+        "live": 1,
+        "revoked": 1,
+        "unknown": 1,
+        "unverified": 0,
+    }
     assert result.code == 1
     for key in (live, revoked, unknown):
         assert key not in result.stdout + result.stderr
@@ -186,8 +196,13 @@ sys.exit(code)
 
 
 def _audited(args: list[str], cwd: Path) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-c", _AUDIT, *args], cwd=cwd, capture_output=True,
-                          text=True, env=os.environ.copy())
+    done = subprocess.run(
+        [sys.executable, "-c", _AUDIT, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
     return done.returncode, done.stderr
 
 
@@ -216,16 +231,83 @@ def test_the_socket_audit_sees_verification(tmp_path, keys, tokmodel):
         (Where.HISTORY, False, "no longer in the file, but it is in the history"),
     ],
 )
-def test_conclude_verifies_for_every_command(tmp_path, keys, tokmodel, monkeypatch,
-                                             capsys, where, at_head, expected):
+def test_conclude_verifies_for_every_command(
+    tmp_path, keys, tokmodel, monkeypatch, capsys, where, at_head, expected
+):
     """staged, history, pre-push and ci end in the same `conclude`: it verifies for them."""
     key = keys()
     tokmodel.reply(key, 400)
     report = Report(mode="history", root=str(tmp_path), started_at="now")
-    report.findings = [Finding(key=key, path="a.py", line=1, column=1, where=where,
-                               present_at_head=at_head)]
+    report.findings = [
+        Finding(key=key, path="a.py", line=1, column=1, where=where, present_at_head=at_head)
+    ]
     code = common.conclude(report, Options(verify=True, format="json"))
     [finding] = json.loads(capsys.readouterr().out)["findings"]
     assert (code, finding["status"]) == (1, "live")
     assert expected in finding["advice"]
     assert report.findings[0].status is Status.LIVE
+
+
+def _commit_through_hook(repo, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environment = repo.env()
+    environment.update(env)
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", "change"],
+        cwd=repo.path,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_staged_hook_with_verify(repo, keys, tokmodel, run_tokscan):
+    """A real `git commit` through the installed hook, with `verify: true` in the config:
+    a revoked key lets the commit through, a live one blocks it."""
+    repo.write(".tokscan.yaml", "verify: true\n")
+    repo.commit("initial")
+    assert run_tokscan(["install"], cwd=repo.path).code == 0
+    revoked, live = keys(), keys()
+    tokmodel.reply(live, 400)
+    env = {"TOKSCAN_API_BASE": tokmodel.url}
+
+    repo.write("old.py", f"OLD = '{revoked}'\n")
+    repo.add()
+    done = _commit_through_hook(repo, env)
+    assert done.returncode == 0, done.stderr
+    assert "revoked" in done.stdout + done.stderr
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "2"
+
+    repo.write("new.py", f"NEW = '{live}'\n")
+    repo.add()
+    done = _commit_through_hook(repo, env)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "live (HTTP 400)" in output and "not committed yet" in output
+    assert "1 live key in the staged change: take it out before committing." in output
+    assert live not in output and revoked not in output
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "2"
+    assert len(tokmodel.requests) == 2
+
+
+def test_staged_fast_path_verifies(repo, keys, tokmodel, capsys, monkeypatch):
+    from tokscan import entry
+
+    key = keys()
+    tokmodel.reply(key, 403)
+    repo.write("a.py", f"A = '{key}'\n")
+    repo.add()
+    monkeypatch.chdir(repo.path)
+    code = entry.main(["staged", "--verify", "-f", "json"])
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert (code, finding["status"], finding["status_detail"]) == (1, "live", "HTTP 403")
+
+
+def test_staged_fast_path_rejects_a_bad_api_base(repo, keys, capsys, monkeypatch):
+    from tokscan import entry
+
+    repo.write("a.py", f"A = '{keys()}'\n")
+    repo.add()
+    monkeypatch.chdir(repo.path)
+    monkeypatch.setenv("TOKSCAN_API_BASE", "http://evil.example")
+    assert entry.main(["staged", "--verify"]) == 2
+    assert "invalid API base" in capsys.readouterr().err

@@ -52,7 +52,7 @@ def test_surrounding_text_is_tolerated(keys, tokmodel, run_tokscan):
     """grep output, .env lines and JSON can be piped in as they are."""
     a, b, c, d = keys(), keys(), keys(), keys()
     stdin = (
-        f"src/settings.py:12:API_KEY = \"{a}\"  # prod\n"
+        f'src/settings.py:12:API_KEY = "{a}"  # prod\n'
         f"TOKMODEL_API_KEY={b}\n"
         f'{{"key": "{c}", "again": "{a}"}}\n'
         "\n   \n"
@@ -76,8 +76,14 @@ def test_json_report(keys, tokmodel, run_tokscan):
         "version": 1,
         "tool": {"name": "tokscan", "version": "0.1.0"},
         "api_base": tokmodel.url,
-        "keys": [{"fingerprint": keyformat.fingerprint(key), "secret": keyformat.redact(key),
-                  "status": "live", "status_detail": "HTTP 402"}],
+        "keys": [
+            {
+                "fingerprint": keyformat.fingerprint(key),
+                "secret": keyformat.redact(key),
+                "status": "live",
+                "status_detail": "HTTP 402",
+            }
+        ],
         "summary": {"keys": 1, "live": 1, "unknown": 0, "revoked": 0},
     }
 
@@ -100,9 +106,7 @@ def test_always_asks_afresh(keys, tokmodel, run_tokscan):
     assert len(tokmodel.requests) == 2
 
 
-@pytest.mark.parametrize(
-    "stdin", [b"", b"no keys here\n", PLACEHOLDER.encode() + b"\n"]
-)
+@pytest.mark.parametrize("stdin", [b"", b"no keys here\n", PLACEHOLDER.encode() + b"\n"])
 def test_no_key_on_stdin_is_a_usage_error(tokmodel, run_tokscan, stdin):
     """`echo "$KEY" | tokscan verify` with an empty $KEY must not look like success."""
     result = run_tokscan(["verify"], stdin=stdin)
@@ -146,8 +150,12 @@ def test_help_says_stdin(run_tokscan):
 def test_from_a_real_pipe(keys, tokmodel, tmp_path):
     key = keys()
     tokmodel.reply(key, 404)
-    done = subprocess.run([sys.executable, "-m", "tokscan", "verify"], input=f"x={key}\n",
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tokscan", "verify"],
+        input=f"x={key}\n",
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1, done.stderr
     assert "live     HTTP 404" in done.stdout
     assert key not in done.stdout + done.stderr
@@ -159,11 +167,23 @@ def test_a_mixed_crowd_through_a_rate_limit(keys, tokmodel, run_tokscan):
     tokmodel.delay = 0.02
     tokmodel.per_second = 40
     scripts = {
-        "live": [400], "live422": [422], "forbidden": [403], "payment": [402],
-        "flaky": [503, 400], "flakier": [500, 502, 401], "revoked": [401],
+        "live": [400],
+        "live422": [422],
+        "forbidden": [403],
+        "payment": [402],
+        "flaky": [503, 400],
+        "flakier": [500, 502, 401],
+        "revoked": [401],
     }
-    expected = {"live": "live", "live422": "live", "forbidden": "live", "payment": "live",
-                "flaky": "live", "flakier": "revoked", "revoked": "revoked"}
+    expected = {
+        "live": "live",
+        "live422": "live",
+        "forbidden": "live",
+        "payment": "live",
+        "flaky": "live",
+        "flakier": "revoked",
+        "revoked": "revoked",
+    }
     crowd = [(kind, keys()) for kind in scripts for _ in range(8)]
     for kind, key in crowd:
         tokmodel.reply(key, *scripts[kind])

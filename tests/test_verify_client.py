@@ -262,8 +262,14 @@ def test_only_a_401_ever_means_revoked(status):
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [(None, None), ("5", 5.0), (" 0 ", 0.0), ("soon", None), ("-3", None),
-     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    [
+        (None, None),
+        ("5", 5.0),
+        (" 0 ", 0.0),
+        ("soon", None),
+        ("-3", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
 )
 def test_parse_retry_after(header, seconds):
     assert client.parse_retry_after(header) == seconds
@@ -328,9 +334,7 @@ def test_always_dropped_is_unknown(tokmodel, keys):
     tokmodel.reply(key, Reply(drop=True))
     verdict = probe(tokmodel, key)
     assert verdict.status is Status.UNKNOWN
-    assert verdict.detail.startswith("connection failed") and verdict.detail.endswith(
-        "4 attempts"
-    )
+    assert verdict.detail.startswith("connection failed") and verdict.detail.endswith("4 attempts")
 
 
 def test_a_body_that_never_comes_does_not_hide_the_status(tokmodel, keys):

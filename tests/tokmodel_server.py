@@ -51,8 +51,9 @@ class Request:
 class TokModelServer:
     """`with TokModelServer() as api:` starts it; `api.url` is the base to pass to tokscan."""
 
-    def __init__(self, host: str = "127.0.0.1", delay: float = 0.0,
-                 default: Reply | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", delay: float = 0.0, default: Reply | None = None
+    ) -> None:
         self.host = host
         self.delay = delay
         self.default = default or Reply(401, body=b'{"error": {"message": "invalid api key"}}')
@@ -114,7 +115,6 @@ class TokModelServer:
         if self.fallback is not None:
             return self.fallback(request)
         return self.default
-
 
     def _over_limit(self, now: float) -> bool:
         if self.allow_in_flight is not None and self.in_flight > self.allow_in_flight:

@@ -67,11 +67,11 @@ def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
 
 def _api_base(value: str | None) -> str | None:
     """Checked now, so a bad --api-base fails before a long scan rather than after it."""
-    if value is None:
-        return None
-    from tokscan.verify import api_base
+    if value is not None:
+        from tokscan.verify import api_base
 
-    return api_base.check(value)
+        api_base.check(value)
+    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,12 +99,34 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
 @click.option("--binary", is_flag=True, help="Also scan files that look binary.")
 @output_options
 @click.pass_context
-def scan(ctx: click.Context, paths: tuple[str, ...], all_files: bool, binary: bool,
+def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool, binary: bool,
          **params: Any) -> int:
     """Scan files and directories (default: .); - reads standard input."""
     from tokscan.commands import scan as command
 
     return command.run(make_options(ctx, params), list(paths), all_files, binary)
+
+
+@cli.command()
+@output_options
+@click.pass_context
+def staged(ctx: click.Context, /, **params: Any) -> int:
+    """Scan the lines that the staged change adds (the pre-commit hook)."""
+    from tokscan.commands import staged as command
+
+    return command.run(make_options(ctx, params))
+
+
+@cli.command()
+@click.option("--hook", type=click.Choice(["pre-commit", "pre-push"]), default="pre-commit",
+              show_default=True, help="Which git hook to install.")
+@click.option("--force", is_flag=True,
+              help="Replace a different existing hook (it is kept as a backup).")
+def install(hook: str, force: bool) -> int:
+    """Install tokscan as a plain git hook in this repository (honours core.hooksPath)."""
+    from tokscan.commands import install as command
+
+    return command.run(hook, force)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -117,7 +139,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], all_files: bool, binary: bo
 @click.option("--show-secrets", is_flag=True, help="Print full keys instead of redacted ones.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not prompt when stdin is a terminal.")
 @click.pass_context
-def verify(ctx: click.Context, format_: str, output: Path | None, api_base: str | None,
+def verify(ctx: click.Context, /, format_: str, output: Path | None, api_base: str | None,
            show_secrets: bool, quiet: bool) -> int:
     """Check whether keys are live: reads them from standard input, one a line.
 

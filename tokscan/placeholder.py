@@ -8,6 +8,8 @@ below is cheap and has a tiny false-positive rate on random keys, which
 
 from __future__ import annotations
 
+import itertools
+
 # Words people type into example keys. Three-letter words are safe here because filler has
 # to cover most of the body before a key is rejected (see `_FILLER_SHARE`).
 _WORDS = (
@@ -41,7 +43,7 @@ def _ranks() -> dict[tuple[str, str], int]:
     """For each ordered pair of neighbours in an ordering, +1 (forwards) or -1 (backwards)."""
     steps: dict[tuple[str, str], int] = {}
     for order in _SEQUENCES:
-        for a, b in zip(order, order[1:]):
+        for a, b in itertools.pairwise(order):
             steps[(a, b)] = 1
             steps[(b, a)] = -1
     return steps

@@ -35,13 +35,18 @@ def jobs(options: Options) -> int:
     return options.jobs if options.jobs and options.jobs > 0 else default_jobs()
 
 
-def conclude(report: Report, options: Options) -> int:
-    """Finish the report, write it (and the baseline), and decide the exit code."""
+def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -> int:
+    """Finish the report, write it (and the baseline), and decide the exit code.
+
+    `quiet_when_clean`: hooks print nothing at all when there is nothing to say.
+    """
     report.fail_on_revoked = options.fail_on_revoked
     if options.verify:
         verify(report, options)
     pipeline.finish(report)
-    output.emit(report, options)
+    clean = not report.findings and not report.errors
+    if not (quiet_when_clean and clean and options.format == "text" and options.output is None):
+        output.emit(report, options)
     if options.write_baseline is not None:
         accepted = report.findings + [f for why, f in report.suppressed if why == "baseline"]
         count = suppress.write_baseline(options.write_baseline, accepted)

@@ -33,10 +33,15 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
         else:
             targets.append(item)
     jobs = common.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
-    for outcome in parallel.map_unordered(partial(files.scan, binary=binary), targets, jobs):
-        collector.add(outcome, Where.WORKTREE)
+    batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
+    for batch in parallel.map_unordered(partial(files.scan_batch, binary=binary), batches, jobs):
+        report.objects_scanned += batch.files
+        report.bytes_scanned += batch.size
+        for outcome in batch.outcomes:
+            collector.add(outcome, Where.WORKTREE)
     return common.conclude(report, options)
 
 
 # Below this many files, starting worker processes costs more than it saves.
 _PARALLEL_FROM = 256
+_BATCH = 64

@@ -24,9 +24,7 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
     if groups:
         places = len(report.findings)
         keys = len(groups)
-        lines.append(
-            paint(f"tokscan found {_plural(keys, 'TokModel API key')} in {_plural(places, 'place')}.", "bold")
-        )
+        lines.append(paint(_headline(report.mode, keys, places), "bold"))
         for findings in groups.values():
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
@@ -51,6 +49,15 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
         lines.append("")
     lines.append(summary(report, paint))
     return "\n".join(lines) + "\n"
+
+
+def _headline(mode: str, keys: int, places: int) -> str:
+    found = f"{_plural(keys, 'TokModel API key')} in {_plural(places, 'place')}"
+    if mode == "staged":
+        return f"tokscan blocked this commit: it adds {found}."
+    if mode == "pre-push":
+        return f"tokscan blocked this push: it sends {found}."
+    return f"tokscan found {found}."
 
 
 def summary(report: Report, paint: Painter | None = None) -> str:

@@ -8,6 +8,7 @@ or loop. Files are read with O_NOFOLLOW and only when they are regular files.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import stat
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tokscan import detect, git
+from tokscan import key as keyformat
 from tokscan.model import Chunk, Origin, Outcome, printable_path
 from tokscan.sources.stream import CHUNK_SIZE, stream_chunks
 
@@ -59,7 +61,9 @@ def list_targets(
         elif os.path.lexists(given):  # a file named on the command line is always scanned
             listed.append(iter([(relative(given.absolute(), root), os.fspath(given))]))
         else:
-            yield Outcome(Origin(printable_path(os.fspath(given))), error="no such file or directory")
+            yield Outcome(
+                Origin(printable_path(os.fspath(given))), error="no such file or directory"
+            )
     if in_git and directories:
         listed.append(_git_files(root, directories, all_files, excluded))
     else:
@@ -127,31 +131,78 @@ def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
     while errors:
         error = errors.pop()
         path = relative(Path(os.fsdecode(error.filename)), root)
-        yield Outcome(Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}")
+        yield Outcome(
+            Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
+        )
 
 
 def scan(target: Target, binary: bool = False) -> Outcome:
     """Read one file (streamed when large) and find the keys in it."""
-    origin = Origin(target.path)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    size, outcome = _scan(target, binary)
+    return outcome if outcome is not None else Outcome(Origin(target.path), size=size)
+
+
+def scan_batch(targets: list[Target], binary: bool = False) -> Batch:
+    """Scan several files; clean files are only counted, so little crosses processes."""
+    batch = Batch()
+    for target in targets:
+        size, outcome = _scan(target, binary)
+        if outcome is None:
+            batch.files += 1
+            batch.size += size
+        else:
+            batch.outcomes.append(outcome)
+    return batch
+
+
+class Batch:
+    """What `scan_batch` found: counts for clean files, outcomes for the rest."""
+
+    __slots__ = ("files", "outcomes", "size")
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.size = 0
+        self.outcomes: list[Outcome] = []
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
+    """(bytes read, None) for a file with no key-shaped text, else (0, its outcome).
+
+    O_NOFOLLOW refuses symbolic links and O_NONBLOCK keeps a FIFO from blocking the scan;
+    only regular files are read.
+    """
     try:
-        st = os.lstat(target.real)
-        if stat.S_ISLNK(st.st_mode):
-            return Outcome(origin, skipped="symlink")
-        if not stat.S_ISREG(st.st_mode):
-            return Outcome(origin, skipped="submodule" if stat.S_ISDIR(st.st_mode) else "special file")
-        fd = os.open(target.real, flags)
+        fd = os.open(target.real, _OPEN_FLAGS)
     except FileNotFoundError:
-        return Outcome(origin, skipped="missing")  # tracked but deleted from the work tree
+        return 0, Outcome(Origin(target.path), skipped="missing")  # deleted from the work tree
     except OSError as error:
-        return Outcome(origin, error=_describe(error))
+        if error.errno == errno.ELOOP or os.path.islink(target.real):
+            return 0, Outcome(Origin(target.path), skipped="symlink")
+        return 0, Outcome(Origin(target.path), error=_describe(error))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return Outcome(origin, skipped="special file")
-        return _scan_stream(origin, lambda size: os.read(fd, size), st.st_size, binary)
+            why = "submodule" if stat.S_ISDIR(st.st_mode) else "special file"
+            return 0, Outcome(Origin(target.path), skipped=why)
+        head = b""
+        if st.st_size < CHUNK_SIZE:
+            # One read of one byte more than the size: a small file needs a single call.
+            head = os.read(fd, st.st_size + 1)
+            if len(head) <= st.st_size:
+                if not binary and b"\0" in head[:BINARY_SNIFF]:
+                    return 0, Outcome(Origin(target.path), skipped="binary")
+                if keyformat.PREFIX not in head:
+                    return len(head), None
+                origin = Origin(target.path)
+                return 0, Outcome(origin, list(detect.find(Chunk(head, origin))), len(head))
+        read = lambda n: os.read(fd, n)  # noqa: E731
+        return 0, _scan_stream(Origin(target.path), read, st.st_size, binary, head)
     except OSError as error:
-        return Outcome(origin, error=_describe(error))
+        return 0, Outcome(Origin(target.path), error=_describe(error))
     finally:
         os.close(fd)
 
@@ -164,10 +215,12 @@ def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
 
 
 def _scan_stream(
-    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool
+    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool, head: bytes = b""
 ) -> Outcome:
     # Read one byte more than the expected size, so a small file needs a single read.
-    head = _read_full(read, min(size_hint + 1, CHUNK_SIZE))
+    want = min(size_hint + 1, CHUNK_SIZE)
+    if len(head) < want:
+        head += _read_full(read, want - len(head))
     if not binary and b"\0" in head[:BINARY_SNIFF]:
         return Outcome(origin, size=0, skipped="binary")
     outcome = Outcome(origin)
