@@ -343,3 +343,10 @@ def test_a_body_that_never_comes_does_not_hide_the_status(tokmodel, keys):
     started = time.monotonic()
     assert probe(tokmodel, key, Settings(timeout=5)) == Verdict(Status.LIVE, "HTTP 403")
     assert time.monotonic() - started < 4  # the body was given up on, not waited for
+
+
+def test_cookies_never_link_one_key_to_the_next(tokmodel, keys):
+    first, second = keys(), keys()
+    tokmodel.reply(first, Reply(400, {"Set-Cookie": "session=abc; Path=/"}))
+    client.probe_all([first, second], tokmodel.url, Settings(concurrency=1))
+    assert "cookie" not in tokmodel.requests_for(second)[0].headers

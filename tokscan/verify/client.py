@@ -263,7 +263,7 @@ class _Prober:
             if _is_tls(error):
                 raise _Unreachable(f"TLS error: {_describe(error)}") from None
             return _Retry(f"connection failed: {_describe(error)}", connection=True)
-        except httpx.TransportError as error:
+        except (httpx.HTTPError, OSError) as error:
             # Reset, closed without an answer, proxy trouble: transient, like a 5xx.
             return _Retry(f"connection failed: {_describe(error)}", connection=True)
         try:
@@ -319,8 +319,8 @@ async def _drain(response: httpx.Response) -> None:
 
     try:
         await asyncio.wait_for(read(), _DRAIN_TIMEOUT)
-    except (asyncio.TimeoutError, httpx.HTTPError):
-        pass
+    except (asyncio.TimeoutError, httpx.HTTPError, OSError):
+        pass  # the status is known; the connection is closed below
     finally:
         await response.aclose()
 
