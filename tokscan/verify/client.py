@@ -3,8 +3,10 @@
 `POST {api_base}/v1/chat/completions` with the key as a bearer token and a body the API
 rejects after authenticating (no messages, a model that does not exist), so the request can
 never be billed. TokModel answers 401 for a revoked (or never issued) key; any other client
-error means the key authenticated. 429 and 5xx are retried with exponential backoff and
-jitter, honouring `Retry-After` up to a cap; timeouts and TLS failures are not retried.
+error means the key authenticated. 5xx and dropped connections are retried with exponential
+backoff and jitter, 429 too (with more patience, and fewer requests in flight after it),
+honouring `Retry-After` up to a cap; timeouts and TLS failures are not retried. Whatever
+goes wrong, the answer is `unknown` with the reason: only a 401 makes a key `revoked`.
 
 httpx is imported only here, and only when probing starts: without --verify tokscan opens
 no socket at all.
