@@ -47,7 +47,7 @@ def advise(finding: Finding) -> str:
         )
     return (
         f"{lead}: rotate it now. It is committed, so anyone with a clone can use it; "
-        f"deleting the line or rewriting history does not take it back. Then {_FROM_ENV}."
+        "deleting the line or rewriting history does not take it back."
     )
 
 
@@ -69,7 +69,7 @@ def _unverified(finding: Finding) -> str:
         )
     return (
         "Rotate this key: it is committed, so anyone with a clone has it, and deleting the "
-        f"line or rewriting history does not take it back. Then {_FROM_ENV}."
+        "line or rewriting history does not take it back."
     )
 
 
