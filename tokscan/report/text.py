@@ -28,8 +28,9 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
         for findings in groups.values():
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
-        lines.append("")
-        lines.extend(_rotation(paint))
+        if advice.needs_rotation(f.status for f in report.findings):
+            lines.append("")
+            lines.extend(rotation(paint, report.verified))
         lines.append("")
         lines.extend(_bypass())
     if report.errors:
@@ -38,6 +39,10 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
         lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
     for note in report.notes:
         lines.append(paint(f"note: {note}", "dim"))
+    verdict = advice.verdict(report)
+    if verdict is not None:
+        lines.append("")
+        lines.append(paint(verdict, *_verdict_style(report)))
     if quiet:
         return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
     if lines:
@@ -116,10 +121,19 @@ def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: P
     return lines
 
 
-def _rotation(paint: Painter) -> list[str]:
+def rotation(paint: Painter, verified: bool = True) -> list[str]:
+    """TokModel's rotation steps, in order (also used by `tokscan verify`)."""
     lines = [paint("How to rotate a leaked key (in this order, so nothing breaks):", "bold")]
     lines.extend(f"  {n}. {step}" for n, step in enumerate(advice.ROTATION_STEPS, 1))
+    if not verified:
+        lines.append("Not sure a key still works? Run again with --verify to ask TokModel.")
     return lines
+
+
+def _verdict_style(report: Report) -> tuple[str, ...]:
+    if advice.needs_rotation(f.status for f in report.findings):
+        return ("red", "bold")
+    return ("green",)
 
 
 def _bypass() -> list[str]:
