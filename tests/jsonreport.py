@@ -40,9 +40,29 @@ def load(text: str | bytes) -> dict[str, Any]:
     return check(json.loads(text))
 
 
-def wants_json(args: Sequence[str]) -> bool:
-    """Whether a tokscan command line asks for a JSON report."""
+REPORT_COMMANDS = ("scan", "staged", "history", "pre-push", "ci")
+
+
+def command_of(args: Sequence[str]) -> str | None:
+    """The subcommand of a tokscan command line (after -C DIR and --config FILE)."""
     args = list(args)
+    i = 0
+    while i < len(args):
+        if args[i] in ("-C", "--config"):
+            i += 2
+        elif args[i].startswith("-"):
+            i += 1
+        else:
+            return args[i]
+    return None
+
+
+def wants_json(args: Sequence[str]) -> bool:
+    """Whether a tokscan command line asks for a JSON report (SPEC §4; `verify` prints a
+    document of its own)."""
+    args = list(args)
+    if command_of(args) not in REPORT_COMMANDS:
+        return False
     for i, arg in enumerate(args):
         if arg in ("-f", "--format") and i + 1 < len(args) and args[i + 1] == "json":
             return True

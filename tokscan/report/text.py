@@ -14,7 +14,9 @@ _STATUS_STYLE = {
 }
 
 
-def render(report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False) -> str:
+def render(
+    report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False
+) -> str:
     """The whole report. With `quiet`, nothing for a clean scan and no summary otherwise."""
     paint = Painter(color)
     lines: list[str] = []
@@ -35,7 +37,8 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
         lines.extend(_bypass())
     if report.errors:
         lines.append("")
-        lines.append(paint(f"Could not scan {_plural(len(report.errors), 'item')}; the scan is incomplete:", "red", "bold"))
+        items = _plural(len(report.errors), "item")
+        lines.append(paint(f"Could not scan {items}; the scan is incomplete:", "red", "bold"))
         lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
     for note in report.notes:
         lines.append(paint(f"note: {note}", "dim"))
@@ -96,7 +99,9 @@ def summary(report: Report, paint: Painter | None = None) -> str:
     return " · ".join(parts)
 
 
-def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: Painter) -> list[str]:
+def _group(
+    findings: list[Finding], show_secrets: bool, report: Report, paint: Painter
+) -> list[str]:
     first = findings[0]
     header = paint(first.secret(show_secrets), "red", "bold")
     if report.verified:
