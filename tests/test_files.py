@@ -188,6 +188,18 @@ def test_large_file_keys_across_chunk_edges(repo, keys, run_tokscan):
     assert report["scan"]["bytes_scanned"] == sum(map(len, texts.values()))
 
 
+@pytest.mark.parametrize("extra", [-1, 0, 1, 36, 53])
+def test_key_at_the_last_byte_of_files_around_the_chunk_size(repo, keys, run_tokscan, extra):
+    first, last = keys().encode(), keys().encode()
+    size = CHUNK_SIZE + extra
+    data = first + b" " + b"y" * (size - 2 * 35 - 2) + b"\n" + last
+    assert len(data) == size
+    repo.write("edge.txt", data)
+    _, report = report_of(run_tokscan, cwd=repo.path)
+    assert places(report) == {("edge.txt", 1, 1), ("edge.txt", 2, 1)}
+    assert report["scan"]["bytes_scanned"] == size
+
+
 def test_stdin_large_input_is_streamed(keys, run_tokscan, tmp_path):
     key = keys()
     data = b"x\n" * (CHUNK_SIZE // 2 - 10) + b"k=" + key.encode() + b"\n" + b"y" * CHUNK_SIZE
