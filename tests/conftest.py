@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from gitrepo import GIT_ENV, GitRepo  # noqa: E402
-from keys import KeyFactory  # noqa: E402
+import jsonreport
+from gitrepo import GIT_ENV, GitRepo
+from keys import KeyFactory
+from tokmodel_server import TokModelServer
 
-from tokscan.cli import main  # noqa: E402
+from tokscan.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -25,13 +28,23 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
-    for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+    for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
+                 "TOKSCAN_VERIFY_TIMEOUT", "TOKSCAN_VERIFY_CACHE"):
         monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
 def keys() -> KeyFactory:
     return KeyFactory()
+
+
+@pytest.fixture
+def tokmodel(monkeypatch: pytest.MonkeyPatch) -> Iterator[TokModelServer]:
+    """A stand-in for TokModel's API on 127.0.0.1 (tests/tokmodel_server.py), which
+    TOKSCAN_API_BASE points at. Keys it was not told about get 401, like TokModel's."""
+    with TokModelServer() as api:
+        monkeypatch.setenv("TOKSCAN_API_BASE", api.url)
+        yield api
 
 
 @pytest.fixture
@@ -58,6 +71,8 @@ def run_tokscan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         capsys.readouterr()
         code = main(args)
         captured = capsys.readouterr()
+        if jsonreport.wants_json(args) and not jsonreport.writes_to_file(args) and captured.out:
+            jsonreport.load(captured.out)  # every JSON report in the suite meets SPEC §4
         return Result(code, captured.out, captured.err)
 
     return run

@@ -40,9 +40,8 @@ class GitRepo:
             ["git", *args], cwd=self.path, env=self.env(), input=input, capture_output=True
         )
         if check and done.returncode != 0:
-            raise AssertionError(
-                f"git {' '.join(args)} failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
-            )
+            stderr = done.stderr.decode(errors="replace")
+            raise AssertionError(f"git {' '.join(args)} failed ({done.returncode}): {stderr}")
         return done.stdout.decode("utf-8", "surrogateescape")
 
     def write(self, relpath: str | bytes, content: str | bytes) -> Path:

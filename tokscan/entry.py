@@ -1,16 +1,136 @@
-"""The console script. Kept tiny: it must not import anything heavy before it knows
-which command runs."""
+"""The console script and `python -m tokscan`.
+
+`tokscan staged` runs on every commit, so it has a route that does not import click: a
+small parser for exactly the options it takes. Anything it does not recognise (help, a
+typo, an odd spelling) goes to the click command line, which gives the proper message.
+tests/test_entry.py checks that both routes turn the same arguments into the same options.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tokscan.options import Options
+
+_FLAGS = {
+    "--verify": ("verify", True),
+    "--no-verify": ("verify", False),
+    "--show-secrets": ("show_secrets", True),
+    "-q": ("quiet", True),
+    "--quiet": ("quiet", True),
+    "--progress": ("progress", True),
+    "--no-progress": ("progress", False),
+    "--fail-on-revoked": ("fail_on_revoked", True),
+}
+_VALUES = {
+    "-f": "format",
+    "--format": "format",
+    "-o": "output",
+    "--output": "output",
+    "--api-base": "api_base",
+    "--baseline": "baseline",
+    "--write-baseline": "write_baseline",
+    "--jobs": "jobs",
+}
+_PATHS = ("output", "baseline", "write_baseline")
+FAST_COMMANDS = ("staged",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    parsed = parse_fast(args)
+    if parsed is not None:
+        return _run_fast(*parsed)
     from tokscan.cli import main as cli_main
 
-    return cli_main(argv)
+    return cli_main(args)
+
+
+def parse_fast(args: list[str]) -> tuple[str, Options, str | None] | None:
+    """(command, options, -C directory) for a fast command, or None to use click."""
+    from tokscan.options import FORMATS, Options
+
+    directory = None
+    config = None
+    i = 0
+    while i < len(args) and args[i] in ("-C", "--config"):
+        if i + 1 >= len(args):
+            return None
+        if args[i] == "-C":
+            directory = args[i + 1]
+        else:
+            config = args[i + 1]
+        i += 2
+    if i >= len(args) or args[i] not in FAST_COMMANDS:
+        return None
+    command = args[i]
+    values: dict[str, object] = {}
+    rest = args[i + 1 :]
+    j = 0
+    while j < len(rest):
+        arg = rest[j]
+        name, _, inline = arg.partition("=")
+        if arg in _FLAGS:
+            field, value = _FLAGS[arg]
+            values[field] = value
+        elif name in _VALUES and (inline or "=" in arg or j + 1 < len(rest)):
+            if "=" in arg and name.startswith("--"):
+                value_text = inline
+            elif "=" in arg:
+                return None
+            else:
+                j += 1
+                value_text = rest[j]
+            values[_VALUES[name]] = value_text
+        else:
+            return None
+        j += 1
+    if values.get("format", "text") not in FORMATS:
+        return None
+    if "jobs" in values:
+        text = str(values["jobs"])
+        if not text.isdigit() or int(text) < 1:
+            return None
+        values["jobs"] = int(text)
+    for field in _PATHS:  # pathlib is imported only when a path was given: it is not cheap
+        if field in values:
+            if not values[field]:
+                return None
+            from pathlib import Path
+
+            values[field] = Path(str(values[field]))
+    if "api_base" not in values and os.environ.get("TOKSCAN_API_BASE"):
+        values["api_base"] = os.environ["TOKSCAN_API_BASE"]
+    if config is not None:
+        from pathlib import Path
+
+        values["config"] = Path(config).absolute()
+    return command, Options(**values), directory  # type: ignore[arg-type]
+
+
+def _run_fast(command: str, options: Options, directory: str | None) -> int:
+    from tokscan.errors import TokscanError
+
+    try:
+        if directory is not None:
+            try:
+                os.chdir(directory)
+            except OSError as error:
+                raise TokscanError(f"cannot change to {directory}: {error.strerror}") from None
+        from tokscan.commands import staged
+
+        return staged.run(options)
+    except TokscanError as error:
+        sys.stderr.write(f"tokscan: {error.message}\n")
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("tokscan: interrupted\n")
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

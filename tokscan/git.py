@@ -1,32 +1,38 @@
 """The one place that runs git.
 
 Every call uses an argument list (never a shell string) and switches off what a hostile
-repository's `.git/config` could abuse (SPEC §6): external diff and textconv drivers,
-fsmonitor hooks, pagers, credential prompts and lazy fetches of missing objects.
+repository's `.git/config` could abuse (SPEC §6): fsmonitor hooks, hooks, pagers,
+credential prompts, transports and lazy fetches of missing objects; commands that diff
+also pass `--no-ext-diff --no-textconv` (DIFF_SAFETY).
+
+`subprocess` is imported only where it is used: `Stream` (used by the pre-commit hook's
+fast path) starts git with `os.posix_spawnp`, which costs no imports.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Sequence
-from pathlib import Path
-from typing import IO
 
 from tokscan.errors import TokscanError
 
-# `-c` settings that neutralise configuration a scanned repository could carry. Commands
-# that diff also pass `--no-ext-diff --no-textconv`.
-SAFE_CONFIG = (
-    "-c", "core.fsmonitor=false",
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "core.pager=cat",
-    "-c", "protocol.allow=never",
-    "-c", "credential.helper=",
-    "-c", "core.quotePath=false",
-    "-c", "log.showSignature=false",  # signature checks would run gpg.program
-    "-c", "color.ui=never",
+TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import IO
+
+SAFE_SETTINGS = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "protocol.allow=never",
+    "credential.helper=",
+    "core.quotePath=false",
+    "log.showSignature=false",  # signature checks would run gpg.program
+    "color.ui=never",
 )
+DIFF_SAFETY = ("--no-ext-diff", "--no-textconv", "--no-color")
 
 # For commands that read many objects (cat-file, log): git's default delta-base cache of
 # 96 MB per process is what its memory mostly is; 16 MB is as fast on real packs.
@@ -43,41 +49,72 @@ def environment() -> dict[str, str]:
         LC_ALL="C",
         GIT_NO_REPLACE_OBJECTS="1",  # refs/replace must not hide what the objects hold
     )
-    env.pop("GIT_EXTERNAL_DIFF", None)  # diff commands also pass --no-ext-diff
+    env.pop("GIT_EXTERNAL_DIFF", None)
     return env
 
 
-def command(cwd: Path | str, *args: str) -> list[str]:
-    return ["git", "-C", os.fspath(cwd), *SAFE_CONFIG, *args]
+def command(cwd: Path | str, *args: str, hooks: bool = False) -> list[str]:
+    """The argument list for git; `hooks=True` keeps the repository's own `core.hooksPath`
+    (only for asking where hooks live: tokscan never runs a command that runs hooks)."""
+    argv = ["git", "-C", os.fspath(cwd)]
+    for setting in SAFE_SETTINGS:
+        if not (hooks and setting.startswith("core.hooksPath=")):
+            argv += ("-c", setting)
+    argv.extend(args)
+    return argv
 
 
-def run(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
-    """Run git and return its stdout; a failure becomes a TokscanError naming the command."""
+def run(
+    cwd: Path | str,
+    *args: str,
+    check: bool = True,
+    input: bytes | None = None,
+    warnings: list[str] | None = None,
+) -> bytes:
+    """Run git and return its stdout; a failure becomes a TokscanError naming the command.
+
+    Some commands only warn and still succeed when they could not do everything (ls-files
+    on a directory it cannot read); pass `warnings` to collect what git said on stderr."""
+    import subprocess
+
     try:
         done = subprocess.run(
-            command(cwd, *args),
-            input=input,
-            capture_output=True,
-            env=environment(),
-            check=False,
+            command(cwd, *args), input=input, capture_output=True, env=environment(), check=False
         )
     except FileNotFoundError:
         raise TokscanError("git is not installed or not on PATH") from None
     if check and done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-        raise TokscanError(f"git {args[0]} failed: {message}")
+        raise TokscanError(f"git {args[0]} failed: {_first_line(done.stderr, done.returncode)}")
+    if warnings is not None:
+        warnings.extend(done.stderr.decode("utf-8", "replace").splitlines())
     return done.stdout
+
+
+def try_run(cwd: Path | str, *args: str, hooks: bool = False) -> bytes | None:
+    """Run git; its stdout, or None when it fails (for questions whose answer may be no)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            command(cwd, *args, hooks=hooks), capture_output=True, env=environment(), check=False
+        )
+    except FileNotFoundError:
+        raise TokscanError("git is not installed or not on PATH") from None
+    return done.stdout if done.returncode == 0 else None
 
 
 def popen(
     cwd: Path | str,
     *args: str,
     stdin: int | IO[bytes] | None = None,
-    stdout: int | IO[bytes] | None = subprocess.PIPE,
-    stderr: int | IO[bytes] | None = subprocess.PIPE,
+    stdout: int | IO[bytes] | None = -1,
+    stderr: int | IO[bytes] | None = -1,
 ) -> subprocess.Popen[bytes]:
-    """Start a long-running git. `stdin`, `stdout` and `stderr` may be files: a process that
-    runs alongside others should write its stderr to a file, since nobody drains a pipe."""
+    """Start a long-running git, with its stdout and stderr as pipes (-1, PIPE) or files.
+    A git that runs alongside others should write its stderr to a file: nobody drains a
+    pipe while it runs."""
+    import subprocess
+
     try:
         return subprocess.Popen(
             command(cwd, *args),
@@ -90,17 +127,50 @@ def popen(
         raise TokscanError("git is not installed or not on PATH") from None
 
 
+class Stream:
+    """git with its stdout as a readable binary stream; stderr goes to ours.
+
+    Started with posix_spawnp so the hook's fast path imports nothing more than `os`.
+    """
+
+    def __init__(self, cwd: Path | str, *args: str) -> None:
+        self.args = args
+        read_end, write_end = os.pipe()
+        actions = [
+            (os.POSIX_SPAWN_DUP2, write_end, 1),
+            (os.POSIX_SPAWN_CLOSE, read_end),
+            (os.POSIX_SPAWN_CLOSE, write_end),
+        ]
+        argv = command(cwd, *args)
+        try:
+            self.pid = os.posix_spawnp(argv[0], argv, environment(), file_actions=actions)
+        except FileNotFoundError:
+            os.close(read_end)
+            raise TokscanError("git is not installed or not on PATH") from None
+        finally:
+            os.close(write_end)
+        self.stdout: IO[bytes] = os.fdopen(read_end, "rb")
+
+    def close(self) -> int:
+        """Wait for git and return its exit code."""
+        self.stdout.close()
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+    def check(self) -> None:
+        code = self.close()
+        if code != 0:
+            raise TokscanError(f"git {self.args[0]} failed (exit {code}); see its message above")
+
+
 def toplevel(path: Path | str) -> Path | None:
     """The work tree root containing `path`, or None when `path` is not in a work tree."""
-    done = subprocess.run(
-        command(path, "rev-parse", "--show-toplevel"),
-        capture_output=True,
-        env=environment(),
-        check=False,
-    )
-    if done.returncode != 0:
+    output = try_run(path, "rev-parse", "--show-toplevel")
+    if output is None:
         return None
-    return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
+    from pathlib import Path
+
+    return Path(os.fsdecode(output.rstrip(b"\n")))
 
 
 def split_z(output: bytes) -> list[str]:
@@ -111,3 +181,8 @@ def split_z(output: bytes) -> list[str]:
 def literal(paths: Sequence[str]) -> list[str]:
     """Pathspecs that match exactly these paths (no globbing, no magic)."""
     return [f":(literal){p}" for p in paths]
+
+
+def _first_line(stderr: bytes, code: int) -> str:
+    text = stderr.decode("utf-8", "replace").strip()
+    return text.splitlines()[0] if text else f"exit {code}"

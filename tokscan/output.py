@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from tokscan import terminal
 from tokscan.errors import TokscanError
@@ -39,7 +40,7 @@ def _tell_stderr(report: Report, options: Options) -> None:
 
     paint = terminal.Painter(terminal.wants_color(sys.stderr))
     for error in report.errors:
-        warn(f"cannot scan {error.path or '-'}: {error.message}")
+        warn(f"cannot scan {terminal.printable(error.path or '-')}: {error.message}")
     if options.output is not None and not options.quiet:
         write(sys.stderr, text.summary(report, paint) + "\n")
 
@@ -51,14 +52,17 @@ def write_file(path: Path, body: str) -> None:
         raise TokscanError(f"cannot write {path}: {error.strerror}") from None
 
 
-def write(stream: object, body: str) -> None:
-    out = stream if stream is not None else sys.stdout
+def write(stream: TextIO, body: str) -> None:
     try:
-        out.write(body)  # type: ignore[attr-defined]
-        out.flush()  # type: ignore[attr-defined]
+        stream.write(body)
+        stream.flush()
     except BrokenPipeError:  # `tokscan scan | head`: the reader has gone, which is fine
         pass
 
 
 def warn(message: str) -> None:
     write(sys.stderr, f"tokscan: {message}\n")
+
+
+def write_err(text: str) -> None:
+    write(sys.stderr, text)

@@ -47,7 +47,9 @@ def read_baseline(path: Path) -> frozenset[str]:
         raise TokscanError(f"baseline {path} is not valid JSON: {error}") from None
     entries = document.get("findings") if isinstance(document, dict) else None
     if not isinstance(entries, list):
-        raise TokscanError(f"baseline {path} has no 'findings' list; write one with --write-baseline")
+        raise TokscanError(
+            f"baseline {path} has no 'findings' list; write one with --write-baseline"
+        )
     fingerprints = set()
     for number, entry in enumerate(entries, 1):
         value = entry.get("fingerprint") if isinstance(entry, dict) else None

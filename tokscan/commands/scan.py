@@ -23,7 +23,9 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
     config = common.load_config(root, options)
     report = pipeline.new_report("files", str(root))
     collector = pipeline.Collector(report, common.suppressor(config, options))
-    if read_stdin:
+    if read_stdin and sys.stdin is None:  # started with standard input closed
+        collector.error(files.STDIN, "standard input is closed")
+    elif read_stdin:
         collector.add(files.scan_stdin(sys.stdin.buffer, binary), Where.WORKTREE)
     excluded = configuration.excluder(config.exclude)
     targets = []
@@ -33,10 +35,15 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
         else:
             targets.append(item)
     jobs = common.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
-    for outcome in parallel.map_unordered(partial(files.scan, binary=binary), targets, jobs):
-        collector.add(outcome, Where.WORKTREE)
+    batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
+    for batch in parallel.map_unordered(partial(files.scan_batch, binary=binary), batches, jobs):
+        report.objects_scanned += batch.files
+        report.bytes_scanned += batch.size
+        for outcome in batch.outcomes:
+            collector.add(outcome, Where.WORKTREE)
     return common.conclude(report, options)
 
 
 # Below this many files, starting worker processes costs more than it saves.
 _PARALLEL_FROM = 256
+_BATCH = 64

@@ -8,8 +8,10 @@ or loop. Files are read with O_NOFOLLOW and only when they are regular files.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,9 +19,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tokscan import detect, git
+from tokscan import key as keyformat
 from tokscan.model import Chunk, Origin, Outcome, printable_path
 from tokscan.sources.stream import CHUNK_SIZE, stream_chunks
 
+_UNREADABLE_DIRECTORY = re.compile(r"warning: could not open directory '(.*)': (.*)")
 BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
 STDIN = "<stdin>"
 
@@ -54,16 +58,24 @@ def list_targets(
     directories: list[Path] = []
     listed: list[Iterator[tuple[str, str] | Outcome]] = []
     for given in paths:
-        if given.is_dir() and not given.is_symlink():
-            directories.append(given)
+        # A directory named on the command line is entered even through a symbolic link
+        # (like `find -H`); links found inside it are never followed.
+        named = given.resolve() if given.is_dir() else given.parent.resolve() / given.name
+        if ".git" in named.parts:  # even when asked: git's own files are not source
+            yield Outcome(Origin(printable_path(os.fspath(given))), skipped="git directory")
+        elif given.is_dir():
+            directories.append(named)
         elif os.path.lexists(given):  # a file named on the command line is always scanned
-            listed.append(iter([(relative(given.absolute(), root), os.fspath(given))]))
+            listed.append(iter([(relative(named, root), os.fspath(given))]))
         else:
-            yield Outcome(Origin(printable_path(os.fspath(given))), error="no such file or directory")
-    if in_git and directories:
-        listed.append(_git_files(root, directories, all_files, excluded))
-    else:
-        listed.extend(_walk(d.absolute(), root, excluded) for d in directories)
+            yield Outcome(
+                Origin(printable_path(os.fspath(given))), error="no such file or directory"
+            )
+    in_repository = [d for d in directories if in_git and (d == root or root in d.parents)]
+    if in_repository:
+        listed.append(_git_files(root, in_repository, all_files, excluded))
+    # Directories outside the repository (or outside git) are plain directories.
+    listed.extend(_walk(d, root, excluded) for d in directories if d not in in_repository)
     seen: set[str] = set()
     for item in itertools.chain.from_iterable(listed):
         if isinstance(item, Outcome):
@@ -87,12 +99,23 @@ def relative(real: Path, root: Path) -> str:
 def _git_files(
     root: Path, directories: list[Path], all_files: bool, excluded: Callable[[str], bool]
 ) -> Iterator[tuple[str, str] | Outcome]:
-    specs = [relative(d.absolute(), root) for d in directories]
+    specs = [relative(d, root) for d in directories]
     pathspecs = [] if "." in specs else git.literal(specs)
     args = ["ls-files", "-z", "--cached", "--others"]
     if not all_files:
         args.append("--exclude-standard")
-    output = git.run(root, *args, "--", *pathspecs)
+    warnings: list[str] = []
+    output = git.run(root, *args, "--", *pathspecs, warnings=warnings)
+    # git lists what it can and only warns about a directory it cannot read: that makes the
+    # scan incomplete, so every warning becomes an error (fail closed).
+    for warning in warnings:
+        unreadable = _UNREADABLE_DIRECTORY.match(warning)
+        if unreadable:
+            path, why = unreadable.groups()
+            yield Outcome(Origin(printable_path(path.rstrip("/"))),
+                          error=f"cannot list directory: {why.lower()}")
+        elif warning.strip():
+            yield Outcome(Origin(None), error=f"git ls-files: {warning.strip()}")
     base = os.fspath(root)
     for path in git.split_z(output):
         if path.endswith("/"):  # an untracked nested repository, which git does not enter
@@ -127,31 +150,78 @@ def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
     while errors:
         error = errors.pop()
         path = relative(Path(os.fsdecode(error.filename)), root)
-        yield Outcome(Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}")
+        yield Outcome(
+            Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
+        )
 
 
 def scan(target: Target, binary: bool = False) -> Outcome:
     """Read one file (streamed when large) and find the keys in it."""
-    origin = Origin(target.path)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    size, outcome = _scan(target, binary)
+    return outcome if outcome is not None else Outcome(Origin(target.path), size=size)
+
+
+def scan_batch(targets: list[Target], binary: bool = False) -> Batch:
+    """Scan several files; clean files are only counted, so little crosses processes."""
+    batch = Batch()
+    for target in targets:
+        size, outcome = _scan(target, binary)
+        if outcome is None:
+            batch.files += 1
+            batch.size += size
+        else:
+            batch.outcomes.append(outcome)
+    return batch
+
+
+class Batch:
+    """What `scan_batch` found: counts for clean files, outcomes for the rest."""
+
+    __slots__ = ("files", "outcomes", "size")
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.size = 0
+        self.outcomes: list[Outcome] = []
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
+    """(bytes read, None) for a file with no key-shaped text, else (0, its outcome).
+
+    O_NOFOLLOW refuses symbolic links and O_NONBLOCK keeps a FIFO from blocking the scan;
+    only regular files are read.
+    """
     try:
-        st = os.lstat(target.real)
-        if stat.S_ISLNK(st.st_mode):
-            return Outcome(origin, skipped="symlink")
-        if not stat.S_ISREG(st.st_mode):
-            return Outcome(origin, skipped="submodule" if stat.S_ISDIR(st.st_mode) else "special file")
-        fd = os.open(target.real, flags)
+        fd = os.open(target.real, _OPEN_FLAGS)
     except FileNotFoundError:
-        return Outcome(origin, skipped="missing")  # tracked but deleted from the work tree
+        return 0, Outcome(Origin(target.path), skipped="missing")  # deleted from the work tree
     except OSError as error:
-        return Outcome(origin, error=_describe(error))
+        if error.errno == errno.ELOOP or os.path.islink(target.real):
+            return 0, Outcome(Origin(target.path), skipped="symlink")
+        return 0, Outcome(Origin(target.path), error=_describe(error))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return Outcome(origin, skipped="special file")
-        return scan_stream(origin, lambda size: os.read(fd, size), st.st_size, binary)
+            why = "submodule" if stat.S_ISDIR(st.st_mode) else "special file"
+            return 0, Outcome(Origin(target.path), skipped=why)
+        head = b""
+        if st.st_size < CHUNK_SIZE:
+            # One read of one byte more than the size: a small file needs a single call.
+            head = os.read(fd, st.st_size + 1)
+            if len(head) <= st.st_size:
+                if not binary and b"\0" in head[:BINARY_SNIFF]:
+                    return 0, Outcome(Origin(target.path), skipped="binary")
+                if keyformat.PREFIX not in head:
+                    return len(head), None
+                origin = Origin(target.path)
+                return 0, Outcome(origin, list(detect.find(Chunk(head, origin))), len(head))
+        read = lambda n: os.read(fd, n)  # noqa: E731
+        return 0, scan_stream(Origin(target.path), read, st.st_size, binary, head)
     except OSError as error:
-        return Outcome(origin, error=_describe(error))
+        return 0, Outcome(Origin(target.path), error=_describe(error))
     finally:
         os.close(fd)
 
@@ -164,10 +234,12 @@ def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
 
 
 def scan_stream(
-    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool
+    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool, head: bytes = b""
 ) -> Outcome:
     # Read one byte more than the expected size, so a small file needs a single read.
-    head = _read_full(read, min(size_hint + 1, CHUNK_SIZE))
+    want = min(size_hint + 1, CHUNK_SIZE)
+    if len(head) < want:
+        head += _read_full(read, want - len(head))
     if not binary and b"\0" in head[:BINARY_SNIFF]:
         return Outcome(origin, size=0, skipped="binary")
     outcome = Outcome(origin)

@@ -1,9 +1,12 @@
 """Cutting a stream of bytes into overlapping chunks, so large inputs scan in bounded memory.
 
-Each chunk ends `OVERLAP` bytes early (a key starting there could run past the end, and the
-byte after a key decides whether it is one), and the next chunk starts `LOOKBEHIND` bytes
-before that point (the bytes before a key decide whether it is one). Chunks carry the line
-and column of their first byte, so locations are the same as for a file read whole.
+A chunk is cut after its last newline: no key spans a newline, so every line, with its
+`tokscan:allow` pragma, lies whole in one chunk and the next chunk starts a fresh line.
+Only a line longer than a chunk is cut inside: that chunk ends `OVERLAP` bytes early (a key
+starting there could run past the end, and the byte after a key decides whether it is one),
+and the next chunk starts `LOOKBEHIND` bytes before that point (the bytes before a key
+decide whether it is one). Chunks carry the line and column of their first byte, so
+locations are the same as for a file read whole.
 """
 
 from __future__ import annotations
@@ -15,6 +18,53 @@ from tokscan.model import Chunk, Origin
 
 CHUNK_SIZE = 4 << 20
 OVERLAP = keyformat.KEY_LENGTH + 1
+_MIN_CHUNK = 4 * (OVERLAP + keyformat.LOOKBEHIND)
+
+
+class Chunker:
+    """Collects fed bytes and hands out chunks of about `chunk_size` bytes."""
+
+    def __init__(
+        self, origin: Origin, line: int = 1, column: int = 1, chunk_size: int = CHUNK_SIZE
+    ) -> None:
+        self.origin = origin
+        self.chunk_size = max(chunk_size, _MIN_CHUNK)
+        self._line, self._column = line, column
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._report_from = 0  # bytes at the front that an earlier chunk already covered
+
+    def feed(self, data: bytes) -> Iterator[Chunk]:
+        self._parts.append(data)
+        self._size += len(data)
+        while self._size >= self.chunk_size + OVERLAP:
+            yield self._cut()
+
+    def finish(self) -> Iterator[Chunk]:
+        data = self._join()
+        if len(data) > self._report_from:
+            yield Chunk(data, self.origin, self._line, self._column, self._report_from)
+        self._parts, self._size = [], 0
+
+    def _join(self) -> bytes:
+        data = b"".join(self._parts) if len(self._parts) != 1 else self._parts[0]
+        self._parts = [data]
+        return data
+
+    def _cut(self) -> Chunk:
+        data = self._join()
+        cut = data.rfind(b"\n", self._report_from) + 1
+        if cut > self._report_from:
+            keep = cut
+        else:  # a line longer than a chunk
+            cut = len(data) - OVERLAP
+            keep = _context_start(data, cut - keyformat.LOOKBEHIND)
+        chunk = Chunk(data, self.origin, self._line, self._column, self._report_from, cut)
+        self._line, self._column = advance(data[:keep], self._line, self._column)
+        self._report_from = cut - keep
+        self._parts = [data[keep:]]
+        self._size = len(data) - keep
+        return chunk
 
 
 def stream_chunks(
@@ -24,20 +74,12 @@ def stream_chunks(
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[Chunk]:
     """Chunks of everything `read` returns, after `head` (bytes already read)."""
-    chunk_size = max(chunk_size, 4 * (OVERLAP + keyformat.LOOKBEHIND))
-    line, column, report_from = 1, 1, 0
-    data = head or read(chunk_size)
-    while True:
-        more = read(chunk_size)
-        if not more:
-            yield Chunk(data, origin, line, column, report_from)
-            return
-        cut = len(data) - OVERLAP
-        yield Chunk(data, origin, line, column, report_from, report_until=cut)
-        keep = _char_start(data, cut - keyformat.LOOKBEHIND)
-        line, column = advance(data[:keep], line, column)
-        report_from = cut - keep
-        data = data[keep:] + more
+    chunker = Chunker(origin, chunk_size=chunk_size)
+    if head:
+        yield from chunker.feed(head)
+    while block := read(chunker.chunk_size):
+        yield from chunker.feed(block)
+    yield from chunker.finish()
 
 
 def advance(consumed: bytes, line: int, column: int) -> tuple[int, int]:
@@ -51,6 +93,17 @@ def advance(consumed: bytes, line: int, column: int) -> tuple[int, int]:
 
 def _chars(data: bytes) -> int:
     return len(data.decode("utf-8", "surrogateescape"))
+
+
+def _context_start(data: bytes, pos: int) -> int:
+    """Where to start the next chunk, at or before `pos`: not inside a UTF-8 sequence, and
+    leaving behind an even number of a run of backslashes, because the run's parity decides
+    whether a letter before a key ends an escape (`\\\\ntm-` is not an escape; `\\\\\\ntm-` is)."""
+    pos = _char_start(data, pos)
+    run = 0
+    while pos - run > 0 and data[pos - run - 1] == 0x5C:
+        run += 1
+    return pos - run % 2
 
 
 def _char_start(data: bytes, pos: int) -> int:

@@ -1,0 +1,102 @@
+"""The hook's fast route and the click route must read the same arguments the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tokscan import entry
+from tokscan.commands import staged
+from tokscan.options import Options
+
+SAME_MEANING = [
+    [],
+    ["--format", "json"],
+    ["-f", "json"],
+    ["--format=json"],
+    ["-o", "out.json", "--format", "json"],
+    ["--output=out.txt"],
+    ["--verify"],
+    ["--no-verify"],
+    ["--api-base", "http://127.0.0.1:9"],
+    ["--api-base=https://example.test"],
+    ["--show-secrets", "-q"],
+    ["--quiet", "--no-progress"],
+    ["--progress"],
+    ["--baseline", "b.json", "--write-baseline", "w.json"],
+    ["--jobs", "3"],
+    ["--jobs=1", "--fail-on-revoked"],
+]
+
+
+def through_click(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Options:
+    seen: list[Options] = []
+    monkeypatch.setattr(staged, "run", lambda options: seen.append(options) or 0)
+    from tokscan import cli
+
+    assert cli.main(args) == 0
+    [options] = seen
+    return options
+
+
+@pytest.mark.parametrize("args", SAME_MEANING)
+def test_fast_route_parses_like_click(monkeypatch, tmp_path, args):
+    monkeypatch.chdir(tmp_path)
+    parsed = entry.parse_fast(["staged", *args])
+    assert parsed is not None, "the fast route should take these arguments"
+    command, fast, directory = parsed
+    assert (command, directory) == ("staged", None)
+    assert fast == through_click(monkeypatch, ["staged", *args])
+
+
+def test_global_options_before_the_command(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    parsed = entry.parse_fast(["-C", "sub", "--config", "conf.yaml", "staged"])
+    assert parsed is not None
+    _, fast, directory = parsed
+    assert directory == "sub"
+    assert fast.config == Path("conf.yaml").absolute()
+    assert fast == through_click(monkeypatch, ["--config", "conf.yaml", "staged"])
+
+
+def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKSCAN_API_BASE", "http://localhost:1234")
+    parsed = entry.parse_fast(["staged"])
+    assert parsed is not None
+    assert parsed[1].api_base == "http://localhost:1234"
+    assert parsed[1] == through_click(monkeypatch, ["staged"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["staged", "--help"],
+        ["staged", "--format", "xml"],
+        ["staged", "--jobs", "0"],
+        ["staged", "--jobs", "many"],
+        ["staged", "--unknown"],
+        ["staged", "extra-argument"],
+        ["staged", "--format"],
+        ["scan"],
+        ["--version"],
+        [],
+        ["-C"],
+    ],
+)
+def test_anything_unusual_goes_to_click(args):
+    assert entry.parse_fast(args) is None
+
+
+def test_click_gives_the_usage_error(run_tokscan, repo):
+    result = run_tokscan(["staged", "--format", "xml"], cwd=repo.path)
+    assert result.code == 2
+    assert "xml" in result.stderr
+
+
+def test_fast_route_bad_directory(run_tokscan, tmp_path):
+    result = run_tokscan(["-C", str(tmp_path / "missing"), "staged"])
+    assert result.code == 2
+    assert "cannot change to" in result.stderr

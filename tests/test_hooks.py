@@ -1,0 +1,140 @@
+"""Real `git commit` through the plain hook and through the pre-commit framework."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo
+
+ROOT = Path(__file__).resolve().parents[1]
+# A PATH without the virtual environment that has tokscan: what a commit from an IDE or
+# another shell sees.
+BARE_PATH = os.pathsep.join(
+    p for p in ("/usr/local/bin", "/usr/bin", "/bin") if os.path.isdir(p)
+)
+
+
+def commit(repo: GitRepo, *, path: str | None = None, env: dict[str, str] | None = None):
+    environment = repo.env()
+    if path is not None:
+        environment["PATH"] = path
+    environment.update(env or {})
+    environment.pop("COVERAGE_PROCESS_START", None)
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", "change"], cwd=repo.path, env=environment,
+        capture_output=True, text=True,
+    )
+
+
+@pytest.fixture
+def hooked(repo: GitRepo, run_tokscan) -> GitRepo:
+    repo.write("README.md", "project\n")
+    repo.commit("initial")
+    assert run_tokscan(["install"], cwd=repo.path).code == 0
+    return repo
+
+
+def test_commit_with_a_key_is_blocked_even_without_tokscan_on_path(hooked, keys):
+    if shutil.which("tokscan", path=BARE_PATH):
+        pytest.skip("tokscan is installed system-wide; cannot test the recorded interpreter")
+    key = keys()
+    hooked.write("app.py", f"TOKEN = '{key}'\n")
+    hooked.add()
+    done = commit(hooked, path=BARE_PATH)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert "tokscan blocked this commit" in output
+    assert "app.py:1:10" in output
+    assert key not in output
+    assert hooked.git("rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_clean_commit_passes_silently(hooked):
+    hooked.write("app.py", "TOKEN = os.environ['TOKMODEL_API_KEY']\n")
+    hooked.add()
+    done = commit(hooked, path=BARE_PATH)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert hooked.git("rev-list", "--count", "HEAD").strip() == "2"
+
+
+def test_allowed_line_passes(hooked, keys):
+    hooked.write("test_app.py", f"FAKE = '{keys()}'  # tokscan:allow test fixture\n")
+    hooked.add()
+    done = commit(hooked, path=BARE_PATH)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_missing_tokscan_fails_closed_with_instructions(hooked, keys):
+    if shutil.which("tokscan", path=BARE_PATH):
+        pytest.skip("tokscan is installed system-wide")
+    hooked.write("a.txt", "harmless\n")
+    hooked.add()
+    done = commit(hooked, path=BARE_PATH, env={"TOKSCAN_PYTHON": "/nonexistent/python"})
+    assert done.returncode == 1
+    assert "cannot find tokscan" in done.stderr
+    assert "tokscan install --hook pre-commit --force" in done.stderr
+
+
+PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory) -> Path:
+    """One pre-commit cache for the session: building the hook's environment is slow."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def try_repo(repo: GitRepo, home: Path, hook: str, *extra: str):
+    env = repo.env()
+    env["PRE_COMMIT_HOME"] = str(home)
+    env.pop("COVERAGE_PROCESS_START", None)
+    return subprocess.run(
+        [*PRE_COMMIT, "try-repo", str(ROOT), hook, "--verbose", *extra],
+        cwd=repo.path, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_pre_commit_framework_blocks_and_passes(repo, keys, pre_commit_home):
+    key = keys()
+    repo.write("README.md", "project\n")
+    repo.commit("initial")
+    repo.write("settings.py", f"KEY = '{key}'\n")
+    repo.add()
+    blocked = try_repo(repo, pre_commit_home, "tokscan")
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode == 1, output
+    assert f"tm-{key[3:7]}…{key[-4:]}" in output
+    assert "settings.py:1:8" in output
+    assert key not in output
+
+    repo.write("settings.py", "KEY = os.environ['TOKMODEL_API_KEY']\n")
+    repo.add()
+    passed = try_repo(repo, pre_commit_home, "tokscan")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_hook_manifest_declares_both_hooks():
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["tokscan"]["entry"] == "tokscan staged"
+    assert hooks["tokscan"]["stages"] == ["pre-commit"]
+    assert hooks["tokscan"]["pass_filenames"] is False
+    assert hooks["tokscan"]["language"] == "python"
+    assert hooks["tokscan-pre-push"]["stages"] == ["pre-push"]
+    readme = (ROOT / "README.md").read_text()
+    for hook_id in hooks:
+        assert f"id: {hook_id}" in readme
+
+
+def test_this_repository_uses_its_own_hook():
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    entries = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
+    assert "tokscan staged" in entries

@@ -1,0 +1,13 @@
+"""`tokscan install [--hook pre-commit|pre-push] [--force]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokscan import install, output
+
+
+def run(hook: str, force: bool) -> int:
+    target, outcome = install.install(Path.cwd(), hook, force)
+    output.write_err(f"tokscan {hook} hook {outcome}: {target}\n")
+    return 0

@@ -1,0 +1,127 @@
+"""Plain git hooks: their text, and installing them into a repository's hooks folder.
+
+The scripts in the top-level `hooks/` folder are `script(hook)` with no recorded
+interpreter (tests/test_install.py keeps them equal); `tokscan install` writes the same
+script with the interpreter that has tokscan, so the hook works when that virtual
+environment is not on PATH at commit time.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+from tokscan import git
+from tokscan.errors import TokscanError
+
+HOOKS = {
+    "pre-commit": ("staged", "blocks a commit that adds a TokModel API key"),
+    "pre-push": ("pre-push", "blocks a push that sends commits holding a TokModel API key"),
+}
+MARKER = "# tokscan-hook:"
+
+_TEMPLATE = """#!/bin/sh
+# tokscan {hook} hook: {purpose}.
+# Installed by `tokscan install --hook {hook}`, or copied from tokscan's hooks/ folder.
+# A genuine false positive? Put `tokscan:allow` in a comment on that line, or add the
+# key's fingerprint to `allow` in .tokscan.yaml.
+{marker} {hook}
+
+# The Python that has tokscan (recorded by `tokscan install`); TOKSCAN_PYTHON overrides it.
+python="${{TOKSCAN_PYTHON:-{python}}}"
+if [ -n "$python" ] && [ -x "$python" ]; then
+    exec "$python" -m tokscan {command}{args}
+fi
+if command -v tokscan >/dev/null 2>&1; then
+    exec tokscan {command}{args}
+fi
+echo "tokscan {hook} hook: cannot find tokscan${{python:+ (looked for $python and on PATH)}}." >&2
+echo "Install it (pip install tokscan) and run 'tokscan install --hook {hook} --force' in this" >&2
+echo "repository, or set TOKSCAN_PYTHON to a Python that has tokscan installed." >&2
+echo "The {hook} was stopped so that no key slips through unchecked." >&2
+exit 1
+"""
+
+
+def script(hook: str, python: str = "") -> str:
+    command, purpose = HOOKS[hook]
+    args = ' "$@"' if hook == "pre-push" else ""
+    return _TEMPLATE.format(
+        hook=hook,
+        purpose=purpose,
+        marker=MARKER,
+        python=_shell_quote(python),
+        command=command,
+        args=args,
+    )
+
+
+def _shell_quote(text: str) -> str:
+    """`text` safe inside a double-quoted shell word."""
+    for special in ("\\", '"', "$", "`"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def hooks_folder(cwd: Path) -> Path:
+    """Where git looks for hooks: `core.hooksPath` if set, else the (common) git dir's hooks."""
+    output = git.try_run(cwd, "rev-parse", "--git-path", "hooks", hooks=True)
+    if output is None:
+        raise TokscanError(f"not in a git repository: {cwd}")
+    folder = Path(os.fsdecode(output.rstrip(b"\n")))
+    return folder if folder.is_absolute() else (cwd / folder)
+
+
+def install(cwd: Path, hook: str, force: bool) -> tuple[Path, str]:
+    """Install `hook`; returns its path and what happened ("installed", "updated",
+    "unchanged", or "replaced, old hook saved as ...")."""
+    folder = hooks_folder(cwd)
+    target = folder / hook
+    text = script(hook, sys.executable)
+    try:
+        current = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
+    except OSError as error:
+        raise TokscanError(f"cannot read the existing hook {target}: {error.strerror}") from None
+    outcome = "installed"
+    if current is not None:
+        if current == text:
+            _make_executable(target)
+            return target, "unchanged"
+        if f"{MARKER} {hook}" in current:
+            outcome = "updated"
+        elif not force:
+            line = f"tokscan {HOOKS[hook][0]}" + (' "$@"' if hook == "pre-push" else "")
+            raise TokscanError(
+                f"a different {hook} hook already exists at {target}; tokscan did not touch it.\n"
+                f"Either add this line to that hook:  {line}\n"
+                f"or replace it (the old one is kept): tokscan install --hook {hook} --force"
+            )
+        else:
+            backup = _free_name(target)
+            os.replace(target, backup)
+            outcome = f"replaced; the old hook is saved as {backup}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{hook}.tokscan-tmp")
+        temporary.write_text(text, encoding="utf-8")
+        _make_executable(temporary)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise TokscanError(f"cannot write {target}: {error.strerror}") from None
+    return target, outcome
+
+
+def _make_executable(path: Path) -> None:
+    mode = path.stat().st_mode
+    path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _free_name(target: Path) -> Path:
+    candidate = target.with_name(target.name + ".before-tokscan")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = target.with_name(f"{target.name}.before-tokscan.{number}")
+    return candidate
