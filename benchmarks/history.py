@@ -39,6 +39,8 @@ GENERATOR_VERSION = 2  # bump when history_repo.py changes what it writes
 
 sys.path.insert(0, str(HERE))
 
+from _common import tokscan_command  # noqa: E402
+
 
 def generated(commits: int) -> Path:
     """The cached synthetic repository, generated on first use."""
@@ -202,7 +204,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="tokscan-bench-"))
     report = scratch / "report.json"
     floor = ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--unordered", "--batch"]
-    tokscan = [sys.executable, "-m", "tokscan", "-C", str(repo), "history", "--no-progress",
+    tokscan = [*tokscan_command(), "-C", str(repo), "history", "--no-progress",
                "-f", "json", "-o", str(report), "-q"]
     gitleaks = shutil.which("gitleaks")
     leaks = None
