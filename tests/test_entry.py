@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tokscan import entry
-from tokscan.commands import staged
+from tokscan.commands import scan, staged
 from tokscan.options import Options
 
 SAME_MEANING = [
@@ -45,9 +45,45 @@ def test_fast_route_parses_like_click(monkeypatch, tmp_path, args):
     monkeypatch.chdir(tmp_path)
     parsed = entry.parse_fast(["staged", *args])
     assert parsed is not None, "the fast route should take these arguments"
-    command, fast, directory = parsed
-    assert (command, directory) == ("staged", None)
-    assert fast == through_click(monkeypatch, ["staged", *args])
+    assert (parsed.command, parsed.directory, parsed.paths) == ("staged", None, [])
+    assert parsed.options == through_click(monkeypatch, ["staged", *args])
+
+
+def scan_through_click(monkeypatch, args):
+    seen = []
+
+    def fake(options, paths, all_files=False, binary=False):
+        seen.append((options, paths, all_files, binary))
+        return 0
+
+    monkeypatch.setattr(scan, "run", fake)
+    from tokscan import cli
+
+    assert cli.main(args) == 0
+    [call] = seen
+    return call
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["."],
+        ["-"],
+        ["src", "lib/x.py", "--all-files"],
+        ["--binary", "-f", "json", "a b", "-o", "r.json"],
+        ["--jobs", "2", "--", "-odd-name", "--all-files"],
+        ["--show-secrets", "-q", "dir", "--no-verify"],
+    ],
+)
+def test_fast_scan_route_parses_like_click(monkeypatch, tmp_path, args):
+    monkeypatch.chdir(tmp_path)
+    parsed = entry.parse_fast(["scan", *args])
+    assert parsed is not None
+    options, paths, all_files, binary = scan_through_click(monkeypatch, ["scan", *args])
+    assert parsed.options == options
+    assert parsed.paths == paths
+    assert ("--all-files" in parsed.switches, "--binary" in parsed.switches) == (all_files, binary)
 
 
 def test_global_options_before_the_command(monkeypatch, tmp_path):
@@ -55,10 +91,9 @@ def test_global_options_before_the_command(monkeypatch, tmp_path):
     (tmp_path / "sub").mkdir()
     parsed = entry.parse_fast(["-C", "sub", "--config", "conf.yaml", "staged"])
     assert parsed is not None
-    _, fast, directory = parsed
-    assert directory == "sub"
-    assert fast.config == Path("conf.yaml").absolute()
-    assert fast == through_click(monkeypatch, ["--config", "conf.yaml", "staged"])
+    assert parsed.directory == "sub"
+    assert parsed.options.config == Path("conf.yaml").absolute()
+    assert parsed.options == through_click(monkeypatch, ["--config", "conf.yaml", "staged"])
 
 
 def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
@@ -66,8 +101,8 @@ def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
     monkeypatch.setenv("TOKSCAN_API_BASE", "http://localhost:1234")
     parsed = entry.parse_fast(["staged"])
     assert parsed is not None
-    assert parsed[1].api_base == "http://localhost:1234"
-    assert parsed[1] == through_click(monkeypatch, ["staged"])
+    assert parsed.options.api_base == "http://localhost:1234"
+    assert parsed.options == through_click(monkeypatch, ["staged"])
 
 
 @pytest.mark.parametrize(
@@ -80,7 +115,9 @@ def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
         ["staged", "--unknown"],
         ["staged", "extra-argument"],
         ["staged", "--format"],
-        ["scan"],
+        ["scan", "--help"],
+        ["scan", "--all-files=yes"],
+        ["history"],
         ["--version"],
         [],
         ["-C"],

@@ -38,21 +38,37 @@ _VALUES = {
     "--jobs": "jobs",
 }
 _PATHS = ("output", "baseline", "write_baseline")
-FAST_COMMANDS = ("staged",)
+# The commands with a fast route, and the switches of their own that it understands.
+# `scan` takes paths too; it is here because a scan of a big tree should not pay for click.
+FAST_COMMANDS = {"staged": (), "scan": ("--all-files", "--binary")}
+
+
+class FastCall:
+    """A command line the fast route understood."""
+
+    __slots__ = ("command", "directory", "options", "paths", "switches")
+
+    def __init__(self, command: str, options: Options, directory: str | None,
+                 paths: list[str], switches: set[str]) -> None:
+        self.command = command
+        self.options = options
+        self.directory = directory  # -C
+        self.paths = paths  # positional arguments (scan)
+        self.switches = switches  # the command's own flags that were given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     parsed = parse_fast(args)
     if parsed is not None:
-        return _run_fast(*parsed)
+        return _run_fast(parsed)
     from tokscan.cli import main as cli_main
 
     return cli_main(args)
 
 
-def parse_fast(args: list[str]) -> tuple[str, Options, str | None] | None:
-    """(command, options, -C directory) for a fast command, or None to use click."""
+def parse_fast(args: list[str]) -> FastCall | None:
+    """The parsed command line of a fast command, or None to use click."""
     from tokscan.options import FORMATS, Options
 
     directory = None
@@ -70,12 +86,22 @@ def parse_fast(args: list[str]) -> tuple[str, Options, str | None] | None:
         return None
     command = args[i]
     values: dict[str, object] = {}
+    paths: list[str] = []
+    switches: set[str] = set()
+    takes_paths = bool(FAST_COMMANDS[command])
     rest = args[i + 1 :]
     j = 0
     while j < len(rest):
         arg = rest[j]
         name, _, inline = arg.partition("=")
-        if arg in _FLAGS:
+        if takes_paths and arg == "--":
+            paths.extend(rest[j + 1 :])
+            break
+        if takes_paths and (arg == "-" or not arg.startswith("-")):
+            paths.append(arg)
+        elif arg in FAST_COMMANDS[command]:
+            switches.add(arg)
+        elif arg in _FLAGS:
             field, value = _FLAGS[arg]
             values[field] = value
         elif name in _VALUES and (inline or "=" in arg or j + 1 < len(rest)):
@@ -110,21 +136,31 @@ def parse_fast(args: list[str]) -> tuple[str, Options, str | None] | None:
         from pathlib import Path
 
         values["config"] = Path(config).absolute()
-    return command, Options(**values), directory  # type: ignore[arg-type]
+    options = Options(**values)  # type: ignore[arg-type]
+    return FastCall(command, options, directory, paths, switches)
 
 
-def _run_fast(command: str, options: Options, directory: str | None) -> int:
+def _run_fast(call: FastCall) -> int:
     from tokscan.errors import TokscanError
 
     try:
-        if directory is not None:
+        if call.directory is not None:
             try:
-                os.chdir(directory)
+                os.chdir(call.directory)
             except OSError as error:
-                raise TokscanError(f"cannot change to {directory}: {error.strerror}") from None
+                raise TokscanError(f"cannot change to {call.directory}: {error.strerror}") from None
+        if call.options.api_base is not None:  # as early as on the click route
+            from tokscan.verify import api_base
+
+            api_base.check(call.options.api_base)
+        if call.command == "scan":
+            from tokscan.commands import scan
+
+            return scan.run(call.options, call.paths, "--all-files" in call.switches,
+                            "--binary" in call.switches)
         from tokscan.commands import staged
 
-        return staged.run(options)
+        return staged.run(call.options)
     except TokscanError as error:
         sys.stderr.write(f"tokscan: {error.message}\n")
         return int(error.exit_code)
