@@ -35,7 +35,7 @@ from typing import Any
 from tokscan import detect, git
 from tokscan.errors import TokscanError
 from tokscan.gitobjects import BatchStream, Header, grow_pipe, read_errors
-from tokscan.model import Candidate, Chunk, Origin
+from tokscan.model import Chunk, Origin
 from tokscan.sources.files import BINARY_SNIFF, scan_stream
 
 # What a process sends back about a key: (key, line, column, pragma). Plain tuples pickle
@@ -83,10 +83,6 @@ class Listing:
     size: int = 0
     present: set[bytes] | None = None
     unreadable: dict[bytes, str] = field(default_factory=dict)
-
-
-def candidates(hits: list[Hit]) -> list[Candidate]:
-    return [Candidate(*hit) for hit in hits]
 
 
 def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobHits) -> None:
