@@ -137,6 +137,35 @@ class Stream:
             raise TokscanError(f"git {self.args[0]} failed (exit {code}); see its message above")
 
 
+# `tokscan ci` may have to deepen a shallow clone: the only time tokscan talks to a remote.
+# `protocol.allow=never` stays; these let the ordinary transports through for that fetch
+# only, while `ext::` (which runs a command) and any other transport stay refused.
+FETCH_PROTOCOLS = ("file", "git", "http", "https", "ssh")
+FETCH_SAFETY = (
+    "--no-tags",
+    "--no-recurse-submodules",
+    "--no-write-fetch-head",
+    "--no-auto-maintenance",
+    "--upload-pack=git-upload-pack",  # never a program named by the repository's config
+    "--quiet",
+)
+
+
+def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
+    """`git fetch` from `remote`; None when it worked, else git's first line of complaint."""
+    import subprocess
+
+    settings: list[str] = []
+    for name in FETCH_PROTOCOLS:
+        settings += ("-c", f"protocol.{name}.allow=always")
+    argv = command(cwd, *settings, "fetch", *FETCH_SAFETY, remote, *args)
+    try:
+        done = subprocess.run(argv, capture_output=True, env=environment(), check=False)
+    except FileNotFoundError:
+        raise TokscanError("git is not installed or not on PATH") from None
+    return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
+
+
 def toplevel(path: Path | str) -> Path | None:
     """The work tree root containing `path`, or None when `path` is not in a work tree."""
     output = try_run(path, "rev-parse", "--show-toplevel")
