@@ -120,6 +120,26 @@ def install(hook: str, force: bool) -> int:
     return command.run(hook, force)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
+@click.option("--allow-shallow", is_flag=True,
+              help="Scan a shallow or partial clone anyway (the audit is then incomplete).")
+@click.option("--binary", is_flag=True, help="Also scan blobs that look binary.")
+@output_options
+@click.pass_context
+def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bool, binary: bool,
+            **params: Any) -> int:
+    """Scan git history: every blob and commit message, each unique blob once.
+
+    REVISION-RANGE and options are as `git rev-list` takes them (main..feature,
+    --since=2024-01-01, --branches); default: everything reachable from any ref, the
+    stash included. Each key is reported once per path, at the commit that introduced it.
+    """
+    from tokscan.commands import history as command
+
+    return command.run(make_options(ctx, params), list(revisions), allow_shallow, binary)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code, never a traceback for expected failures."""
     try:

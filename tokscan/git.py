@@ -29,6 +29,8 @@ SAFE_SETTINGS = (
     "protocol.allow=never",
     "credential.helper=",
     "core.quotePath=false",
+    "log.showSignature=false",  # signature checks would run gpg.program
+    "color.ui=never",
 )
 DIFF_SAFETY = ("--no-ext-diff", "--no-textconv", "--no-color")
 
@@ -41,6 +43,7 @@ def environment() -> dict[str, str]:
         GIT_OPTIONAL_LOCKS="0",
         GIT_PAGER="cat",
         LC_ALL="C",
+        GIT_NO_REPLACE_OBJECTS="1",  # refs/replace must not hide what the objects hold
     )
     env.pop("GIT_EXTERNAL_DIFF", None)
     return env
@@ -85,16 +88,27 @@ def try_run(cwd: Path | str, *args: str, hooks: bool = False) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def popen(cwd: Path | str, *args: str, stdin: int | None = None) -> subprocess.Popen[bytes]:
-    """Start git with its stdout (and stderr) as pipes, for long-running readers."""
+# subprocess.PIPE, without importing subprocess on the hook's fast path.
+_PIPE = -1
+
+
+def popen(
+    cwd: Path | str,
+    *args: str,
+    stdin: int | IO[bytes] | None = None,
+    stdout: int | IO[bytes] | None = _PIPE,
+    stderr: int | IO[bytes] | None = _PIPE,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running git. `stdin`, `stdout` and `stderr` may be files: a process that
+    runs alongside others should write its stderr to a file, since nobody drains a pipe."""
     import subprocess
 
     try:
         return subprocess.Popen(
             command(cwd, *args),
             stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
             env=environment(),
         )
     except FileNotFoundError:

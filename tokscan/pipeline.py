@@ -31,9 +31,12 @@ class Collector:
         self.suppressor = suppressor
         self._seen: set[tuple[object, ...]] = set()
 
-    def add(self, outcome: Outcome, where: Where, **context: object) -> list[Finding]:
+    def add(
+        self, outcome: Outcome, where: Where, *, tally: bool = True, **context: object
+    ) -> list[Finding]:
         """Record one outcome; `context` fills finding fields such as commit and author.
-        Returns the findings that were kept."""
+        Returns the findings that were kept. With `tally=False` the outcome's object is
+        not counted (a source that counts in bulk calls `count`)."""
         report = self.report
         if outcome.error is not None:
             report.errors.append(ScanError(outcome.origin.path, outcome.error))
@@ -41,8 +44,9 @@ class Collector:
         if outcome.skipped is not None:
             report.skipped[outcome.skipped] = report.skipped.get(outcome.skipped, 0) + 1
             return []
-        report.objects_scanned += 1
-        report.bytes_scanned += outcome.size
+        if tally:
+            report.objects_scanned += 1
+            report.bytes_scanned += outcome.size
         kept = []
         for candidate in outcome.candidates:
             finding = Finding(
@@ -65,6 +69,13 @@ class Collector:
             report.findings.append(finding)
             kept.append(finding)
         return kept
+
+    def count(self, objects: int, size: int, skipped: dict[str, int] | None = None) -> None:
+        """Count objects scanned (and skipped, by reason) in bulk."""
+        self.report.objects_scanned += objects
+        self.report.bytes_scanned += size
+        for reason, number in (skipped or {}).items():
+            self.report.skipped[reason] = self.report.skipped.get(reason, 0) + number
 
     def error(self, path: str | None, message: str) -> None:
         self.report.errors.append(ScanError(path, message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from tokscan import config as configuration
@@ -23,6 +24,15 @@ def suppressor(config: configuration.Config, options: Options) -> suppress.Suppr
 
 def jobs(options: Options) -> int:
     return options.jobs if options.jobs and options.jobs > 0 else default_jobs()
+
+
+def wants_progress(options: Options) -> bool:
+    """--progress/--no-progress, else on when stderr is a terminal; never with --quiet."""
+    if options.quiet:
+        return False
+    if options.progress is not None:
+        return options.progress
+    return sys.stderr.isatty()
 
 
 def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -> int:

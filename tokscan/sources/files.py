@@ -200,7 +200,7 @@ def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
                 origin = Origin(target.path)
                 return 0, Outcome(origin, list(detect.find(Chunk(head, origin))), len(head))
         read = lambda n: os.read(fd, n)  # noqa: E731
-        return 0, _scan_stream(Origin(target.path), read, st.st_size, binary, head)
+        return 0, scan_stream(Origin(target.path), read, st.st_size, binary, head)
     except OSError as error:
         return 0, Outcome(Origin(target.path), error=_describe(error))
     finally:
@@ -209,12 +209,12 @@ def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
 
 def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
     try:
-        return _scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
+        return scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
     except OSError as error:
         return Outcome(Origin(STDIN), error=_describe(error))
 
 
-def _scan_stream(
+def scan_stream(
     origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool, head: bytes = b""
 ) -> Outcome:
     # Read one byte more than the expected size, so a small file needs a single read.
