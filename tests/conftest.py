@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import formats
 from gitrepo import GIT_ENV, GitRepo
 from keys import KeyFactory
 
@@ -27,6 +28,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.setenv(name, value)
     for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(name, raising=False)
+    # The suite may itself run in CI: `tokscan ci` must only see the CI a test simulates.
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "GITLAB_", "CI_")) or name == "CI":
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -58,6 +63,7 @@ def run_tokscan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         capsys.readouterr()
         code = main(args)
         captured = capsys.readouterr()
+        formats.check_output(args, captured.out, Path.cwd())  # every CI format is validated
         return Result(code, captured.out, captured.err)
 
     return run

@@ -140,6 +140,24 @@ def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bo
     return command.run(make_options(ctx, params), list(revisions), allow_shallow, binary)
 
 
+@cli.command()
+@click.option("--base", metavar="REF",
+              help="Scan the commits that HEAD has and REF does not; overrides what the CI "
+                   "environment says (needed outside GitHub Actions and GitLab CI).")
+@output_options
+@click.pass_context
+def ci(ctx: click.Context, /, base: str | None, **params: Any) -> int:
+    """Scan the commits a CI run brings (a push, a pull or merge request).
+
+    The range comes from the environment (GitHub Actions, GitLab CI); configuration,
+    allowlist and baseline come from its base revision, so a change cannot allowlist its
+    own leak. A shallow clone is deepened as needed.
+    """
+    from tokscan.commands import ci as command
+
+    return command.run(make_options(ctx, params), base)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code, never a traceback for expected failures."""
     try:

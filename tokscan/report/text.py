@@ -36,6 +36,9 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
         lines.append("")
         lines.append(paint(f"Could not scan {_plural(len(report.errors), 'item')}; the scan is incomplete:", "red", "bold"))
         lines.extend(f"  {e.path or '-'}: {e.message}" for e in report.errors)
+    if report.pragmas_added:
+        lines.append("")
+        lines.extend(_pragmas(report, show_secrets, paint))
     for note in report.notes:
         lines.append(paint(f"note: {note}", "dim"))
     if quiet:
@@ -112,6 +115,20 @@ def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: P
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
     for text in dict.fromkeys(f.advice for f in findings):
         lines.append("  " + paint("→ " + text, "yellow"))
+    return lines
+
+
+def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
+    """`tokscan ci`: the `tokscan:allow` lines the change adds, for a reviewer to check."""
+    count = _plural(len(report.pragmas_added), "`tokscan:allow` pragma")
+    lines = [paint(f"Review: this change adds {count} (each suppresses the findings on its "
+                   "line; check that they are false positives):", "yellow", "bold")]
+    for site in report.pragmas_added:
+        where = f"{site.path}:{site.line}" if site.path is not None else "(commit message)"
+        extra = f"  commit {site.commit[:12]}" if site.commit else ""
+        if site.finding is not None:
+            extra += f"  hides {site.finding.secret(show_secrets)}"
+        lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
     return lines
 
 
