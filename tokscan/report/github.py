@@ -138,7 +138,7 @@ def _findings_section(report: Report, show_secrets: bool) -> list[str]:
         "**Rotate every leaked key** (removing it from the code does not un-leak it):",
         "",
     ]
-    lines += [f"{n}. {md(step)}" for n, step in enumerate(advice.ROTATION_STEPS, 1)]
+    lines += [f"{n}. {step}" for n, step in enumerate(advice.ROTATION_STEPS, 1)]  # our own text
     lines.append("")
     return lines
 
