@@ -46,8 +46,9 @@ def run(options: Options, base: str | None = None, env: Mapping[str, str] | None
         return common.conclude(report, options)
     _tell(options, f"scanning {_plural(plan.commits, 'commit')}; configuration {trusted}")
     excluded = configuration.excluder(config.exclude)
-    scan_history(root, plan.revisions, collector, options, excluded)
-    report.pragmas_added = pragmas.added(root, report, plan.diff_base, plan.head, excluded)
+    with pragmas.Diff(root, plan.diff_base, plan.head) as diff:  # runs while the scan does
+        scan_history(root, plan.revisions, collector, options, excluded)
+        report.pragmas_added = pragmas.added(report, diff, excluded)
     return common.conclude(report, options)
 
 

@@ -12,10 +12,12 @@ one. `tokscan ci` therefore lists, for a reviewer to check:
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from tokscan import detect, git
+from tokscan.errors import TokscanError
 from tokscan.model import Chunk, Finding, Origin, PragmaSite, Report, Where
 from tokscan.sources import staged
 
@@ -32,19 +34,54 @@ DIFF_ARGS = (
 )
 
 
-def added(
-    root: Path,
-    report: Report,
-    start: str | None,
-    head: str,
-    excluded: Callable[[str], bool],
-) -> list[PragmaSite]:
-    """The pragmas to review; `start` is where the range's changes start (None: nothing)."""
+class Diff:
+    """`git diff` of the range's start against its head, run into a temporary file while
+    the scan runs (reading the changed blobs is most of its cost)."""
+
+    def __init__(self, root: Path, start: str | None, head: str) -> None:
+        if start is None:  # no base: everything at head is added
+            empty = git.run(root, "hash-object", "-t", "tree", "--stdin", input=b"")
+            start = empty.decode().strip()
+        # Closed by __exit__: a Diff is used as a context manager.
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        self._process = git.popen(
+            root, *DIFF_ARGS, start, head, stdout=self._output, stderr=self._errors
+        )
+
+    def __enter__(self) -> Diff:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.poll() is None:  # the scan failed: the diff is not needed
+            self._process.kill()
+            self._process.wait()
+        self._output.close()
+        self._errors.close()
+
+    def pragma_lines(self) -> list[tuple[str, int, bytes]]:
+        """(path, line at head, the line) for each added line that holds the pragma."""
+        if self._process.wait() != 0:
+            self._errors.seek(0)
+            why = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+            raise TokscanError(f"git diff failed: {why[0] if why else 'no message'}")
+        self._output.seek(0)
+        found = []
+        for chunk in staged.DiffScanner(needle=detect.PRAGMA).chunks(self._output):
+            assert chunk.origin.path is not None
+            for number, text in enumerate(chunk.data.split(b"\n")):
+                if detect.PRAGMA in text:
+                    found.append((chunk.origin.path, chunk.line + number, text))
+        return found
+
+
+def added(report: Report, diff: Diff, excluded: Callable[[str], bool]) -> list[PragmaSite]:
+    """The pragmas to review: those that hid a key in the scan, then the diff's."""
     sites = [
         PragmaSite(f.path, f.line, f.commit, f) for why, f in report.suppressed if why == "pragma"
     ]
     listed = {(site.path, f.fingerprint) for site in sites if (f := site.finding)}
-    for path, line, data in _added_lines(root, start, head):
+    for path, line, data in diff.pragma_lines():
         if excluded(path):
             continue
         chunk = Chunk(data, Origin(path), line=line)
@@ -57,21 +94,3 @@ def added(
                 sites.append(PragmaSite(path, line, None, finding))
     sites.sort(key=lambda s: (s.path is None, s.path or "", s.line, s.commit or ""))
     return sites
-
-
-def _added_lines(root: Path, start: str | None, head: str) -> list[tuple[str, int, bytes]]:
-    """(path, line at head, line) for each added line that holds the pragma."""
-    if start is None:
-        start = git.run(root, "hash-object", "-t", "tree", "--stdin", input=b"").decode().strip()
-    diff = git.Stream(root, *DIFF_ARGS, start, head)
-    found = []
-    try:
-        scanner = staged.DiffScanner(needle=detect.PRAGMA)
-        for chunk in scanner.chunks(diff.stdout):
-            assert chunk.origin.path is not None
-            for number, text in enumerate(chunk.data.split(b"\n")):
-                if detect.PRAGMA in text:
-                    found.append((chunk.origin.path, chunk.line + number, text))
-    finally:
-        diff.check()
-    return found
