@@ -163,7 +163,8 @@ class Planted:
     key: str
     path: str | None  # None: in a commit message
     mark: int  # fast-import mark of the introducing commit
-    present_at_head: bool
+    present_at_head: bool | None  # None: in a commit message
+    commit: str = ""  # filled in from the marks once fast-import is done
 
 
 @dataclass
@@ -265,7 +266,7 @@ def generate(
     text = _Text(rng)
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
     process = subprocess.Popen(
-        ["git", "-C", str(path), "fast-import", "--quiet", "--depth=50"],
+        ["git", "-C", str(path), "fast-import", "--quiet", "--depth=50", "--export-marks=marks"],
         stdin=subprocess.PIPE,
     )
     writer = _Writer(process, rng)
@@ -348,7 +349,7 @@ def generate(
                 change_some(main),
                 f"Fix client\n\nTested with {keys[2]} on staging\n",
             )
-            planted.append(Planted(keys[2], None, mark, False))
+            planted.append(Planted(keys[2], None, mark, None))
             continue
         if due(6000):  # K6: only under a tag, on a commit no branch reaches
             detached = _Branch(dict(main.files), main.tip)
@@ -408,4 +409,8 @@ def generate(
     subprocess.run(
         ["git", "-C", str(path), "update-ref", "-d", "refs/heads/tmp-release"], check=True
     )
+    marks = dict(line.split() for line in (path / "marks").read_text().splitlines())
+    for planted_key in planted:
+        planted_key.commit = marks[f":{planted_key.mark}"]
+    (path / "marks").unlink()
     return writer.stats

@@ -11,7 +11,7 @@ from gitrepo import GitRepo
 from keys import KeyFactory
 
 from tokscan import key as keyformat
-from tokscan.sources import history
+from tokscan.sources import blobscan, history
 
 
 def audit(run_tokscan, repo: GitRepo, *args: str, keys: KeyFactory | None = None):
@@ -502,7 +502,7 @@ def test_large_blob_is_streamed_and_keys_across_chunk_edges_are_found(repo, keys
 
 
 def test_two_processes_share_the_work(repo, keys, run_tokscan, monkeypatch):
-    monkeypatch.setattr(history, "_SEGMENT", 64)
+    monkeypatch.setattr(blobscan, "SEGMENT", 64)
     made = []
     for n in range(40):
         key = keys()
@@ -683,3 +683,113 @@ def test_progress_is_drawn_only_when_asked(repo, keys, run_tokscan):
     assert "objects" in shown.stderr and "\r" in shown.stderr
     hidden = run_tokscan(["history"], cwd=repo.path)  # stderr is not a terminal here
     assert "\r" not in hidden.stderr
+
+
+def test_range_edit_that_keeps_an_older_key_is_not_a_finding(repo, keys, run_tokscan):
+    """The parent's version lies outside the range: it is read on demand."""
+    key = keys()
+    repo.write("app.py", source("a = 1", f"k = '{key}'"))
+    repo.commit("key, long ago")
+    base = repo.commit("base")
+    repo.write("app.py", source("# edited", "a = 2", f"k = '{key}'"))
+    repo.commit("edit keeps the key")
+    repo.git("mv", "app.py", "main.py")
+    repo.commit("rename keeps the key")
+    result, report = audit(run_tokscan, repo, f"{base}..HEAD", keys=keys)
+    assert result.code == 0
+    assert report["findings"] == []
+
+
+def test_range_new_key_next_to_an_old_one(repo, keys, run_tokscan):
+    old, new = keys(), keys()
+    repo.write("app.py", f"k = '{old}'\n")
+    base = repo.commit("old key")
+    repo.write("app.py", f"k = '{old}'\nj = '{new}'\n")
+    commit = repo.commit("new key")
+    _, report = audit(run_tokscan, repo, f"{base}..HEAD", keys=keys)
+    assert places(report) == {(fp(new), "app.py", commit, 2)}
+
+
+def test_tag_of_a_tag_and_tags_of_trees_and_blobs(repo, keys, run_tokscan):
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    inner, outer = keys(), keys()
+    repo.git("tag", "-a", "inner", "-m", f"inner {inner}")
+    repo.git("tag", "-a", "outer", "inner", "-m", f"outer {outer}")
+    repo.git("tag", "-d", "inner")
+    repo.git("tag", "tree-tag", "HEAD^{tree}")
+    repo.git("tag", "blob-tag", "HEAD:a.txt")
+    result, report = audit(run_tokscan, repo, keys=keys)
+    assert result.code == 1
+    assert {f["fingerprint"] for f in report["findings"]} == {fp(inner), fp(outer)}
+    assert all(f["path"] is None for f in report["findings"])
+
+
+def test_no_default_branch_tip_leaves_present_at_head_unknown(repo, keys, run_tokscan):
+    key = keys()
+    repo.git("checkout", "-q", "-b", "work")
+    repo.write("a.txt", f"{key}\n")
+    repo.commit("on work")
+    repo.git("checkout", "-q", "--orphan", "empty")
+    repo.git("rm", "-q", "-rf", "--cached", ".")
+    _, report = audit(run_tokscan, repo, keys=keys)
+    [finding] = report["findings"]
+    assert finding["present_at_head"] is None
+
+
+def test_bare_repository(tmp_path, keys, run_tokscan, repo):
+    key = keys()
+    repo.write("a.txt", f"{key}\n")
+    commit = repo.commit("key")
+    bare = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(repo.path), str(bare)], check=True)
+    result = run_tokscan(["-C", str(bare), "history", "-f", "json", "--no-progress"])
+    report = json.loads(result.stdout)
+    assert places(report) == {(fp(key), "a.txt", commit, 1)}
+    assert report["findings"][0]["present_at_head"] is True
+
+
+def test_tagger_dates_keep_their_offset():
+    assert history._signature(b"Rel <rel@example.com> 1700000000 -0530") == (
+        "Rel <rel@example.com>",
+        "2023-11-14T16:43:20-05:30",
+    )
+    assert history._signature(b"garbage") == ("garbage", "")
+
+
+def test_sha256_repository(tmp_path, keys, run_tokscan):
+    repo = GitRepo(tmp_path / "sha256", init=False)
+    repo.path.mkdir()
+    repo.git("init", "-q", "-b", "main", "--object-format=sha256")
+    key = keys()
+    repo.write("a.txt", f"{key}\n")
+    commit = repo.commit("key")
+    repo.write("a.txt", f"edited\n{key}\n")
+    repo.commit("edit")
+    assert len(commit) == 64
+    _, report = audit(run_tokscan, repo, keys=keys)
+    assert places(report) == {(fp(key), "a.txt", commit, 1)}
+    _, report = audit(run_tokscan, repo, "HEAD~1..HEAD", keys=keys)
+    assert report["findings"] == []
+
+
+def test_partial_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
+    repo.write("a.py", "a = 1\n")
+    repo.commit("init")
+    repo.git("config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "partial"
+    subprocess.run(
+        [
+            "git",
+            "clone",
+            "-q",
+            "--no-checkout",
+            "--filter=blob:none",
+            f"file://{repo.path}",
+            str(clone),
+        ],
+        check=True,
+    )
+    result = run_tokscan(["history", "--no-progress"], cwd=clone)
+    assert result.code == 2
+    assert "partial clone" in result.stderr

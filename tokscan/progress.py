@@ -7,6 +7,7 @@ starts on a clean line.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from typing import TextIO
@@ -42,14 +43,27 @@ class Progress:
         line = render(
             self.label, objects, size, self.total_objects, self.total_bytes, now - self._started
         )
-        width = shutil.get_terminal_size((80, 24)).columns - 1
+        width = self._width() - 1
         self._write("\r" + line[:width] + "\033[K")
         self._visible = True
+
+    def scanned(self, objects: int, size: int, total_objects: int, total_bytes: int) -> None:
+        """Progress with totals that may still grow (objects are listed as they are read)."""
+        self.total_objects = total_objects or self.total_objects
+        self.total_bytes = total_bytes or self.total_bytes
+        self.update(objects, size)
 
     def clear(self) -> None:
         if self.stream is not None and self._visible:
             self._write("\r\033[K")
             self._visible = False
+
+    def _width(self) -> int:
+        """The terminal's width (of stderr: stdout may well be a file)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def _write(self, text: str) -> None:
         assert self.stream is not None

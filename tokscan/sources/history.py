@@ -15,6 +15,11 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
 - Findings go into `collector` with `Where.HISTORY`, the introducing commit, its author
   ("Name <email>"), its committer date (ISO 8601) and `present_at_head`; objects and bytes
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
+  A key in a commit message has path None and its line within the message; a key in an
+  annotated tag's message has path None and the tag object's id as its commit (`git show
+  <id>` shows the message) and the tagger as its author.
+- `settings`: processes to use, `--binary`, progress on stderr, the config's `exclude`
+  test, and `allow_shallow`.
 - Raises TokscanError when the scan cannot run at all: not a repository, a shallow or
   partial clone (unless `settings.allow_shallow`), git failing.
 
@@ -35,8 +40,9 @@ for each such blob, the commits that put a key at a path (SPEC §4):
 - `present_at_head` is whether the tip of the default branch (HEAD, else the remote's
   default) still holds the key at that path, or where a rename took it.
 
-A narrow range (a push, a pull request) first runs the tree-diff pass, then reads only the
-blobs that the range's commits add. Memory stays bounded: blobs are scanned in a fixed
+A range (a push, a pull request) first runs the tree-diff pass, then reads only the blobs
+that the range's commits add (in pack order when there are many); a parent's version of a
+file from outside the range is read on demand. Memory stays bounded: blobs are scanned in a fixed
 buffer (large ones in chunks) and only blobs with keys are remembered; a full audit also
 keeps the set of blob ids it listed (about 100 bytes a blob) to tell a missing object from
 one that was never there.
@@ -47,11 +53,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -63,7 +68,7 @@ from tokscan.model import Candidate, Chunk, Origin, Outcome, Where, printable_pa
 from tokscan.pipeline import Collector
 from tokscan.progress import Progress
 from tokscan.sources import blobscan, gitlog
-from tokscan.sources.blobscan import BlobHits, BlobList, Hit
+from tokscan.sources.blobscan import BlobHits, Hit
 
 
 def _nothing_excluded(path: str) -> bool:
@@ -97,34 +102,40 @@ def open_repository(path: Path) -> Repository:
     """The repository at or above `path`; a clear error when there is none."""
     if not path.is_dir():
         raise TokscanError(f"not a directory: {path}")
-    done = subprocess.run(
-        git.command(
+    try:
+        output = git.run(
             path,
             "rev-parse",
             "--absolute-git-dir",
             "--is-bare-repository",
             "--is-shallow-repository",
             "--show-object-format",
-        ),
-        capture_output=True,
-        env=git.environment(),
-        check=False,
-    )
-    lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if done.returncode != 0 or len(lines) != 4:
+        )
+    except TokscanError:
+        raise TokscanError(f"not a git repository: {path.absolute()}") from None
+    lines = output.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) != 4:
         raise TokscanError(f"not a git repository: {path.absolute()}")
     git_dir, bare, shallow, object_format = lines
     root = Path(git_dir)
     if bare != "true":
         top = git.toplevel(path)
         root = top if top is not None else Path(git_dir)
-    partial = git.run(path, "config", "--get", "extensions.partialClone", check=False).strip()
+    # A partial clone names a promisor remote (and, on newer git, extensions.partialClone).
+    promisors = git.run(
+        path,
+        "config",
+        "--get-regexp",
+        r"^(extensions\.partialclone|remote\..*\.promisor)$",
+        check=False,
+    ).split(b"\n")
+    partial = any(line.split(b" ", 1)[-1] not in (b"", b"false") for line in promisors if line)
     return Repository(
         root=root,
         git_dir=Path(git_dir),
         bare=bare == "true",
         shallow=shallow == "true",
-        partial=bool(partial),
+        partial=partial,
         hex_length=64 if object_format == "sha256" else 40,
     )
 
@@ -264,96 +275,7 @@ def default_tip(repo: Repository) -> str | None:
 # Which blobs to read
 
 
-_SEGMENT = 16 << 20  # bytes of blobs dealt to one process in a row, in pack order
-_DIRECT_LIMIT = 20_000  # more blobs than this are worth listing in pack order first
-
-
-@dataclass
-class Listing:
-    lists: list[BlobList]
-    objects: int = 0
-    size: int = 0  # 0 when unknown
-    present: set[bytes] | None = None  # every blob the repository holds (full audits)
-    unreadable: dict[bytes, str] = field(default_factory=dict)
-
-
-class _ListWriter:
-    """Deals blob ids to one list file per process, in runs of `_SEGMENT` bytes."""
-
-    def __init__(self, directory: Path, jobs: int, hex_length: int) -> None:
-        self.paths = [directory / f"blobs-{n}" for n in range(max(jobs, 1))]
-        self.files = [path.open("wb") for path in self.paths]
-        self.counts = [0] * len(self.files)
-        self.line_length = hex_length + 1
-        self.objects = 0
-        self.size = 0
-
-    def add(self, oid: bytes, size: int) -> None:
-        which = (self.size // _SEGMENT) % len(self.files)
-        self.files[which].write(oid + b"\n")
-        self.counts[which] += 1
-        self.objects += 1
-        self.size += size
-
-    def close(self) -> list[BlobList]:
-        for handle in self.files:
-            handle.close()
-        pairs = zip(self.paths, self.counts, strict=True)
-        return [BlobList(path, count, self.line_length) for path, count in pairs if count]
-
-
-_LISTED = re.compile(rb"^([0-9a-f]+) (?:(blob) ([0-9]+)|(missing))$", re.MULTILINE)
-
-
-def list_blobs(
-    repo: Repository, directory: Path, jobs: int, wanted: Container[bytes] | None = None
-) -> Listing:
-    """The repository's blobs in pack order (all, or the `wanted` ones), dealt into lists."""
-    writer = _ListWriter(directory, jobs, repo.hex_length)
-    present: set[bytes] | None = set() if wanted is None else None
-    unreadable: dict[bytes, str] = {}
-    with tempfile.TemporaryFile() as errors:
-        process = git.popen(
-            repo.root,
-            "cat-file",
-            "--batch-all-objects",
-            "--unordered",
-            "--batch-check=%(objectname) %(objecttype) %(objectsize)",
-            stderr=errors,
-        )
-        assert process.stdout is not None
-        tail = b""
-        for block in iter(lambda: process.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
-            data = tail + block
-            cut = data.rfind(b"\n") + 1
-            tail = data[cut:]
-            for oid, blob, size, missing in _LISTED.findall(data, 0, cut):
-                if missing:
-                    unreadable[oid] = "corrupt or missing"
-                elif blob and (wanted is None or oid in wanted):
-                    writer.add(oid, int(size))
-                    if present is not None:
-                        present.add(oid)
-        process.stdout.close()
-        if process.wait() != 0:
-            raise TokscanError(f"git cat-file failed: {read_errors(errors)}")
-        if unreadable:
-            why = read_errors(errors)
-            unreadable = {oid: why for oid in unreadable}
-    listing = Listing(writer.close(), writer.objects, writer.size, present, unreadable)
-    return listing
-
-
-def direct_lists(blobs: Iterable[bytes], directory: Path, jobs: int, hex_length: int) -> Listing:
-    """Lists of the given blobs in the order given, split evenly (for a narrow range)."""
-    oids = list(blobs)
-    parts = max(1, min(jobs, len(oids) // 500))
-    writer = _ListWriter(directory, parts, hex_length)
-    for index, oid in enumerate(oids):
-        which = index * parts // len(oids)
-        writer.files[which].write(oid + b"\n")
-        writer.counts[which] += 1
-    return Listing(writer.close(), len(oids))
+_DIRECT_LIMIT = 20_000  # more blobs than this are worth reading in pack order
 
 
 def needed_blobs(handle: IO[bytes]) -> dict[bytes, None]:
@@ -598,7 +520,10 @@ def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[by
     found: dict[bytes, bytes] = {}
     for start in range(0, len(paths), 200):
         specs = git.literal([os.fsdecode(p) for p in paths[start : start + 200]])
-        output = git.run(repo.root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs)
+        # A parent that is not here (a shallow clone's edge) holds nothing we can see.
+        output = git.run(
+            repo.root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs, check=False
+        )
         for entry in output.split(b"\0"):
             meta, tab, path = entry.partition(b"\t")
             fields = meta.split(b" ")
@@ -673,7 +598,11 @@ class _LogPass:
         if "--" not in revisions:
             revisions = [*revisions, "--"]
         self._process = git.popen(
-            repo.root, *gitlog.arguments(revisions), stdout=self._output, stderr=self._errors
+            repo.root,
+            *git.LEAN,
+            *gitlog.arguments(revisions),
+            stdout=self._output,
+            stderr=self._errors,
         )
 
     def wait(self) -> None:
@@ -707,33 +636,41 @@ def scan_revisions(
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tokscan-")))
         log = _LogPass(repo, scope, directory)
         stack.callback(log.close)
-        progress.start("listing objects")
+        present: Container[bytes] | None = None  # blobs listed in the object database
         if everything:
-            listing = list_blobs(repo, directory, settings.jobs)
-            scanned: Container[bytes] = listing.present or set()
+            progress.start("scanning blobs")
+            blobs, listing = blobscan.scan_all(
+                repo.root, directory, repo.hex_length, settings.jobs, settings.binary,
+                progress.scanned,
+            )  # fmt: skip
+            present = listing.present or set()
+            scanned: Container[bytes] = present
         else:
+            progress.start("reading the commits")
             log.wait()
             with log.path.open("rb") as handle:
                 needed = needed_blobs(handle)
+            progress.start("scanning blobs", len(needed))
             if len(needed) > _DIRECT_LIMIT:
-                listing = list_blobs(repo, directory, settings.jobs, wanted=needed)
-                if listing.objects < len(needed):
-                    found = {oid for blobs in listing.lists for oid in _read_list(blobs)}
-                    for oid in needed:
-                        if oid not in found:
-                            listing.unreadable.setdefault(oid, "missing from the object database")
+                blobs, listing = blobscan.scan_all(
+                    repo.root, directory, repo.hex_length, settings.jobs, settings.binary,
+                    progress.scanned, wanted=needed,
+                )  # fmt: skip
+                present = listing.present
             else:
-                listing = direct_lists(needed, directory, settings.jobs, repo.hex_length)
+                blobs = blobscan.scan_listed(
+                    repo.root, directory, needed, repo.hex_length, settings.jobs,
+                    settings.binary, progress.scanned,
+                )  # fmt: skip
+                listing = blobscan.Listing()
             scanned = needed
-        progress.start("scanning blobs", listing.objects, listing.size or None)
-        blobs = blobscan.scan_lists(repo.root, listing.lists, settings.binary, progress.update)
         for oid, why in listing.unreadable.items():
-            blobs.unreadable.setdefault(oid, why)
+            blobs.unreadable.setdefault(oid, why or "corrupt or missing")
         progress.start("attributing keys to commits")
         log.wait()
         keys = BlobKeys(repo, blobs, scanned, settings.binary)
         stack.callback(keys.close)
-        attribution = Attribution(repo, keys, listing.present, first_parent_only, settings.excluded)
+        attribution = Attribution(repo, keys, present, first_parent_only, settings.excluded)
         with log.path.open("rb") as handle:
             attribution.run(gitlog.commits(handle))
         tags: list[Introduction] = []
@@ -816,9 +753,3 @@ def _note_unreachable(collector: Collector, blobs: BlobHits, attribution: Attrib
             "(left by amended or rebased commits, or dangling); `tokscan history --all "
             "--reflog` includes the commits that reflogs still hold"
         )
-
-
-def _read_list(blobs: BlobList) -> Iterator[bytes]:
-    with blobs.path.open("rb") as handle:
-        for line in handle:
-            yield line.rstrip(b"\n")

@@ -1,0 +1,51 @@
+"""Scanning blobs with `git cat-file --batch`, shared out between processes."""
+
+from __future__ import annotations
+
+from tokscan.sources import blobscan
+
+
+def _blob(repo, path: str) -> bytes:
+    return repo.git("rev-parse", f"HEAD:{path}").strip().encode()
+
+
+def test_scan_all_finds_keys_by_blob_and_lists_every_blob(repo, keys, tmp_path, monkeypatch):
+    monkeypatch.setattr(blobscan, "SEGMENT", 1)  # every blob starts a new run: both processes work
+    key = keys()
+    repo.write("k.txt", f"x {key} y\n")
+    repo.write("clean.txt", "nothing here\n")
+    repo.write("bin.dat", b"\0\1\2 " + key.encode())
+    repo.commit("three blobs")
+    repo.git("gc", "-q")
+    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 2, binary=False)
+    assert found.hits == {_blob(repo, "k.txt"): [(key, 1, 3, False)]}
+    assert found.skipped == {"binary": 1}
+    assert found.objects == 2
+    assert listing.objects == 3
+    assert listing.present == {_blob(repo, p) for p in ("k.txt", "clean.txt", "bin.dat")}
+
+
+def test_scan_all_reads_only_wanted_blobs(repo, keys, tmp_path):
+    first, second = keys(), keys()
+    repo.write("a.txt", f"{first}\n")
+    repo.write("b.txt", f"{second}\n")
+    repo.commit("two")
+    wanted = {_blob(repo, "b.txt")}
+    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 1, binary=True, wanted=wanted)
+    assert set(found.hits) == wanted
+    assert listing.present == wanted
+
+
+def test_scan_listed_reports_missing_objects(repo, keys, tmp_path):
+    key = keys()
+    repo.write("a.txt", f"{key}\n")
+    repo.commit("one")
+    missing = b"1" * 40
+    progress = []
+    found = blobscan.scan_listed(
+        repo.path, tmp_path, [missing, _blob(repo, "a.txt")], 40, 4, False,
+        lambda *counts: progress.append(counts),
+    )  # fmt: skip
+    assert list(found.hits) == [_blob(repo, "a.txt")]
+    assert list(found.unreadable) == [missing]
+    assert progress[-1][:3] == (2, len(key) + 1, 2)  # objects and bytes read, objects listed

@@ -1,0 +1,86 @@
+"""The tree-diff pass: `git log --raw` output read back into commits and changes."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokscan import git
+from tokscan.errors import TokscanError
+from tokscan.sources import gitlog
+
+
+def _log(repo, *revisions: str) -> list[gitlog.Commit]:
+    output = git.run(repo.path, *gitlog.arguments([*revisions, "--"]))
+    return list(gitlog.commits(io.BytesIO(output)))
+
+
+def test_commits_changes_and_messages(repo):
+    repo.write("a.txt", "a\n")
+    first = repo.commit("first\n\nbody: with \x01 and : odd bytes")
+    repo.write(b"\x01odd:name\xff", "b\n")
+    repo.git("rm", "-q", "a.txt")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--allow-empty-message", "-m", "")
+    second = repo.head()
+    repo.git("commit", "-q", "--allow-empty", "-m", "nothing changed")
+    third = repo.head()
+    [c3, c2, c1] = _log(repo, "HEAD")
+    assert (c1.oid, c1.parents, c1.author) == (first, [], "Test Author <author@example.com>")
+    assert c1.message.startswith(b"first\n\nbody: with \x01")
+    assert [(c[4], c[5]) for c in c1.changes] == [(b"A", b"a.txt")]
+    assert c2.oid == second and c2.parents == [first]
+    assert sorted((c[4], c[5]) for c in c2.changes) == [
+        (b"A", b"\x01odd:name\xff"),
+        (b"D", b"a.txt"),
+    ]
+    assert c3.oid == third and c3.changes == []
+
+
+def test_merges_are_diffed_against_the_first_parent(repo):
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("side.txt", "s\n")
+    repo.commit("side")
+    repo.git("checkout", "-q", "main")
+    repo.write("main.txt", "m\n")
+    repo.commit("main")
+    repo.git("merge", "-q", "--no-edit", "side")
+    merge = _log(repo, "-1", "HEAD")[0]
+    assert len(merge.parents) == 2
+    assert [c[5] for c in merge.changes] == [b"side.txt"]
+
+
+def test_unexpected_output_is_an_error():
+    with pytest.raises(TokscanError):
+        list(gitlog.commits(io.BytesIO(b"\x01abc def\0author\0date\0msg\0garbage\0")))
+    with pytest.raises(TokscanError):
+        list(gitlog.commits(io.BytesIO(b"\x01abc\0author\0")))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    names=st.lists(
+        st.binary(min_size=1, max_size=12).filter(
+            lambda n: b"\0" not in n and b"/" not in n and n not in (b".", b"..", b".git")
+        ),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    )
+)
+def test_any_file_name_comes_back_as_it_is(tmp_path_factory, names):
+    path = tmp_path_factory.mktemp("names")
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    for name in names:
+        (path / name.decode("utf-8", "surrogateescape")).write_bytes(b"x\n")
+    subprocess.run(["git", "-C", str(path), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(path), "commit", "-qm", "names"], check=True)
+    output = git.run(path, *gitlog.arguments(["HEAD", "--"]))
+    [commit] = gitlog.commits(io.BytesIO(output))
+    assert sorted(c[5] for c in commit.changes) == sorted(names)

@@ -1,0 +1,101 @@
+"""Reading `git cat-file --batch` output: framing, large objects, and on-demand reads."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokscan.errors import TokscanError
+from tokscan.gitobjects import BatchStream, ObjectReader
+
+# An object as cat-file prints it: (oid, kind, body); kind "missing" has no body.
+objects = st.lists(
+    st.tuples(
+        st.text("0123456789abcdef", min_size=40, max_size=40),
+        st.sampled_from(["blob", "tree", "missing"]),
+        st.one_of(st.binary(max_size=40), st.binary(min_size=200, max_size=700)),
+    ),
+    max_size=12,
+)
+
+
+def _output(items) -> bytes:
+    parts = []
+    for oid, kind, body in items:
+        if kind == "missing":
+            parts.append(f"{oid} missing\n".encode())
+        else:
+            parts.append(f"{oid} {kind} {len(body)}\n".encode() + body + b"\n")
+    return b"".join(parts)
+
+
+def _pipe(data: bytes) -> int:
+    """A pipe that a thread fills with `data` in small, uneven writes."""
+    read, write = os.pipe()
+
+    def feed() -> None:
+        position, step = 0, 1
+        while position < len(data):
+            position += os.write(write, data[position : position + step])
+            step = step * 3 % 97 + 1
+        os.close(write)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return read
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=objects, buffer_size=st.integers(min_value=128, max_value=512))
+def test_every_object_comes_back_whole(items, buffer_size):
+    fd = _pipe(_output(items))
+    stream = BatchStream(fd, buffer_size)
+    seen = []
+    try:
+        while (header := stream.header()) is not None:
+            if header.kind == b"missing":
+                seen.append((header.oid.decode(), "missing", items[len(seen)][2]))
+                continue
+            if stream.fits(header.size):
+                start, end = stream.body(header.size)
+                body = bytes(stream.buffer[start:end])
+            else:
+                read = stream.reader(header.size)
+                body = b"".join(iter(lambda read=read: read(50), b""))
+            seen.append((header.oid.decode(), header.kind.decode(), body))
+    finally:
+        os.close(fd)
+    assert seen == list(items)
+
+
+def test_output_that_stops_in_an_object_is_an_error():
+    fd = _pipe(b"a" * 40 + b" blob 100\nonly part of it")
+    stream = BatchStream(fd, 256)
+    header = stream.header()
+    assert header is not None and header.size == 100
+    with pytest.raises(TokscanError, match="middle of an object"):
+        stream.body(header.size)
+    os.close(fd)
+
+
+def test_garbage_header_is_an_error():
+    fd = _pipe(b"this is not cat-file output\n")
+    with pytest.raises(TokscanError, match="unexpected git cat-file output"):
+        BatchStream(fd, 256).header()
+    os.close(fd)
+
+
+def test_object_reader_reads_and_reports_missing(repo):
+    repo.write("a.txt", "hello\n")
+    repo.write("big.txt", "x" * (3 << 20))
+    repo.commit("init")
+    blob = repo.git("rev-parse", "HEAD:a.txt").strip()
+    big = repo.git("rev-parse", "HEAD:big.txt").strip()
+    with ObjectReader(repo.path) as reader:
+        assert reader.read(blob) == b"hello\n"
+        assert reader.read("0" * 40) is None
+        assert reader.read(big) == b"x" * (3 << 20)  # larger than the reader's buffer
+        assert reader.read(blob) == b"hello\n"  # and the stream is still in step
