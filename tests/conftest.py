@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import formats
+import jsonreport
 from gitrepo import GIT_ENV, GitRepo
 from keys import KeyFactory
+from tokmodel_server import TokModelServer
 
 from tokscan.cli import main
 
@@ -26,7 +29,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
-    for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+    for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
+                 "TOKSCAN_VERIFY_TIMEOUT", "TOKSCAN_VERIFY_CACHE"):
         monkeypatch.delenv(name, raising=False)
     # The suite may itself run in CI: `tokscan ci` must only see the CI a test simulates.
     for name in list(os.environ):
@@ -37,6 +41,15 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def keys() -> KeyFactory:
     return KeyFactory()
+
+
+@pytest.fixture
+def tokmodel(monkeypatch: pytest.MonkeyPatch) -> Iterator[TokModelServer]:
+    """A stand-in for TokModel's API on 127.0.0.1 (tests/tokmodel_server.py), which
+    TOKSCAN_API_BASE points at. Keys it was not told about get 401, like TokModel's."""
+    with TokModelServer() as api:
+        monkeypatch.setenv("TOKSCAN_API_BASE", api.url)
+        yield api
 
 
 @pytest.fixture
@@ -63,6 +76,8 @@ def run_tokscan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         capsys.readouterr()
         code = main(args)
         captured = capsys.readouterr()
+        if jsonreport.wants_json(args) and not jsonreport.writes_to_file(args) and captured.out:
+            jsonreport.load(captured.out)  # every JSON report in the suite meets SPEC §4
         formats.check_output(args, captured.out, Path.cwd())  # every CI format is validated
         return Result(code, captured.out, captured.err)
 

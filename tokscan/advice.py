@@ -1,57 +1,141 @@
-"""What to do about a finding (SPEC §8), written for someone who has never rotated a key."""
+"""What to do about a finding (SPEC §8), written for someone who has never rotated a key.
+
+The advice depends on two things: where the key was found (a staged change that was never
+committed, a file on disk, a commit that is still at HEAD, or only the history) and what
+TokModel said about it (live, revoked, could not tell, or not asked). A key that reached a
+commit has leaked to everyone with a clone: deleting the line or rewriting history does
+not take it back, only rotating does.
+"""
 
 from __future__ import annotations
 
-from tokscan.model import Finding, Status, Where
+from collections.abc import Iterable
+
+from tokscan.model import Finding, Report, Status, Where
 
 ENV_VAR = "TOKMODEL_API_KEY"
 CONSOLE = "https://tokmodel.com/console"
 
-_WHERE = {
-    Where.STAGED: (
-        f"Take the key out of this file and load it from the {ENV_VAR} environment variable. "
-        "It has not been committed yet; if you shared it anywhere else, rotate it."
-    ),
-    Where.WORKTREE: (
-        f"Take the key out of this file and load it from the {ENV_VAR} environment variable. "
-        "If the file was ever committed, pushed or shared, rotate the key: anyone with a copy "
-        "has it."
-    ),
-}
-_AT_HEAD = (
-    "Rotate this key: it is committed, so anyone with a clone has it. Deleting the line or "
-    f"rewriting history does not un-leak it; after rotating, load the new key from {ENV_VAR}."
-)
-_IN_HISTORY = (
-    "Rotate this key: the file no longer holds it, but it is in the history, so anyone with a "
-    "clone has it. Rewriting history does not un-leak it."
-)
+_FROM_ENV = f"have your code read it from the {ENV_VAR} environment variable instead"
 
 
 def advise(finding: Finding) -> str:
     """One or two sentences fitted to where the key was found and what TokModel said."""
     if finding.status is Status.REVOKED:
-        return "This key is revoked (TokModel answers 401), so it is harmless; remove it to keep scanners quiet."
+        return _revoked(finding)
     if finding.status is Status.LIVE:
-        return "This key is live: rotate it now. " + _location(finding)
-    if finding.status is Status.UNKNOWN:
+        lead = "TokModel accepted this key, so it works"
+    elif finding.status is Status.UNKNOWN:
         why = f" ({finding.status_detail})" if finding.status_detail else ""
-        return f"Could not tell whether this key is live{why}: treat it as live. " + _location(finding)
-    return _location(finding)
+        lead = f"tokscan could not check this key{why}, so treat it as working"
+    else:
+        return _unverified(finding)
+    if finding.where is Where.STAGED:
+        return (
+            f"{lead}. It is not committed yet: take it out of the file and {_FROM_ENV}; "
+            "if you ever shared it anywhere else, rotate it now."
+        )
+    if finding.where is Where.WORKTREE:
+        return (
+            f"{lead}. Take it out of the file and {_FROM_ENV}; if the file was ever "
+            "committed, pushed or shared, rotate the key now."
+        )
+    if finding.present_at_head is False:
+        return (
+            f"{lead}: rotate it now. It is no longer in the file, but it is in the history, "
+            "so anyone with a clone can still use it."
+        )
+    return (
+        f"{lead}: rotate it now. It is committed, so anyone with a clone can use it; "
+        "deleting the line or rewriting history does not take it back."
+    )
 
 
-def _location(finding: Finding) -> str:
-    if finding.where in _WHERE:
-        return _WHERE[finding.where]
-    return _IN_HISTORY if finding.present_at_head is False else _AT_HEAD
+def _unverified(finding: Finding) -> str:
+    if finding.where is Where.STAGED:
+        return (
+            f"This key is not committed yet: take it out of the file and {_FROM_ENV}. "
+            "If you ever shared it anywhere else (chat, a ticket, another repository), rotate it."
+        )
+    if finding.where is Where.WORKTREE:
+        return (
+            f"Take the key out of the file and {_FROM_ENV}. If the file was ever committed, "
+            "pushed or shared, rotate the key: anyone with a copy can use it."
+        )
+    if finding.present_at_head is False:
+        return (
+            "Rotate this key: it is no longer in the file, but it is in the history, so anyone "
+            "with a clone has it. Rewriting history does not take it back."
+        )
+    return (
+        "Rotate this key: it is committed, so anyone with a clone has it, and deleting the "
+        "line or rewriting history does not take it back."
+    )
+
+
+def _revoked(finding: Finding) -> str:
+    said = "This key is revoked (TokModel answers 401 Unauthorized), so it is harmless"
+    if finding.where is Where.HISTORY and finding.present_at_head is False:
+        return (
+            f"{said} and no longer in the file: nothing to do. To keep tokscan quiet about "
+            "it, record it in a baseline (--write-baseline) rather than rewriting history."
+        )
+    return f"{said}; remove it from the file anyway to keep secret scanners quiet."
 
 
 ROTATION_STEPS = (
-    f"Create a new key in the TokModel console ({CONSOLE}, API Keys, Create key) and name it "
-    "for where it will run, e.g. prod-api-server. Copy it at once: it is shown only once.",
-    f"Deploy the new key where the old one was used, from a secret store or the {ENV_VAR} "
-    "environment variable, never from a file in git.",
+    f"Create a new key: in the TokModel console ({CONSOLE}) open API Keys, click Create key "
+    "and name it for where it will run (e.g. prod-api-server). Copy it right away: it is "
+    "shown only once.",
+    "Deploy the new key wherever the leaked one is used, through your secret store or the "
+    f"{ENV_VAR} environment variable, never in a file in git.",
     "Check that your application works with the new key.",
-    "Revoke the leaked key (API Keys, find it by name, Revoke). From then on it gets "
-    "401 Unauthorized; `tokscan verify` confirms it.",
+    "Revoke the leaked key: on the API Keys page, find it by name and click Revoke. From "
+    "then on it gets 401 Unauthorized; `tokscan verify` (key on standard input) confirms it.",
 )
+
+
+def needs_rotation(statuses: Iterable[Status]) -> bool:
+    """Whether any key is not known to be revoked, so the rotation steps apply."""
+    return any(status is not Status.REVOKED for status in statuses)
+
+
+def verdict(report: Report) -> str | None:
+    """One line after verification, counting keys (not places): what the user must do."""
+    if not report.verified or not report.findings:
+        return None
+    status: dict[str, Status] = {}
+    staged_only: dict[str, bool] = {}
+    for finding in report.findings:
+        status[finding.fingerprint] = finding.status
+        staged = finding.where is Where.STAGED
+        staged_only[finding.fingerprint] = staged_only.get(finding.fingerprint, True) and staged
+    exposed = [fp for fp, s in status.items() if s is not Status.REVOKED]
+    return verdict_line(list(status.values()), staged=all(staged_only[fp] for fp in exposed))
+
+
+def verdict_line(statuses: list[Status], staged: bool = False) -> str:
+    """The verdict for distinct keys with these statuses; `staged` when every key that is
+    not revoked was found only in the staged change (so it has not leaked through git)."""
+    live = statuses.count(Status.LIVE)
+    unknown = statuses.count(Status.UNKNOWN) + statuses.count(Status.UNVERIFIED)
+    if not live and not unknown:
+        revoked = len(statuses)
+        return (
+            "The key is revoked: harmless, remove it to keep scanners quiet."
+            if revoked == 1
+            else f"All {revoked} keys are revoked: harmless, remove them to keep scanners quiet."
+        )
+    parts = []
+    if live:
+        parts.append(_count(live, "live key"))
+    if unknown:
+        parts.append(_count(unknown, "key") + " that could not be checked (treat as live)")
+    them = "it" if live + unknown == 1 else "them"
+    if staged:
+        return f"{' and '.join(parts)} in the staged change: take {them} out before committing."
+    return f"{' and '.join(parts)}: rotate {them} now."
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")

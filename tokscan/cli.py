@@ -54,7 +54,7 @@ def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
         format=params.pop("format_"),
         output=params.pop("output"),
         verify=params.pop("verify"),
-        api_base=params.pop("api_base"),
+        api_base=_api_base(params.pop("api_base")),
         show_secrets=params.pop("show_secrets"),
         baseline=params.pop("baseline"),
         write_baseline=params.pop("write_baseline"),
@@ -63,6 +63,15 @@ def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
         jobs=params.pop("jobs"),
         fail_on_revoked=params.pop("fail_on_revoked"),
     )
+
+
+def _api_base(value: str | None) -> str | None:
+    """Checked now, so a bad --api-base fails before a long scan rather than after it."""
+    if value is not None:
+        from tokscan.verify import api_base
+
+        api_base.check(value)
+    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -156,6 +165,30 @@ def ci(ctx: click.Context, /, base: str | None, **params: Any) -> int:
     from tokscan.commands import ci as command
 
     return command.run(make_options(ctx, params), base)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("-f", "--format", "format_", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--api-base", metavar="URL", envvar="TOKSCAN_API_BASE",
+              help="TokModel API base [env: TOKSCAN_API_BASE].")
+@click.option("--show-secrets", is_flag=True, help="Print full keys instead of redacted ones.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not prompt when stdin is a terminal.")
+@click.pass_context
+def verify(ctx: click.Context, /, format_: str, output: Path | None, api_base: str | None,
+           show_secrets: bool, quiet: bool) -> int:
+    """Check whether keys are live: reads them from standard input, one a line.
+
+    Never pass a key as an argument: it would be kept in your shell history and shown in
+    process lists. Exits 1 if any key is live or could not be checked, 0 if all are revoked.
+    """
+    from tokscan.commands import verify as command
+
+    options = Options(format=format_, output=output, api_base=api_base,
+                      show_secrets=show_secrets, quiet=quiet)
+    return command.run(options, list(ctx.args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

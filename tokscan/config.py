@@ -69,10 +69,11 @@ def parse(text: bytes, name: str) -> Config:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{name}:{mark.line + 1}" if mark is not None else name
-        raise TokscanError(f"{where}: malformed YAML: {error.problem}") from None
+        problem = keyformat.redact_all(str(error.problem))
+        raise TokscanError(f"{where}: malformed YAML: {problem}") from None
     except yaml.YAMLError as error:
-        raise TokscanError(f"{name}: malformed YAML: {error}") from None
-    if root is None:
+        raise TokscanError(f"{name}: malformed YAML: {keyformat.redact_all(str(error))}") from None
+    if root is None or root.tag == "tag:yaml.org,2002:null":  # empty, or `---` and comments
         return Config(source=name)
     if not isinstance(root, yaml.MappingNode):
         raise _error(name, root, "the config file must be a mapping (key: value)")
@@ -142,7 +143,8 @@ def _read_allow(name: str, node: yaml.Node) -> AllowEntry:
 
 
 def _error(name: str, node: yaml.Node, message: str) -> TokscanError:
-    return TokscanError(f"{name}:{node.start_mark.line + 1}: {message}")
+    # Messages quote what the file says (an unknown key's name), which may be a raw key.
+    return TokscanError(f"{name}:{node.start_mark.line + 1}: {keyformat.redact_all(message)}")
 
 
 def excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:

@@ -64,8 +64,17 @@ def command(cwd: Path | str, *args: str, hooks: bool = False) -> list[str]:
     return argv
 
 
-def run(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
-    """Run git and return its stdout; a failure becomes a TokscanError naming the command."""
+def run(
+    cwd: Path | str,
+    *args: str,
+    check: bool = True,
+    input: bytes | None = None,
+    warnings: list[str] | None = None,
+) -> bytes:
+    """Run git and return its stdout; a failure becomes a TokscanError naming the command.
+
+    Some commands only warn and still succeed when they could not do everything (ls-files
+    on a directory it cannot read); pass `warnings` to collect what git said on stderr."""
     import subprocess
 
     try:
@@ -76,6 +85,8 @@ def run(cwd: Path | str, *args: str, check: bool = True, input: bytes | None = N
         raise TokscanError("git is not installed or not on PATH") from None
     if check and done.returncode != 0:
         raise TokscanError(f"git {args[0]} failed: {_first_line(done.stderr, done.returncode)}")
+    if warnings is not None:
+        warnings.extend(done.stderr.decode("utf-8", "replace").splitlines())
     return done.stdout
 
 

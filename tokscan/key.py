@@ -17,6 +17,7 @@ KEY_LENGTH = len(PREFIX) + BODY_LENGTH
 # The pattern is a fixed-length run with no nested repetition, so matching is linear.
 _KEY_AT = re.compile(rb"tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 _KEY_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+_KEY_SHAPED = re.compile(r"tm-[A-Za-z0-9]{32}")  # boundaries or not: for scrubbing messages
 
 # How many bytes before a key `starts_at_boundary` may look at (the longest escape,
 # `\U0000003D`, is ten bytes), so streamed chunks keep that much context.
@@ -93,6 +94,11 @@ def redact(key: str) -> str:
     """`tm-` + the first four + `…` + the last four characters of the body."""
     body = key[len(PREFIX) :]
     return f"tm-{body[:4]}…{body[-4:]}"
+
+
+def redact_all(text: str) -> str:
+    """`text` with everything key-shaped redacted, for messages that quote user input."""
+    return _KEY_SHAPED.sub(lambda match: redact(match.group()), text)
 
 
 def is_fingerprint(text: str) -> bool:

@@ -65,7 +65,7 @@ def _tell_stderr(report: Report, options: Options) -> None:
 
     paint = terminal.Painter(terminal.wants_color(sys.stderr))
     for error in report.errors:
-        warn(f"cannot scan {error.path or '-'}: {error.message}")
+        warn(f"cannot scan {terminal.printable(error.path or '-')}: {error.message}")
     if options.output is not None and not options.quiet:
         write(sys.stderr, text.summary(report, paint) + "\n")
 

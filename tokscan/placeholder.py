@@ -21,6 +21,7 @@ _WORDS = (
     "foo", "bar", "baz", "qux", "null", "none", "invalid", "not", "real", "valid", "default",
     "todo", "fixme", "temp", "lorem", "ipsum", "dolor", "password", "pass", "some", "generated",
     "new", "old", "prod", "production", "staging", "dev", "local",
+    "copy", "from", "console", "for", "just", "only", "use", "purpose", "purposes", "docs",
 )
 # Orderings people run their fingers or eyes along.
 _SEQUENCES = (
@@ -39,17 +40,21 @@ _MAX_PERIOD = 16  # a body that repeats a pattern this short is a placeholder
 _MIN_DISTINCT = 5  # a body with fewer distinct characters than this is a placeholder
 
 
-def _ranks() -> dict[tuple[str, str], int]:
-    """For each ordered pair of neighbours in an ordering, +1 (forwards) or -1 (backwards)."""
-    steps: dict[tuple[str, str], int] = {}
+def _ranks() -> dict[tuple[str, str], frozenset[int]]:
+    """For each ordered pair of neighbours in an ordering, the directions it steps in:
+    +1 (forwards) and/or -1 (backwards). A pair can be both: `dc` runs forwards along the
+    keyboard column `edc` and backwards along the alphabet."""
+    steps: dict[tuple[str, str], set[int]] = {}
     for order in _SEQUENCES:
         for a, b in itertools.pairwise(order):
-            steps[(a, b)] = 1
-            steps[(b, a)] = -1
-    return steps
+            steps.setdefault((a, b), set()).add(1)
+            steps.setdefault((b, a), set()).add(-1)
+    return {pair: frozenset(directions) for pair, directions in steps.items()}
 
 
 _STEP = _ranks()
+_EITHER_WAY = frozenset((1, -1))
+_NO_STEP: frozenset[int] = frozenset()
 
 
 def reason(body: str) -> str | None:
@@ -108,18 +113,17 @@ def _mark_sequences(text: str, covered: bytearray, offset: int, stride: int) -> 
     """Mark runs of at least `_MIN_SEQUENCE` characters, taken every `stride` from `offset`,
     that go steadily forwards or steadily backwards along one of `_SEQUENCES`."""
     chain = [offset]
-    direction = 0
+    ways = _EITHER_WAY  # the directions the chain can still run in
     for pos in range(offset + stride, len(text) + stride, stride):
-        step = _STEP.get((text[pos - stride], text[pos])) if pos < len(text) else None
-        if step is not None and direction in (0, step):
+        pair = (text[pos - stride], text[pos]) if pos < len(text) else None
+        steps = _STEP.get(pair, _NO_STEP) if pair else _NO_STEP
+        if ways & steps:
             chain.append(pos)
-            direction = step
+            ways &= steps
             continue
         if len(chain) >= _MIN_SEQUENCE:
             for p in chain:
                 covered[p] = 1
-        chain = [pos]
-        direction = 0
-        if step is not None:  # the pair that broke the chain may start the next one
-            chain = [pos - stride, pos]
-            direction = step
+        # The pair that broke the chain may start the next one.
+        chain = [pos - stride, pos] if steps else [pos]
+        ways = steps or _EITHER_WAY

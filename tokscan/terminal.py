@@ -26,3 +26,11 @@ class Painter:
             return text
         codes = ";".join(_CODES[s] for s in styles)
         return f"\033[{codes}m{text}\033[0m"
+
+
+def printable(text: str) -> str:
+    """`text` on one line with no control characters: a file name may hold a newline (which
+    would forge a report line) or an escape sequence (which would drive the terminal)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

@@ -14,7 +14,16 @@ from tokscan.parallel import default_jobs
 
 
 def load_config(root: Path, options: Options) -> configuration.Config:
-    return configuration.load(root, options.config)
+    config = configuration.load(root, options.config)
+    apply_config(config, options)
+    return config
+
+
+def apply_config(config: configuration.Config, options: Options) -> None:
+    """Defaults from the config for what the command line left open (`verify`). Commands
+    that read their config another way (from a base revision) call this themselves."""
+    if options.verify is None:
+        options.verify = config.verify
 
 
 def suppressor(config: configuration.Config, options: Options) -> suppress.Suppressor:
@@ -41,6 +50,8 @@ def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -
     `quiet_when_clean`: hooks print nothing at all when there is nothing to say.
     """
     report.fail_on_revoked = options.fail_on_revoked
+    if options.verify:
+        verify(report, options)
     pipeline.finish(report)
     clean = not report.findings and not report.errors
     if not (quiet_when_clean and clean and options.format == "text" and options.output is None):
@@ -53,3 +64,19 @@ def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -
         # The baseline now accepts these findings; only an incomplete scan fails.
         return int(ExitCode.ERROR if report.errors else ExitCode.CLEAN)
     return int(policy.exit_code(report))
+
+
+def verify(report: Report, options: Options) -> None:
+    """Ask TokModel about each key found (SPEC §5). Imported here, so that a run without
+    --verify never loads the HTTP client, let alone opens a socket."""
+    from tokscan.verify import api_base, checker
+
+    base = api_base.resolve(options.api_base)
+    keys = len({finding.key for finding in report.findings})
+    if keys and not options.quiet and _progress(options):
+        output.warn(f"asking {base} whether {keys} key{'s' if keys != 1 else ''} still work…")
+    checker.annotate(report, base)
+
+
+def _progress(options: Options) -> bool:
+    return options.progress if options.progress is not None else sys.stderr.isatty()

@@ -23,7 +23,9 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
     config = common.load_config(root, options)
     report = pipeline.new_report("files", str(root))
     collector = pipeline.Collector(report, common.suppressor(config, options))
-    if read_stdin:
+    if read_stdin and sys.stdin is None:  # started with standard input closed
+        collector.error(files.STDIN, "standard input is closed")
+    elif read_stdin:
         collector.add(files.scan_stdin(sys.stdin.buffer, binary), Where.WORKTREE)
     excluded = configuration.excluder(config.exclude)
     targets = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokscan import advice, policy
 from tokscan.model import Finding, Report, Status
-from tokscan.terminal import Painter
+from tokscan.terminal import Painter, printable
 
 _STATUS_STYLE = {
     Status.LIVE: ("red", "bold"),
@@ -14,7 +14,9 @@ _STATUS_STYLE = {
 }
 
 
-def render(report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False) -> str:
+def render(
+    report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False
+) -> str:
     """The whole report. With `quiet`, nothing for a clean scan and no summary otherwise."""
     paint = Painter(color)
     lines: list[str] = []
@@ -28,19 +30,25 @@ def render(report: Report, show_secrets: bool = False, color: bool = False, quie
         for findings in groups.values():
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
-        lines.append("")
-        lines.extend(_rotation(paint))
+        if advice.needs_rotation(f.status for f in report.findings):
+            lines.append("")
+            lines.extend(rotation(paint, report.verified))
         lines.append("")
         lines.extend(_bypass())
     if report.errors:
         lines.append("")
-        lines.append(paint(f"Could not scan {_plural(len(report.errors), 'item')}; the scan is incomplete:", "red", "bold"))
-        lines.extend(f"  {e.path or '-'}: {e.message}" for e in report.errors)
+        items = _plural(len(report.errors), "item")
+        lines.append(paint(f"Could not scan {items}; the scan is incomplete:", "red", "bold"))
+        lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
     if report.pragmas_added:
         lines.append("")
         lines.extend(_pragmas(report, show_secrets, paint))
     for note in report.notes:
         lines.append(paint(f"note: {note}", "dim"))
+    verdict = advice.verdict(report)
+    if verdict is not None:
+        lines.append("")
+        lines.append(paint(verdict, *_verdict_style(report)))
     if quiet:
         return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
     if lines:
@@ -94,7 +102,9 @@ def summary(report: Report, paint: Painter | None = None) -> str:
     return " · ".join(parts)
 
 
-def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: Painter) -> list[str]:
+def _group(
+    findings: list[Finding], show_secrets: bool, report: Report, paint: Painter
+) -> list[str]:
     first = findings[0]
     header = paint(first.secret(show_secrets), "red", "bold")
     if report.verified:
@@ -104,7 +114,8 @@ def _group(findings: list[Finding], show_secrets: bool, report: Report, paint: P
     header += paint(f"  fingerprint {first.fingerprint[:12]}", "dim")
     lines = [header]
     for finding in findings:
-        where = f"{finding.path if finding.path is not None else '(commit message)'}:{finding.line}:{finding.column}"
+        path = printable(finding.path) if finding.path is not None else "(commit message)"
+        where = f"{path}:{finding.line}:{finding.column}"
         extra = ""
         if finding.commit:
             extra = f"  commit {finding.commit[:12]}"
@@ -124,7 +135,9 @@ def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
     lines = [paint(f"Review: this change adds {count} (each suppresses the findings on its "
                    "line; check that they are false positives):", "yellow", "bold")]
     for site in report.pragmas_added:
-        where = f"{site.path}:{site.line}" if site.path is not None else "(commit message)"
+        where = "(commit message)"
+        if site.path is not None:
+            where = f"{printable(site.path)}:{site.line}"
         extra = f"  commit {site.commit[:12]}" if site.commit else ""
         if site.finding is not None:
             extra += f"  hides {site.finding.secret(show_secrets)}"
@@ -132,10 +145,19 @@ def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
     return lines
 
 
-def _rotation(paint: Painter) -> list[str]:
+def rotation(paint: Painter, verified: bool = True) -> list[str]:
+    """TokModel's rotation steps, in order (also used by `tokscan verify`)."""
     lines = [paint("How to rotate a leaked key (in this order, so nothing breaks):", "bold")]
     lines.extend(f"  {n}. {step}" for n, step in enumerate(advice.ROTATION_STEPS, 1))
+    if not verified:
+        lines.append("Not sure a key still works? Run again with --verify to ask TokModel.")
     return lines
+
+
+def _verdict_style(report: Report) -> tuple[str, ...]:
+    if advice.needs_rotation(f.status for f in report.findings):
+        return ("red", "bold")
+    return ("green",)
 
 
 def _bypass() -> list[str]:

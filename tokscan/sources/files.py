@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from tokscan import key as keyformat
 from tokscan.model import Chunk, Origin, Outcome, printable_path
 from tokscan.sources.stream import CHUNK_SIZE, stream_chunks
 
+_UNREADABLE_DIRECTORY = re.compile(r"warning: could not open directory '(.*)': (.*)")
 BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
 STDIN = "<stdin>"
 
@@ -56,18 +58,24 @@ def list_targets(
     directories: list[Path] = []
     listed: list[Iterator[tuple[str, str] | Outcome]] = []
     for given in paths:
-        if given.is_dir() and not given.is_symlink():
-            directories.append(given)
+        # A directory named on the command line is entered even through a symbolic link
+        # (like `find -H`); links found inside it are never followed.
+        named = given.resolve() if given.is_dir() else given.parent.resolve() / given.name
+        if ".git" in named.parts:  # even when asked: git's own files are not source
+            yield Outcome(Origin(printable_path(os.fspath(given))), skipped="git directory")
+        elif given.is_dir():
+            directories.append(named)
         elif os.path.lexists(given):  # a file named on the command line is always scanned
-            listed.append(iter([(relative(given.absolute(), root), os.fspath(given))]))
+            listed.append(iter([(relative(named, root), os.fspath(given))]))
         else:
             yield Outcome(
                 Origin(printable_path(os.fspath(given))), error="no such file or directory"
             )
-    if in_git and directories:
-        listed.append(_git_files(root, directories, all_files, excluded))
-    else:
-        listed.extend(_walk(d.absolute(), root, excluded) for d in directories)
+    in_repository = [d for d in directories if in_git and (d == root or root in d.parents)]
+    if in_repository:
+        listed.append(_git_files(root, in_repository, all_files, excluded))
+    # Directories outside the repository (or outside git) are plain directories.
+    listed.extend(_walk(d, root, excluded) for d in directories if d not in in_repository)
     seen: set[str] = set()
     for item in itertools.chain.from_iterable(listed):
         if isinstance(item, Outcome):
@@ -91,12 +99,23 @@ def relative(real: Path, root: Path) -> str:
 def _git_files(
     root: Path, directories: list[Path], all_files: bool, excluded: Callable[[str], bool]
 ) -> Iterator[tuple[str, str] | Outcome]:
-    specs = [relative(d.absolute(), root) for d in directories]
+    specs = [relative(d, root) for d in directories]
     pathspecs = [] if "." in specs else git.literal(specs)
     args = ["ls-files", "-z", "--cached", "--others"]
     if not all_files:
         args.append("--exclude-standard")
-    output = git.run(root, *args, "--", *pathspecs)
+    warnings: list[str] = []
+    output = git.run(root, *args, "--", *pathspecs, warnings=warnings)
+    # git lists what it can and only warns about a directory it cannot read: that makes the
+    # scan incomplete, so every warning becomes an error (fail closed).
+    for warning in warnings:
+        unreadable = _UNREADABLE_DIRECTORY.match(warning)
+        if unreadable:
+            path, why = unreadable.groups()
+            yield Outcome(Origin(printable_path(path.rstrip("/"))),
+                          error=f"cannot list directory: {why.lower()}")
+        elif warning.strip():
+            yield Outcome(Origin(None), error=f"git ls-files: {warning.strip()}")
     base = os.fspath(root)
     for path in git.split_z(output):
         if path.endswith("/"):  # an untracked nested repository, which git does not enter

@@ -1,9 +1,12 @@
 """Cutting a stream of bytes into overlapping chunks, so large inputs scan in bounded memory.
 
-Each chunk ends `OVERLAP` bytes early (a key starting there could run past the end, and the
-byte after a key decides whether it is one), and the next chunk starts `LOOKBEHIND` bytes
-before that point (the bytes before a key decide whether it is one). Chunks carry the line
-and column of their first byte, so locations are the same as for a file read whole.
+A chunk is cut after its last newline: no key spans a newline, so every line, with its
+`tokscan:allow` pragma, lies whole in one chunk and the next chunk starts a fresh line.
+Only a line longer than a chunk is cut inside: that chunk ends `OVERLAP` bytes early (a key
+starting there could run past the end, and the byte after a key decides whether it is one),
+and the next chunk starts `LOOKBEHIND` bytes before that point (the bytes before a key
+decide whether it is one). Chunks carry the line and column of their first byte, so
+locations are the same as for a file read whole.
 """
 
 from __future__ import annotations
@@ -50,9 +53,13 @@ class Chunker:
 
     def _cut(self) -> Chunk:
         data = self._join()
-        cut = len(data) - OVERLAP
+        cut = data.rfind(b"\n", self._report_from) + 1
+        if cut > self._report_from:
+            keep = cut
+        else:  # a line longer than a chunk
+            cut = len(data) - OVERLAP
+            keep = _context_start(data, cut - keyformat.LOOKBEHIND)
         chunk = Chunk(data, self.origin, self._line, self._column, self._report_from, cut)
-        keep = _char_start(data, cut - keyformat.LOOKBEHIND)
         self._line, self._column = advance(data[:keep], self._line, self._column)
         self._report_from = cut - keep
         self._parts = [data[keep:]]
@@ -86,6 +93,17 @@ def advance(consumed: bytes, line: int, column: int) -> tuple[int, int]:
 
 def _chars(data: bytes) -> int:
     return len(data.decode("utf-8", "surrogateescape"))
+
+
+def _context_start(data: bytes, pos: int) -> int:
+    """Where to start the next chunk, at or before `pos`: not inside a UTF-8 sequence, and
+    leaving behind an even number of a run of backslashes, because the run's parity decides
+    whether a letter before a key ends an escape (`\\\\ntm-` is not an escape; `\\\\\\ntm-` is)."""
+    pos = _char_start(data, pos)
+    run = 0
+    while pos - run > 0 and data[pos - run - 1] == 0x5C:
+        run += 1
+    return pos - run % 2
 
 
 def _char_start(data: bytes, pos: int) -> int:

@@ -1,0 +1,498 @@
+"""tokscan/sources/files.py through `tokscan scan`: which files are scanned, and how.
+
+Real git repositories (tests/gitrepo.py) and plain directories in temporary folders.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jsonreport
+import process
+import pytest
+import reference
+from gitrepo import GitRepo
+
+from tokscan import key as keyformat
+from tokscan.model import Origin
+from tokscan.sources import files
+from tokscan.sources.stream import CHUNK_SIZE
+
+
+def report_of(run_tokscan, *args: str, cwd: Path) -> tuple[int, dict]:
+    result = run_tokscan(["scan", "-f", "json", *args], cwd=cwd)
+    return result.code, jsonreport.load(result.stdout)
+
+
+def places(report: dict) -> set[tuple[str, int, int]]:
+    return {(f["path"], f["line"], f["column"]) for f in report["findings"]}
+
+
+def paths(report: dict) -> set[str]:
+    return {f["path"] for f in report["findings"]}
+
+
+def key_line(key: str) -> str:
+    return f'TOKMODEL_API_KEY = "{key}"\n'  # the key at column 21
+
+
+# --- what a git work tree contributes -------------------------------------------------
+
+
+def test_tracked_and_untracked_files_are_scanned_ignored_ones_are_not(repo, keys, run_tokscan):
+    repo.write(".gitignore", "ignored.txt\nbuild/\n*.log\n")
+    repo.write("tracked.py", key_line(keys()))
+    repo.commit("tracked")
+    repo.write("untracked.py", key_line(keys()))
+    repo.write("staged.py", key_line(keys()))
+    repo.add("staged.py")
+    repo.write("ignored.txt", key_line(keys()))
+    repo.write("build/out.js", key_line(keys()))
+    repo.write("debug.log", key_line(keys()))
+    code, report = report_of(run_tokscan, cwd=repo.path)
+    assert code == 1
+    assert paths(report) == {"tracked.py", "untracked.py", "staged.py"}
+    assert report["scan"]["root"] == str(repo.path)
+    assert report["scan"]["objects_scanned"] == 4  # .gitignore too
+
+    code, report = report_of(run_tokscan, "--all-files", cwd=repo.path)
+    assert paths(report) == {
+        "tracked.py", "untracked.py", "staged.py", "ignored.txt", "build/out.js", "debug.log"
+    }
+
+
+def test_ignored_file_named_on_the_command_line_is_scanned(repo, keys, run_tokscan):
+    repo.write(".gitignore", "secret.env\n")
+    repo.write("secret.env", key_line(keys()))
+    _, report = report_of(run_tokscan, "secret.env", cwd=repo.path)
+    assert paths(report) == {"secret.env"}
+
+
+def test_dot_git_is_never_scanned(repo, keys, run_tokscan):
+    repo.write("a.py", "x = 1\n")
+    repo.commit(f"add a\n\n{keys()}")  # the key lands in .git/COMMIT_EDITMSG and objects
+    (repo.path / ".git" / "description").write_text(key_line(keys()))
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "exclude").write_text(f"# {keys()}\n")
+    for args in ([], ["--all-files"], [".git"], [".git/description"]):
+        code, report = report_of(run_tokscan, *args, cwd=repo.path)
+        assert (code, report["findings"]) == (0, []), args
+
+
+def test_dot_git_is_never_scanned_in_plain_directories(tmp_path, keys, run_tokscan):
+    plain = tmp_path / "plain"
+    (plain / "sub" / ".git").mkdir(parents=True)  # not a repository: just a folder so named
+    (plain / "sub" / ".git" / "config").write_text(key_line(keys()))
+    (plain / ".git").write_text(f"gitdir: {keys()}\n")  # a gitfile, as in a worktree
+    (plain / "sub" / "app.py").write_text(key_line(keys()))
+    _, report = report_of(run_tokscan, cwd=plain)
+    assert paths(report) == {"sub/app.py"}
+
+
+def test_plain_directory_outside_git_scans_every_file(tmp_path, keys, run_tokscan):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / ".gitignore").write_text("*.env\n")  # meaningless outside a repository
+    (plain / "a.env").write_text(key_line(keys()))
+    (plain / "deep" / "er").mkdir(parents=True)
+    (plain / "deep" / "er" / "b.txt").write_text(key_line(keys()))
+    (plain / ".hidden").write_text(key_line(keys()))
+    code, report = report_of(run_tokscan, cwd=plain)
+    assert code == 1
+    assert places(report) == {("a.env", 1, 21), ("deep/er/b.txt", 1, 21), (".hidden", 1, 21)}
+    assert report["scan"]["root"] == str(plain)
+    # The same tree named from outside gives the same relative paths.
+    _, again = report_of(run_tokscan, str(plain), cwd=tmp_path)
+    assert places(again) == places(report)
+
+
+def test_subdirectory_of_a_repository_reports_paths_from_the_root(repo, keys, run_tokscan):
+    repo.write("src/app/settings.py", key_line(keys()))
+    repo.write("docs/x.md", key_line(keys()))
+    _, report = report_of(run_tokscan, "src", cwd=repo.path)
+    assert paths(report) == {"src/app/settings.py"}
+    _, report = report_of(run_tokscan, ".", cwd=repo.path / "src" / "app")
+    assert paths(report) == {"src/app/settings.py"}
+
+
+# --- configuration excludes -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_config_excludes(tmp_path, keys, run_tokscan, in_git):
+    root = tmp_path / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / ".tokscan.yaml").write_text(
+        'exclude:\n  - "fixtures/**"\n  - "*.snap"\n  - "docs/"\n  - "/top-only.txt"\n'
+    )
+    for name in ("fixtures/a.py", "fixtures/deep/b.py", "x/y.snap", "docs/c.md",
+                 "top-only.txt", "src/top-only.txt", "src/keep.py"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(key_line(keys()))
+    _, report = report_of(run_tokscan, cwd=root)
+    assert paths(report) == {"src/top-only.txt", "src/keep.py"}
+
+
+# --- binary files ---------------------------------------------------------------------
+
+
+def test_binary_files_are_skipped_and_counted(repo, keys, run_tokscan):
+    key = keys()
+    repo.write("image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0" + key.encode() + b"\0")
+    repo.write("late-nul.txt", b"x" * 9000 + b"\0" + key_line(keys()).encode())
+    repo.write("text.py", key_line(keys()))
+    code, report = report_of(run_tokscan, cwd=repo.path)
+    assert code == 1
+    # git's rule: only a NUL in the first 8000 bytes makes a file binary.
+    assert paths(report) == {"late-nul.txt", "text.py"}
+    result = run_tokscan(["scan"], cwd=repo.path)
+    assert "skipped 1 binary" in result.stderr + result.stdout
+
+    _, report = report_of(run_tokscan, "--binary", cwd=repo.path)
+    assert paths(report) == {"image.png", "late-nul.txt", "text.py"}
+    [png] = [f for f in report["findings"] if f["path"] == "image.png"]
+    assert png["fingerprint"] == keyformat.fingerprint(key)
+
+
+# --- large files ----------------------------------------------------------------------
+
+
+def test_large_file_keys_across_chunk_edges(repo, keys, run_tokscan):
+    """20 MB of UTF-8 lines and a 20 MB minified line: keys straddling every 4 MiB read."""
+    line = "ñandú 中文 data = [1, 2, 3] # some ordinary text\n".encode()
+    texts = {
+        "lines.txt": bytearray(line * (20_000_000 // len(line))),
+        "minified.js": bytearray(line.replace(b"\n", b";") * (20_000_000 // len(line))),
+    }
+    shifts = {"lines.txt": (-36, -35, -17, 0), "minified.js": (-20, -2, -1, 1)}
+    expected = set()
+    for name, body in texts.items():
+        planted = []
+        for edge, shift in enumerate(shifts[name], 1):
+            pos = edge * CHUNK_SIZE + shift
+            body[pos - 1 : pos + 36] = b" " + keys().encode() + b" "
+            planted.append(pos)
+        body[-36:] = b"\n" + keys().encode()  # and one that ends at the very last byte
+        planted.append(len(body) - 35)
+        data = bytes(body)
+        assert data.count(b"tm-") == len(planted)
+        repo.write(name, data)
+        expected |= {(name, *reference.location(data, pos)) for pos in planted}
+    code, report = report_of(run_tokscan, cwd=repo.path)
+    assert code == 1
+    assert places(report) == expected
+    assert report["scan"]["bytes_scanned"] == sum(map(len, texts.values()))
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 36, 53])
+def test_key_at_the_last_byte_of_files_around_the_chunk_size(repo, keys, run_tokscan, extra):
+    first, last = keys().encode(), keys().encode()
+    size = CHUNK_SIZE + extra
+    data = first + b" " + b"y" * (size - 2 * 35 - 2) + b"\n" + last
+    assert len(data) == size
+    repo.write("edge.txt", data)
+    _, report = report_of(run_tokscan, cwd=repo.path)
+    assert places(report) == {("edge.txt", 1, 1), ("edge.txt", 2, 1)}
+    assert report["scan"]["bytes_scanned"] == size
+
+
+def test_stdin_large_input_is_streamed(keys, run_tokscan, tmp_path):
+    key = keys()
+    data = b"x\n" * (CHUNK_SIZE // 2 - 10) + b"k=" + key.encode() + b"\n" + b"y" * CHUNK_SIZE
+    result = run_tokscan(["scan", "-f", "json", "-"], cwd=tmp_path, stdin=data)
+    report = jsonreport.load(result.stdout)
+    assert places(report) == {("<stdin>", CHUNK_SIZE // 2 - 9, 3)}
+    assert report["scan"]["bytes_scanned"] == len(data)
+
+
+# --- symbolic links -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_symlinks_are_never_followed(tmp_path, keys, run_tokscan, in_git):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(key_line(keys()))
+    root = tmp_path / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "real").mkdir()
+    (root / "real" / "app.py").write_text(key_line(keys()))
+    os.symlink("real/app.py", root / "link-to-file.py")
+    os.symlink("real", root / "link-to-dir")
+    os.symlink(outside, root / "link-out")
+    os.symlink(outside / "secret.txt", root / "link-out.txt")
+    os.symlink(".", root / "real" / "loop")
+    os.symlink("loop-b", root / "loop-a")
+    os.symlink("loop-a", root / "loop-b")
+    os.symlink("nowhere", root / "dangling")
+    if in_git:
+        GitRepo(root, init=False).commit("links")
+    code, report = report_of(run_tokscan, cwd=root)
+    assert code == 1
+    assert places(report) == {("real/app.py", 1, 21)}
+    result = run_tokscan(["scan"], cwd=root)
+    assert "skipped 8 symlink" in result.stdout
+
+
+def test_symlinked_directory_named_on_the_command_line_is_entered(tmp_path, keys, run_tokscan):
+    """Regression: `tokscan scan LINK` scanned nothing and passed when LINK was a symlink to
+    the directory to scan (CI workspaces often are); a path through a symlinked directory
+    was reported as an absolute path."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("src/a.py", key_line(keys()))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "b.py").write_text(key_line(keys()))
+    os.symlink(repo.path, tmp_path / "repo-link")
+    os.symlink(plain, tmp_path / "plain-link")
+    for target, expected in (("repo-link", {"src/a.py"}), ("repo-link/src", {"src/a.py"}),
+                             ("repo-link/src/a.py", {"src/a.py"}), ("plain-link", {"b.py"})):
+        code, report = report_of(run_tokscan, target, cwd=tmp_path)
+        assert code == 1, target
+        assert paths(report) == expected, target
+
+
+def test_symlinked_file_named_on_the_command_line_is_skipped(repo, keys, run_tokscan):
+    repo.write("real.py", key_line(keys()))
+    os.symlink("real.py", repo.path / "link.py")
+    code, report = report_of(run_tokscan, "link.py", cwd=repo.path)
+    assert (code, report["findings"]) == (0, [])
+
+
+# --- unreadable files and directories -------------------------------------------------
+
+
+@pytest.fixture
+def world_readable_tmp(tmp_path: Path) -> Path:
+    if not process.can_make_unreadable(tmp_path):
+        pytest.skip("file permissions cannot be made to bind here")
+    return tmp_path
+
+
+def _scan_without_read_override(args: list[str], cwd: Path) -> process.Result:
+    return process.run(["scan", *args], cwd, preexec_fn=process.permissions_bind())
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_unreadable_file_is_an_error_and_exit_2(world_readable_tmp, keys, in_git):
+    root = world_readable_tmp / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "ok.py").write_text("x = 1\n")
+    locked = root / "locked.py"
+    locked.write_text(key_line(keys()))
+    locked.chmod(0)
+    try:
+        result = _scan_without_read_override(["-f", "json"], root)
+        text = _scan_without_read_override([], root)
+    finally:
+        locked.chmod(0o644)
+    assert result.code == 2
+    report = jsonreport.load(result.stdout)
+    assert report["scan"]["errors"] == [{"path": "locked.py", "message": "permission denied"}]
+    assert "cannot scan locked.py: permission denied" in result.stderr
+    assert text.code == 2
+    assert "the scan is incomplete" in text.stdout
+    assert "locked.py: permission denied" in text.stdout
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_unreadable_directory_is_an_error_and_exit_2(world_readable_tmp, keys, in_git):
+    """Regression (git): `git ls-files` only warns about a directory it cannot read and
+    exits 0, so the files in it were silently left out and the scan passed."""
+    root = world_readable_tmp / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "ok.py").write_text("x = 1\n")
+    (root / "private").mkdir()
+    (root / "private" / "config.py").write_text(key_line(keys()))
+    (root / "private").chmod(0)
+    try:
+        result = _scan_without_read_override(["-f", "json"], root)
+    finally:
+        (root / "private").chmod(0o755)
+    assert result.code == 2
+    report = jsonreport.load(result.stdout)
+    assert [e["path"] for e in report["scan"]["errors"]] == ["private"]
+    assert "permission denied" in report["scan"]["errors"][0]["message"]
+
+
+def test_any_git_listing_warning_fails_the_scan(world_readable_tmp):
+    """git warns (and exits 0) when it cannot read a .gitignore: which files are ignored is
+    then unknown, so the scan is incomplete."""
+    repo = GitRepo(world_readable_tmp / "project")
+    repo.write("sub/.gitignore", "*.log\n")
+    repo.write("sub/a.py", "x = 1\n")
+    (repo.path / "sub" / ".gitignore").chmod(0)
+    try:
+        result = _scan_without_read_override(["-f", "json"], repo.path)
+    finally:
+        (repo.path / "sub" / ".gitignore").chmod(0o644)
+    assert result.code == 2
+    errors = jsonreport.load(result.stdout)["scan"]["errors"]
+    assert {"path": None, "message": "git ls-files: warning: unable to access "
+            "'sub/.gitignore': Permission denied"} in errors
+
+
+def test_scan_of_targets_that_are_not_regular_files(tmp_path):
+    """A tracked file gone from disk is skipped, a FIFO is never opened (it would block),
+    and any other failure to read is an error."""
+    target = files.Target("gone.py", str(tmp_path / "missing" / "gone.py"))
+    assert files.scan(target).skipped == "missing"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert files.scan(files.Target("pipe", str(fifo))).skipped == "special file"
+    long_name = files.Target("x", str(tmp_path / ("n" * 300)))
+    outcome = files.scan(long_name)
+    assert outcome.error == "File name too long"
+
+
+# --- awkward names --------------------------------------------------------------------
+
+AWKWARD = [
+    "with space/a b.py",
+    "naïve/中文 файл.py",
+    "emoji😀.env",
+    "new\nline.py",
+    "tab\tand\"quote'.txt",
+    "-dash-first.py",
+    "*star?.py",
+    ":(literal)odd.py",
+]
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_paths_with_spaces_unicode_newlines_and_bad_bytes(tmp_path, keys, run_tokscan, in_git):
+    root = tmp_path / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    for name in AWKWARD:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(key_line(keys()))
+    bad = os.fsencode(root) + b"/bad\xff\xfename.py"
+    with open(bad, "wb") as handle:
+        handle.write(key_line(keys()).encode())
+    if in_git:
+        GitRepo(root, init=False).commit("awkward names")
+    _, report = report_of(run_tokscan, cwd=root)
+    assert paths(report) == set(AWKWARD) | {"bad\\xff\\xfename.py"}
+    # Named one by one on the command line, the same paths come back.
+    _, report = report_of(run_tokscan, "--", *AWKWARD, cwd=root)
+    assert paths(report) == set(AWKWARD)
+    # A path containing a newline stays one line in the text report.
+    text = run_tokscan(["scan", "--", "new\nline.py"], cwd=root).stdout
+    assert "new\\nline.py:1:21" in text
+
+
+# --- nested repositories, submodules, deleted files -----------------------------------
+
+
+def test_nested_untracked_repository_is_scanned_without_its_git_folder(repo, keys, run_tokscan):
+    repo.write("top.py", "x = 1\n")
+    repo.commit("top")
+    nested = GitRepo(repo.path / "vendor" / "lib")
+    nested.write("lib.py", key_line(keys()))
+    nested.commit(f"nested\n\n{keys()}")
+    _, report = report_of(run_tokscan, cwd=repo.path)
+    assert paths(report) == {"vendor/lib/lib.py"}
+
+
+def test_submodule_is_skipped_and_counted_and_scannable_by_itself(tmp_path, keys, run_tokscan):
+    library = GitRepo(tmp_path / "library")
+    library.write("lib.py", key_line(keys()))
+    library.commit("library")
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("app.py", "x = 1\n")
+    repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q",
+             str(library.path), "lib")
+    repo.commit("add submodule")
+    code, report = report_of(run_tokscan, cwd=repo.path)
+    assert (code, report["findings"]) == (0, [])
+    assert "skipped 1 submodule" in run_tokscan(["scan"], cwd=repo.path).stdout
+    # The submodule is a repository of its own: scanning it finds its key.
+    code, report = report_of(run_tokscan, "lib", cwd=repo.path)
+    assert (code, paths(report)) == (1, {"lib.py"})
+
+
+def test_gitlink_without_a_checkout_is_skipped(repo, run_tokscan):
+    repo.write("app.py", "x = 1\n")
+    repo.commit("app")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{repo.head()},vendored")
+    code, report = report_of(run_tokscan, cwd=repo.path)
+    assert (code, report["findings"], report["scan"]["errors"]) == (0, [], [])
+
+
+def test_tracked_file_deleted_from_the_work_tree(repo, keys, run_tokscan):
+    repo.write("gone.py", key_line(keys()))
+    repo.write("here.py", "x = 1\n")
+    repo.commit("two files")
+    (repo.path / "gone.py").unlink()
+    code, report = report_of(run_tokscan, cwd=repo.path)
+    assert (code, report["findings"], report["scan"]["errors"]) == (0, [], [])
+    assert report["scan"]["objects_scanned"] == 1
+
+
+def test_missing_path_argument_is_an_error(repo, run_tokscan):
+    code, report = report_of(run_tokscan, "no-such-file.py", cwd=repo.path)
+    assert code == 2
+    assert report["scan"]["errors"] == [
+        {"path": "no-such-file.py", "message": "no such file or directory"}
+    ]
+
+
+def test_special_files_are_skipped(tmp_path, keys, run_tokscan):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    os.mkfifo(plain / "fifo")
+    (plain / "a.py").write_text(key_line(keys()))
+    code, report = report_of(run_tokscan, cwd=plain)
+    assert (code, paths(report)) == (1, {"a.py"})
+    assert "skipped 1 special file" in run_tokscan(["scan"], cwd=plain).stdout
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def test_relative():
+    root = Path("/r/repo")
+    assert files.relative(Path("/r/repo/a/b.py"), root) == "a/b.py"
+    assert files.relative(Path("/r/repo"), root) == "."
+    assert files.relative(Path("/r/other/c.py"), root) == "/r/other/c.py"
+    assert files.relative(Path("/r/repo2/c.py"), root) == "/r/repo2/c.py"
+
+
+def test_scan_reads_short_reads_fully(keys):
+    """Pipes hand out short reads; a key split across two reads is still one key."""
+    key = keys().encode()
+    data = b"a = '" + key + b"'\n"
+    pieces = [data[:9], data[9:20], data[20:]]
+
+    class Trickle:
+        def read(self, size: int) -> bytes:
+            return pieces.pop(0) if pieces else b""
+
+    outcome = files.scan_stdin(Trickle())  # type: ignore[arg-type]
+    assert [(c.key, c.line, c.column) for c in outcome.candidates] == [(key.decode(), 1, 6)]
+    assert outcome.origin == Origin("<stdin>")
+
+
+def test_find_root_outside_git(tmp_path):
+    (tmp_path / "a" / "x").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    root, in_git = files.find_root([tmp_path / "a" / "x", tmp_path / "b"])
+    assert (root, in_git) == (tmp_path, False)
+    root, in_git = files.find_root([tmp_path / "a" / "file.txt"])
+    assert (root, in_git) == (tmp_path / "a", False)

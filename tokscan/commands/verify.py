@@ -1,0 +1,83 @@
+"""`tokscan verify`: is this key still live? Keys come from standard input, one a line.
+
+Never from arguments: a command line lands in shell history and in process lists (`ps`),
+where other users and tools can read it. Surrounding text is fine, so the output of
+`grep` or `tokscan scan --show-secrets` can be piped in; each distinct key is probed once,
+and always afresh (not from the cache), since this is how a user confirms a revocation.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, BinaryIO
+
+from tokscan import key as keyformat
+from tokscan import output, terminal
+from tokscan.errors import ExitCode, TokscanError
+from tokscan.model import Status
+from tokscan.options import Options
+from tokscan.sources import files
+
+if TYPE_CHECKING:
+    from tokscan.verify.client import Verdict
+
+NO_ARGUMENTS = (
+    "tokscan verify reads keys from standard input, never from arguments: a command line "
+    "is saved in your shell history and shown to other users in process lists. Use e.g. "
+    "`tokscan verify < keys.txt`, or run `tokscan verify`, paste the keys and press Ctrl-D."
+)
+
+
+def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -> int:
+    if arguments:
+        raise TokscanError(_refusal(arguments))
+    from tokscan.verify import api_base, checker
+
+    base = api_base.resolve(options.api_base)
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    if not options.quiet and _isatty(stream):
+        output.warn("paste keys, one a line, then press Ctrl-D")
+    outcome = files.scan_stdin(stream, binary=True)
+    if outcome.error is not None:
+        raise TokscanError(f"cannot read standard input: {outcome.error}")
+    keys = list(dict.fromkeys(candidate.key for candidate in outcome.candidates))
+    if not keys:
+        raise TokscanError(
+            "no TokModel API key found on standard input "
+            "(a key is tm- followed by 32 letters and digits)"
+        )
+    verdicts = checker.check(keys, base, fresh=True)
+    rows = [(key, verdicts[key]) for key in keys]
+    _emit(rows, base, options)
+    exposed = any(verdict.status is not Status.REVOKED for _, verdict in rows)
+    return int(ExitCode.FINDINGS if exposed else ExitCode.CLEAN)
+
+
+def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
+    from tokscan.report import keys as renderer
+
+    if options.format == "json":
+        body = renderer.render_json(rows, base, options.show_secrets)
+    else:
+        color = options.output is None and terminal.wants_color(sys.stdout)
+        body = renderer.render_text(rows, options.show_secrets, color)
+    if options.output is not None:
+        output.write_file(options.output, body)
+    else:
+        output.write(sys.stdout, body)
+
+
+def _refusal(arguments: list[str]) -> str:
+    if any(keyformat.find_in_text(argument) for argument in arguments):
+        return (
+            f"{NO_ARGUMENTS} The key you typed is now in your shell history: delete it from "
+            "there (and rotate the key if others use this machine)."
+        )
+    if any(keyformat.PREFIX.decode() in argument for argument in arguments):
+        return NO_ARGUMENTS  # something key-like: do not echo it
+    return f"unexpected argument {arguments[0]!r}. {NO_ARGUMENTS}"
+
+
+def _isatty(stream: BinaryIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
