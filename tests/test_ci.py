@@ -932,6 +932,37 @@ def test_pragmas_the_change_adds_are_listed_for_review(forge, keys, run_tokscan)
     no_leak(text, hidden, old)
 
 
+def test_verify_from_the_base_config_and_never_from_the_change(forge, keys, run_tokscan, tokmodel):
+    dev = forge.dev
+    dev.write(".tokscan.yaml", "verify: true\n")
+    base = dev.commit("verify keys in CI")
+    forge.push("main")
+    dev.git("checkout", "-q", "-b", "leak")
+    revoked = keys()
+    dev.write("a.py", f"A = '{revoked}'\n")
+    head = dev.commit("an old, revoked key")
+    forge.push("leak")
+    code, report, _, result = ci(run_tokscan, pull_request(forge, base, head))
+    assert [f["status"] for f in report["findings"]] == ["revoked"]
+    assert code == 0  # revoked keys do not fail the run (SPEC §3)
+    assert len(tokmodel.requests_for(revoked)) == 1
+    no_leak(result, revoked)
+    # A change that turns verification on itself does not get it.
+    dev.git("checkout", "-q", "-b", "quiet", base)
+    dev.write(".tokscan.yaml", "verify: false\n")
+    plain = dev.commit("no verification here")
+    forge.push("quiet")
+    dev.git("checkout", "-q", "-b", "loud")
+    dev.write(".tokscan.yaml", "verify: true\n")
+    other = keys()
+    dev.write("b.py", f"B = '{other}'\n")
+    head = dev.commit("turn it on and add a key")
+    forge.push("loud")
+    code, report, _, _ = ci(run_tokscan, pull_request(forge, plain, head))
+    assert ([f["status"] for f in report["findings"]], code) == (["unverified"], 1)
+    assert tokmodel.requests_for(other) == []
+
+
 # --- Baselines in CI ------------------------------------------------------------------
 
 

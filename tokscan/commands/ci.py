@@ -33,6 +33,7 @@ def run(options: Options, base: str | None = None, env: Mapping[str, str] | None
     for note in plan.notes:
         _tell(options, note)
     config = _configuration(root, plan.base, options)
+    common.apply_config(config, options)  # `verify: true` counts only from the base, too
     baseline = _baseline(root, plan.base, options)
     report = pipeline.new_report("ci", str(root), plan.revisions)
     report.range = ScanRange(
