@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import formats
 import jsonreport
 from gitrepo import GIT_ENV, GitRepo
 from keys import KeyFactory
@@ -31,6 +32,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
                  "TOKSCAN_VERIFY_TIMEOUT", "TOKSCAN_VERIFY_CACHE"):
         monkeypatch.delenv(name, raising=False)
+    # The suite may itself run in CI: `tokscan ci` must only see the CI a test simulates.
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "GITLAB_", "CI_")) or name == "CI":
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -73,6 +78,7 @@ def run_tokscan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         captured = capsys.readouterr()
         if jsonreport.wants_json(args) and not jsonreport.writes_to_file(args) and captured.out:
             jsonreport.load(captured.out)  # every JSON report in the suite meets SPEC §4
+        formats.check_output(args, captured.out, Path.cwd())  # every CI format is validated
         return Result(code, captured.out, captured.err)
 
     return run

@@ -298,7 +298,7 @@ def test_one_commit_repository(repo, keys, run_tokscan):
 
 
 def test_clean_history_exits_0(repo, run_tokscan):
-    repo.write("a.py", f"x = 'tm-{'x' * 32}'\n")  # the placeholder TokModel's docs use
+    repo.write("a.py", "x = 'tm-" + "x" * 32 + "'\n")
     repo.commit("placeholder only")
     result, report = audit(run_tokscan, repo)
     assert result.code == 0

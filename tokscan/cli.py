@@ -129,6 +129,44 @@ def install(hook: str, force: bool) -> int:
     return command.run(hook, force)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
+@click.option("--allow-shallow", is_flag=True,
+              help="Scan a shallow or partial clone anyway (the audit is then incomplete).")
+@click.option("--binary", is_flag=True, help="Also scan blobs that look binary.")
+@output_options
+@click.pass_context
+def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bool, binary: bool,
+            **params: Any) -> int:
+    """Scan git history: every blob and commit message, each unique blob once.
+
+    REVISION-RANGE and options are as `git rev-list` takes them (main..feature,
+    --since=2024-01-01, --branches); default: everything reachable from any ref, the
+    stash included. Each key is reported once per path, at the commit that introduced it.
+    """
+    from tokscan.commands import history as command
+
+    return command.run(make_options(ctx, params), list(revisions), allow_shallow, binary)
+
+
+@cli.command()
+@click.option("--base", metavar="REF",
+              help="Scan the commits that HEAD has and REF does not; overrides what the CI "
+                   "environment says (needed outside GitHub Actions and GitLab CI).")
+@output_options
+@click.pass_context
+def ci(ctx: click.Context, /, base: str | None, **params: Any) -> int:
+    """Scan the commits a CI run brings (a push, a pull or merge request).
+
+    The range comes from the environment (GitHub Actions, GitLab CI); configuration,
+    allowlist and baseline come from its base revision, so a change cannot allowlist its
+    own leak. A shallow clone is deepened as needed.
+    """
+    from tokscan.commands import ci as command
+
+    return command.run(make_options(ctx, params), base)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("-f", "--format", "format_", type=click.Choice(("text", "json")), default="text",
               show_default=True, help="Report format.")
@@ -151,26 +189,6 @@ def verify(ctx: click.Context, /, format_: str, output: Path | None, api_base: s
     options = Options(format=format_, output=output, api_base=api_base,
                       show_secrets=show_secrets, quiet=quiet)
     return command.run(options, list(ctx.args))
-
-
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
-@click.option("--allow-shallow", is_flag=True,
-              help="Scan a shallow or partial clone anyway (the audit is then incomplete).")
-@click.option("--binary", is_flag=True, help="Also scan blobs that look binary.")
-@output_options
-@click.pass_context
-def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bool, binary: bool,
-            **params: Any) -> int:
-    """Scan git history: every blob and commit message, each unique blob once.
-
-    REVISION-RANGE and options are as `git rev-list` takes them (main..feature,
-    --since=2024-01-01, --branches); default: everything reachable from any ref, the
-    stash included. Each key is reported once per path, at the commit that introduced it.
-    """
-    from tokscan.commands import history as command
-
-    return command.run(make_options(ctx, params), list(revisions), allow_shallow, binary)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,16 +103,19 @@ def try_run(cwd: Path | str, *args: str, hooks: bool = False) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
+# subprocess.PIPE, without importing subprocess on the hook's fast path.
+_PIPE = -1
+
+
 def popen(
     cwd: Path | str,
     *args: str,
     stdin: int | IO[bytes] | None = None,
-    stdout: int | IO[bytes] | None = -1,
-    stderr: int | IO[bytes] | None = -1,
+    stdout: int | IO[bytes] | None = _PIPE,
+    stderr: int | IO[bytes] | None = _PIPE,
 ) -> subprocess.Popen[bytes]:
-    """Start a long-running git, with its stdout and stderr as pipes (-1, PIPE) or files.
-    A git that runs alongside others should write its stderr to a file: nobody drains a
-    pipe while it runs."""
+    """Start a long-running git. `stdin`, `stdout` and `stderr` may be files: a process that
+    runs alongside others should write its stderr to a file, since nobody drains a pipe."""
     import subprocess
 
     try:
@@ -161,6 +164,35 @@ class Stream:
         code = self.close()
         if code != 0:
             raise TokscanError(f"git {self.args[0]} failed (exit {code}); see its message above")
+
+
+# `tokscan ci` may have to deepen a shallow clone: the only time tokscan talks to a remote.
+# `protocol.allow=never` stays; these let the ordinary transports through for that fetch
+# only, while `ext::` (which runs a command) and any other transport stay refused.
+FETCH_PROTOCOLS = ("file", "git", "http", "https", "ssh")
+FETCH_SAFETY = (
+    "--no-tags",
+    "--no-recurse-submodules",
+    "--no-write-fetch-head",
+    "--no-auto-maintenance",
+    "--upload-pack=git-upload-pack",  # never a program named by the repository's config
+    "--quiet",
+)
+
+
+def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
+    """`git fetch` from `remote`; None when it worked, else git's first line of complaint."""
+    import subprocess
+
+    settings: list[str] = []
+    for name in FETCH_PROTOCOLS:
+        settings += ("-c", f"protocol.{name}.allow=always")
+    argv = command(cwd, *settings, "fetch", *FETCH_SAFETY, remote, *args)
+    try:
+        done = subprocess.run(argv, capture_output=True, env=environment(), check=False)
+    except FileNotFoundError:
+        raise TokscanError("git is not installed or not on PATH") from None
+    return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
 
 
 def toplevel(path: Path | str) -> Path | None:

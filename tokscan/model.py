@@ -100,6 +100,28 @@ class ScanError:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class ScanRange:
+    """The commits `tokscan ci` scanned, and why those (what the CI environment said)."""
+
+    provider: str  # github | gitlab | local
+    event: str  # push, pull_request, merge_request_event, --base, ...
+    head: str  # the newest commit of the range
+    base: str | None  # the trusted revision: configuration, allowlist and baseline come from it
+    commits: int  # how many commits the range holds
+    reason: str  # how the range was chosen, in words
+
+
+@dataclass(frozen=True, slots=True)
+class PragmaSite:
+    """A `tokscan:allow` line that a CI range adds, listed for review (SPEC §6)."""
+
+    path: str | None
+    line: int
+    commit: str | None = None  # the commit that added it, when known
+    finding: Finding | None = None  # the key the pragma hides, if the line holds one
+
+
 @dataclass(slots=True)
 class Report:
     mode: str  # files | staged | history | pre-push | ci
@@ -116,6 +138,8 @@ class Report:
     verified: bool = False
     fail_on_revoked: bool = False  # --fail-on-revoked: revoked keys fail the run too
     notes: list[str] = field(default_factory=list)  # things the user should know
+    range: ScanRange | None = None  # `tokscan ci`: the commits scanned and why
+    pragmas_added: list[PragmaSite] = field(default_factory=list)  # `tokscan ci`: for review
 
     @property
     def suppressed_total(self) -> int:

@@ -3,6 +3,8 @@ one-line summary and errors to stderr where a person will see them."""
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -12,14 +14,21 @@ from tokscan.errors import TokscanError
 from tokscan.model import Report
 from tokscan.options import Options
 
+# Machine formats and the module that renders each (imported only when chosen).
+_RENDERERS = {
+    "json": "tokscan.report.json",
+    "sarif": "tokscan.report.sarif",
+    "github": "tokscan.report.github",
+    "gitlab": "tokscan.report.gitlab",
+}
+
 
 def emit(report: Report, options: Options) -> None:
     """Render the report in the chosen format and write it where the user asked."""
     machine = options.format != "text"
     to_file = options.output is not None
-    if options.format == "json":
-        from tokscan.report import json as renderer
-
+    if machine:
+        renderer = importlib.import_module(_RENDERERS[options.format])
         body = renderer.render(report, options.show_secrets)
     else:
         from tokscan.report import text
@@ -31,8 +40,24 @@ def emit(report: Report, options: Options) -> None:
         write_file(options.output, body)
     elif body:
         write(sys.stdout, body)
+    if options.format == "github":
+        _write_job_summary(report, options)
     if machine or to_file:
         _tell_stderr(report, options)
+
+
+def _write_job_summary(report: Report, options: Options) -> None:
+    """GitHub Actions shows the Markdown appended to this file on the run's page."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from tokscan.report import github
+
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(github.summary(report, options.show_secrets) + "\n")
+    except OSError as error:
+        raise TokscanError(f"cannot write the job summary {target}: {error.strerror}") from None
 
 
 def _tell_stderr(report: Report, options: Options) -> None:

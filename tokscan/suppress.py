@@ -40,9 +40,16 @@ class Suppressor:
 def read_baseline(path: Path) -> frozenset[str]:
     """The fingerprints in a baseline file written by `--write-baseline`."""
     try:
-        document = json.loads(path.read_bytes())
+        data = path.read_bytes()
     except OSError as error:
         raise TokscanError(f"cannot read baseline {path}: {error.strerror}") from None
+    return parse_baseline(data, str(path))
+
+
+def parse_baseline(data: bytes, path: str) -> frozenset[str]:
+    """The fingerprints in baseline text; `path` names where it came from, for messages."""
+    try:
+        document = json.loads(data)
     except ValueError as error:
         raise TokscanError(f"baseline {path} is not valid JSON: {error}") from None
     entries = document.get("findings") if isinstance(document, dict) else None

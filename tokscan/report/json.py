@@ -28,6 +28,7 @@ def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
             "bytes_scanned": report.bytes_scanned,
             "objects_scanned": report.objects_scanned,
             "errors": [{"path": e.path, "message": e.message} for e in report.errors],
+            **(_ci(report, show_secrets) if report.mode == "ci" else {}),
         },
         "findings": [_finding(f, show_secrets) for f in report.findings],
         "summary": {
@@ -57,4 +58,31 @@ def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "status": finding.status.value,
         "status_detail": finding.status_detail,
         "advice": finding.advice,
+    }
+
+
+def _ci(report: Report, show_secrets: bool) -> dict[str, Any]:
+    """`tokscan ci` adds to `scan`: the range and why, and the pragmas it adds (SPEC §6)."""
+    scanned = report.range
+    return {
+        "ci": None
+        if scanned is None
+        else {
+            "provider": scanned.provider,
+            "event": scanned.event,
+            "head": scanned.head,
+            "base": scanned.base,
+            "commits": scanned.commits,
+            "reason": scanned.reason,
+        },
+        "pragmas_added": [
+            {
+                "path": site.path,
+                "line": site.line,
+                "commit": site.commit,
+                "fingerprint": site.finding.fingerprint if site.finding else None,
+                "secret": site.finding.secret(show_secrets) if site.finding else None,
+            }
+            for site in report.pragmas_added
+        ],
     }

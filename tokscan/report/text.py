@@ -40,6 +40,9 @@ def render(
         items = _plural(len(report.errors), "item")
         lines.append(paint(f"Could not scan {items}; the scan is incomplete:", "red", "bold"))
         lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
+    if report.pragmas_added:
+        lines.append("")
+        lines.extend(_pragmas(report, show_secrets, paint))
     for note in report.notes:
         lines.append(paint(f"note: {note}", "dim"))
     verdict = advice.verdict(report)
@@ -123,6 +126,22 @@ def _group(
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
     for text in dict.fromkeys(f.advice for f in findings):
         lines.append("  " + paint("→ " + text, "yellow"))
+    return lines
+
+
+def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
+    """`tokscan ci`: the `tokscan:allow` lines the change adds, for a reviewer to check."""
+    count = _plural(len(report.pragmas_added), "`tokscan:allow` pragma")
+    lines = [paint(f"Review: this change adds {count} (each suppresses the findings on its "
+                   "line; check that they are false positives):", "yellow", "bold")]
+    for site in report.pragmas_added:
+        where = "(commit message)"
+        if site.path is not None:
+            where = f"{printable(site.path)}:{site.line}"
+        extra = f"  commit {site.commit[:12]}" if site.commit else ""
+        if site.finding is not None:
+            extra += f"  hides {site.finding.secret(show_secrets)}"
+        lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
     return lines
 
 

@@ -48,7 +48,8 @@ class DiffScanner:
     (or several, through a Chunker, when one line is longer than `_RUN_LIMIT`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, needle: bytes = PREFIX) -> None:
+        self.needle = needle  # only runs of added lines that contain it become chunks
         self.binary_files = 0
         self.bytes_added = 0
         self.files = 0
@@ -131,7 +132,7 @@ class DiffScanner:
             self._chunker = None
         elif self._run:
             data = b"".join(self._run)
-            if PREFIX in data:
+            if self.needle in data:
                 from tokscan.model import Chunk
 
                 yield Chunk(data, self._origin(), line=self._run_line)

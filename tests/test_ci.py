@@ -1,0 +1,1094 @@
+"""`tokscan ci`: simulated GitHub Actions and GitLab CI runs against real repositories.
+
+Each test pushes real commits to a bare `origin`, makes the checkout a runner would make
+(full, or shallow with --depth through a file:// URL), sets the CI's variables and event
+payload, and checks the exact range scanned (the lines `tokscan ci` prints, and the JSON
+report's `scan.revisions` and `scan.ci`), the findings and the exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from forge import ZERO, Forge
+from gitrepo import GitRepo
+
+from tokscan.sources import ci as source
+
+
+@pytest.fixture
+def forge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Forge:
+    return Forge(tmp_path / "forge", monkeypatch)
+
+
+def fp(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def ci(run_tokscan, repo: GitRepo, *args: str):
+    """Run `tokscan ci -f json`; (exit code, report, the `tokscan ci:` lines, result)."""
+    result = run_tokscan(["ci", "-f", "json", *args], cwd=repo.path)
+    report = json.loads(result.stdout) if result.stdout else None
+    said = [
+        line[len("tokscan ci: ") :]
+        for line in result.stderr.splitlines()
+        if line.startswith("tokscan ci: ")
+    ]
+    return result.code, report, said, result
+
+
+def found(report) -> list[tuple[str | None, int, str | None]]:
+    return [(f["path"], f["line"], f["commit"]) for f in report["findings"]]
+
+
+def no_leak(result, *keys: str) -> None:
+    for key in keys:
+        assert key not in result.stdout + result.stderr
+
+
+def start_main(forge: Forge, keys, old_key: bool = True) -> tuple[str, str | None]:
+    """main with two commits (the first holds a key when `old_key`), pushed to origin."""
+    dev = forge.dev
+    key = keys() if old_key else None
+    dev.write("README.md", "# app\n")
+    dev.write("settings.py", f"OLD = '{key}'\n" if key else "OLD = None\n")
+    dev.commit("start")
+    dev.write("settings.py", "OLD = None\n")
+    dev.commit("take the old key out")
+    forge.push("main")
+    return dev.head(), key
+
+
+def feature(forge: Forge, keys, name: str = "feature") -> tuple[list[str], str]:
+    """A branch off main with a clean commit and a commit adding a key."""
+    dev = forge.dev
+    dev.git("checkout", "-q", "-b", name, "main")
+    dev.write("app.py", "x = 1\n")
+    clean = dev.commit("clean work")
+    key = keys()
+    dev.write("app.py", f"x = 1\nKEY = '{key}'\n")
+    leaky = dev.commit("adds a key")
+    return [clean, leaky], key
+
+
+# --- GitHub Actions -------------------------------------------------------------------
+
+
+def test_github_pull_request_scans_base_sha_to_head_sha(forge, keys, run_tokscan):
+    base, old = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature")
+    # GitHub checks out refs/pull/N/merge: the head merged into the base.
+    forge.dev.git("checkout", "-q", "--detach", "main")
+    forge.dev.git("merge", "-q", "--no-ff", "-m", "Merge", "feature")
+    merge = forge.dev.head()
+    forge.push("HEAD:refs/pull/7/merge")
+    repo = forge.checkout(
+        merge,
+        ("+refs/heads/*:refs/remotes/origin/*", "+refs/pull/7/merge:refs/remotes/pull/7/merge"),
+    )
+    forge.github_event(
+        "pull_request",
+        {
+            "number": 7,
+            "pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": leaky}},
+        },
+        sha=merge,
+        ref="refs/pull/7/merge",
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert code == 1
+    assert said == [
+        f"pull request #7: the commits in {base[:12]}..{leaky[:12]}",
+        f"scanning 2 commits; configuration from {base[:12]}",
+    ]
+    assert report["scan"]["revisions"] == [leaky, "--not", base]
+    assert report["scan"]["ci"] == {
+        "provider": "github",
+        "event": "pull_request",
+        "head": leaky,
+        "base": base,
+        "commits": 2,
+        "reason": said[0],
+    }
+    assert found(report) == [("app.py", 2, leaky)]
+    assert report["findings"][0]["fingerprint"] == fp(key)
+    no_leak(result, key, old)
+
+
+def test_github_pull_request_without_keys_passes(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    forge.dev.git("checkout", "-q", "-b", "feature")
+    forge.dev.write("app.py", "x = 1\n")
+    head = forge.dev.commit("clean")
+    forge.push("feature")
+    repo = forge.checkout(head)
+    forge.github_event(
+        "pull_request",
+        {
+            "pull_request": {"number": 3, "base": {"sha": base}, "head": {"sha": head}},
+        },
+        sha=head,
+    )
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert (code, report["findings"], report["summary"]["failing"]) == (0, [], 0)
+    assert said[-1] == f"scanning 1 commit; configuration from {base[:12]}"
+
+
+def test_github_pull_request_in_a_depth_1_checkout_is_fetched_and_deepened(
+    forge, keys, run_tokscan
+):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.dev.git("checkout", "-q", "--detach", "main")
+    forge.dev.git("merge", "-q", "--no-ff", "-m", "Merge", "feature")
+    merge = forge.dev.head()
+    forge.push("HEAD:refs/pull/7/merge")
+    # actions/checkout's default: fetch-depth 1 of the merge ref only.
+    repo = forge.checkout(merge, ("+refs/pull/7/merge:refs/remotes/pull/7/merge",), depth=1)
+    assert forge.is_shallow(repo)
+    forge.github_event(
+        "pull_request",
+        {
+            "pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": leaky}},
+        },
+        sha=merge,
+        ref="refs/pull/7/merge",
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said == [
+        f"fetched {leaky[:12]} from origin",
+        f"fetched {base[:12]} from origin",
+        "deepened the shallow clone by 50 commits",
+        f"pull request #7: the commits in {base[:12]}..{leaky[:12]}",
+        f"scanning 2 commits; configuration from {base[:12]}",
+    ]
+    assert code == 1
+    assert found(report) == [("app.py", 2, leaky)]
+    no_leak(result, key)
+
+
+def test_github_push_scans_before_to_after(forge, keys, run_tokscan):
+    start_main(forge, keys)
+    dev = forge.dev
+    first_key = keys()
+    dev.write("a.py", f"A = '{first_key}'\n")
+    before = dev.commit("pushed earlier, with a key")
+    forge.push("main")
+    dev.write("b.py", "B = 1\n")
+    middle = dev.commit("clean")
+    second_key = keys()
+    dev.write("c.py", f"C = '{second_key}'\n")
+    after = dev.commit("a key")
+    forge.push("main")
+    repo = forge.checkout(after)
+    forge.github_event(
+        "push",
+        {
+            "ref": "refs/heads/main",
+            "before": before,
+            "after": after,
+            "created": False,
+            "forced": False,
+            "repository": {"default_branch": "main"},
+        },
+        sha=after,
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said == [
+        f"push to refs/heads/main: the commits in {before[:12]}..{after[:12]}",
+        f"scanning 2 commits; configuration from {before[:12]}",
+    ]
+    assert code == 1
+    assert found(report) == [("c.py", 1, after)]  # the key in `before` was the last push's
+    assert middle != after
+    no_leak(result, first_key, second_key)
+
+
+def test_github_push_in_a_depth_1_checkout_fetches_before(forge, keys, run_tokscan):
+    start_main(forge, keys)
+    dev = forge.dev
+    before = dev.head()
+    key = keys()
+    for n in range(3):
+        dev.write(f"f{n}.py", f"K = '{key}'\n" if n == 0 else f"n = {n}\n")
+        dev.commit(f"commit {n}")
+    after = dev.head()
+    forge.push("main")
+    repo = forge.checkout(after, (f"+{after}:refs/remotes/origin/main",), depth=1)
+    forge.github_event(
+        "push", {"ref": "refs/heads/main", "before": before, "after": after}, sha=after
+    )
+
+    code, report, said, _ = ci(run_tokscan, repo)
+
+    assert said == [
+        f"fetched {before[:12]} from origin",
+        "deepened the shallow clone by 50 commits",
+        f"push to refs/heads/main: the commits in {before[:12]}..{after[:12]}",
+        f"scanning 3 commits; configuration from {before[:12]}",
+    ]
+    first = forge.sha(f"{after}~2")
+    assert (code, found(report)) == (1, [("f0.py", 1, first)])
+
+
+def test_github_new_branch_scans_what_no_other_branch_has(forge, keys, run_tokscan):
+    main, old = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky)
+    forge.github_event(
+        "push",
+        {
+            "ref": "refs/heads/feature",
+            "before": ZERO,
+            "after": leaky,
+            "created": True,
+            "repository": {"default_branch": "main"},
+        },
+        sha=leaky,
+        ref="refs/heads/feature",
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said == [
+        "fetched the branches of origin to compare with",
+        f"push to refs/heads/feature: the commits on {leaky[:12]} that no other branch on "
+        "origin has (a new branch)",
+        f"scanning 2 commits; configuration from {main[:12]}",
+    ]
+    assert report["scan"]["revisions"] == [
+        leaky,
+        "--not",
+        "--exclude=origin/HEAD",
+        "--exclude=origin/feature",
+        "--remotes=origin",
+    ]
+    assert report["scan"]["ci"]["base"] == main
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])  # not the old key on main
+    no_leak(result, key, old)
+
+
+def test_github_new_branch_in_a_shallow_checkout(forge, keys, run_tokscan):
+    main, _ = start_main(forge, keys)
+    (_clean, leaky), _key = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=1)
+    forge.github_event(
+        "push",
+        {
+            "ref": "refs/heads/feature",
+            "before": ZERO,
+            "after": leaky,
+            "created": True,
+            "repository": {"default_branch": "main"},
+        },
+        sha=leaky,
+        ref="refs/heads/feature",
+    )
+
+    code, report, said, _ = ci(run_tokscan, repo)
+
+    assert said == [
+        "fetched the branches of origin to compare with",
+        "deepened the shallow clone by 50 commits",
+        f"push to refs/heads/feature: the commits on {leaky[:12]} that no other branch on "
+        "origin has (a new branch)",
+        f"scanning 2 commits; configuration from {main[:12]}",
+    ]
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+
+
+def test_github_first_push_of_a_repository_scans_every_commit(forge, keys, run_tokscan):
+    main, _old = start_main(forge, keys)
+    repo = forge.checkout(main)
+    forge.github_event(
+        "push",
+        {
+            "ref": "refs/heads/main",
+            "before": ZERO,
+            "after": main,
+            "created": True,
+            "repository": {"default_branch": "main"},
+        },
+        sha=main,
+    )
+
+    code, report, said, _ = ci(run_tokscan, repo)
+
+    first = forge.sha("main~1")
+    assert said == [
+        "fetched the branches of origin to compare with",
+        f"push to refs/heads/main: every commit of {main[:12]}: origin has no other branch",
+        "scanning 2 commits; configuration built in (there is no base revision)",
+    ]
+    assert report["scan"]["revisions"] == [main]
+    assert (code, found(report)) == (1, [("settings.py", 1, first)])
+
+
+def test_github_forced_push_scans_after_not_before(forge, keys, run_tokscan):
+    start_main(forge, keys)
+    dev = forge.dev
+    dev.git("checkout", "-q", "-b", "feature")
+    first_key = keys()
+    dev.write("app.py", f"K = '{first_key}'\n")
+    dev.commit("a key")
+    dev.write("b.py", "b = 1\n")
+    before = dev.commit("more")
+    forge.push("feature")
+    # Rewritten: the key's commit replaced by one with another key.
+    dev.git("reset", "-q", "--hard", "main")
+    second_key = keys()
+    dev.write("app.py", f"K = '{second_key}'\n")
+    after = dev.commit("a different key")
+    forge.push("feature", force=True)
+    repo = forge.checkout(after)  # the old tip is on no branch of origin any more
+    forge.github_event(
+        "push",
+        {
+            "ref": "refs/heads/feature",
+            "before": before,
+            "after": after,
+            "forced": True,
+            "repository": {"default_branch": "main"},
+        },
+        sha=after,
+        ref="refs/heads/feature",
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said == [
+        f"fetched {before[:12]} from origin",
+        f"forced push to refs/heads/feature: the commits on {after[:12]} that the previous "
+        f"tip {before[:12]} does not have",
+        f"scanning 1 commit; configuration from {before[:12]}",
+    ]
+    assert report["scan"]["revisions"] == [after, "--not", before]
+    assert (code, found(report)) == (1, [("app.py", 1, after)])
+    no_leak(result, first_key, second_key)
+
+
+def test_github_forced_push_whose_old_tip_is_gone_scans_as_a_new_branch(forge, keys, run_tokscan):
+    main, _ = start_main(forge, keys)
+    dev = forge.dev
+    dev.git("checkout", "-q", "-b", "feature")
+    dev.write("b.py", "b = 1\n")
+    before = dev.commit("will be dropped")
+    forge.push("feature")
+    dev.git("reset", "-q", "--hard", "main")
+    key = keys()
+    dev.write("app.py", f"K = '{key}'\n")
+    after = dev.commit("rewritten")
+    forge.push("feature", force=True)
+    dev.git("reflog", "expire", "--expire=now", "--all")
+    dev.git("gc", "-q", "--prune=now")
+    forge.gc()
+    repo = forge.checkout(after)
+    forge.github_event(
+        "push",
+        {
+            "ref": "refs/heads/feature",
+            "before": before,
+            "after": after,
+            "forced": True,
+            "repository": {"default_branch": "main"},
+        },
+        sha=after,
+        ref="refs/heads/feature",
+    )
+
+    code, report, said, _ = ci(run_tokscan, repo)
+
+    assert said == [
+        f"the previous tip {before[:12]} is not in the clone and could not be fetched (a "
+        "forced push?): scanning as for a new branch",
+        "fetched the branches of origin to compare with",
+        f"forced push to refs/heads/feature: the commits on {after[:12]} that no other branch "
+        "on origin has (a new branch)",
+        f"scanning 1 commit; configuration from {main[:12]}",
+    ]
+    assert (code, found(report)) == (1, [("app.py", 1, after)])
+
+
+def test_github_deleted_branch_scans_nothing(forge, keys, run_tokscan):
+    main, _ = start_main(forge, keys)
+    repo = forge.checkout(main)
+    forge.github_event(
+        "push",
+        {"ref": "refs/heads/gone", "before": main, "after": ZERO, "deleted": True},
+        sha=ZERO,
+        ref="refs/heads/gone",
+    )
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert said == ["push to refs/heads/gone: deletes it, nothing to scan", "nothing to scan"]
+    assert (code, report["findings"], report["scan"]["revisions"]) == (0, [], [])
+
+
+def test_github_other_events_scan_the_head_commit_alone(forge, keys, run_tokscan):
+    start_main(forge, keys)
+    dev = forge.dev
+    earlier = keys()
+    dev.write("a.py", f"A = '{earlier}'\n")
+    parent = dev.commit("a key in the parent")
+    latest = keys()
+    dev.write("b.py", f"B = '{latest}'\n")
+    head = dev.commit("a key in HEAD")
+    forge.push("main")
+    repo = forge.checkout(head, (f"+{head}:refs/remotes/origin/main",), depth=1)
+    forge.github_event("workflow_dispatch", {"ref": "refs/heads/main"}, sha=head)
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said == [
+        "deepened the shallow clone by 50 commits",
+        f"workflow_dispatch event: the commit {head[:12]} alone",
+        f"scanning 1 commit; configuration from {parent[:12]}",
+    ]
+    assert report["scan"]["revisions"] == [head, "--not", f"{head}^@"]
+    assert (code, found(report)) == (1, [("b.py", 1, head)])
+    no_leak(result, earlier, latest)
+
+
+def test_github_pull_request_target_fetches_the_head(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), _key = feature(forge, keys, name="contrib")
+    # A fork's pull request: its commits are only under refs/pull/N/head on origin.
+    forge.push("contrib:refs/pull/9/head")
+    repo = forge.checkout(base, ("+refs/heads/main:refs/remotes/origin/main",))
+    forge.github_event(
+        "pull_request_target",
+        {
+            "pull_request": {"number": 9, "base": {"sha": base}, "head": {"sha": leaky}},
+        },
+        sha=base,
+    )
+
+    code, report, said, _ = ci(run_tokscan, repo)
+
+    assert said[0] == f"fetched {leaky[:12]} from origin"
+    assert said[1] == f"pull request #9: the commits in {base[:12]}..{leaky[:12]}"
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+
+
+def test_merge_group_scans_base_sha_to_head_sha(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), _key = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky)
+    forge.github_event(
+        "merge_group", {"merge_group": {"base_sha": base, "head_sha": leaky}}, sha=leaky
+    )
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert said[0] == f"merge queue: the commits in {base[:12]}..{leaky[:12]}"
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+
+
+def test_shallow_clone_is_deepened_in_steps(forge, keys, run_tokscan, monkeypatch):
+    monkeypatch.setattr(source, "DEEPEN_STEPS", (2, 3))
+    base, _ = start_main(forge, keys)
+    dev = forge.dev
+    dev.git("checkout", "-q", "-b", "long")
+    key = keys()
+    dev.write("first.py", f"K = '{key}'\n")
+    first = dev.commit("the key, at the bottom of a long branch")
+    for n in range(8):
+        dev.write("n.txt", f"{n}\n")
+        dev.commit(f"step {n}")
+    head = dev.head()
+    forge.push("long")
+    repo = forge.checkout(head, ("+refs/heads/long:refs/remotes/origin/long",), depth=1)
+    forge.github_event(
+        "pull_request",
+        {
+            "pull_request": {"number": 1, "base": {"sha": base}, "head": {"sha": head}},
+        },
+        sha=head,
+    )
+
+    code, report, said, _ = ci(run_tokscan, repo)
+
+    assert said == [
+        f"fetched {base[:12]} from origin",
+        "deepened the shallow clone by 2 commits",
+        "deepened the shallow clone by 3 commits",
+        "fetched the rest of the shallow clone's history (--unshallow)",
+        f"pull request #1: the commits in {base[:12]}..{head[:12]}",
+        f"scanning 9 commits; configuration from {base[:12]}",
+    ]
+    assert (code, found(report)) == (1, [("first.py", 1, first)])
+
+
+def test_shallow_clone_that_cannot_be_deepened_says_how_to_fix_it(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), _ = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky, ("+refs/heads/*:refs/remotes/origin/*",), depth=1)
+    repo.git("remote", "set-url", "origin", (forge.base / "nowhere.git").as_uri())
+    forge.github_event(
+        "pull_request",
+        {
+            "pull_request": {"number": 2, "base": {"sha": base}, "head": {"sha": leaky}},
+        },
+        sha=leaky,
+    )
+
+    result = run_tokscan(["ci"], cwd=repo.path)
+
+    assert result.code == 2
+    assert result.stdout == ""
+    assert "this is a shallow clone that lacks commits of the range to scan" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "To fix it, give actions/checkout `with: fetch-depth: 0` in the workflow."
+    )
+
+
+def test_the_fetch_refuses_transports_that_run_commands(forge, keys, run_tokscan, tmp_path):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), _ = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=1)
+    marker = tmp_path / "ran"
+    repo.git("remote", "set-url", "origin", f"ext::sh -c touch% {marker}")
+    forge.github_event(
+        "pull_request",
+        {
+            "pull_request": {"number": 2, "base": {"sha": base}, "head": {"sha": leaky}},
+        },
+        sha=leaky,
+    )
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert result.code == 2
+    assert not marker.exists()
+    assert "fetch-depth: 0" in result.stderr
+
+
+def test_github_event_payload_problems_are_clear_errors(forge, keys, run_tokscan, monkeypatch):
+    main, _ = start_main(forge, keys)
+    repo = forge.checkout(main)
+    forge.github_event("push", {}, sha=main)
+    Path(forge.base / "event-push.json").write_text("{not json")
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert result.code == 2 and "is not valid JSON" in result.stderr
+    monkeypatch.delenv("GITHUB_EVENT_PATH")
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert (result.code, result.stderr) == (
+        2,
+        "tokscan: GITHUB_EVENT_PATH is not set: cannot read the GitHub event\n",
+    )
+    forge.github_event("pull_request", {"pull_request": {"base": {}}}, sha=main)
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert result.code == 2 and "has no base.sha and head.sha" in result.stderr
+
+
+# --- GitLab CI ------------------------------------------------------------------------
+
+
+def test_gitlab_merge_request_pipeline(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature:refs/merge-requests/4/head")
+    repo = forge.checkout(leaky, ("+refs/merge-requests/4/head:refs/remotes/origin/mr",), depth=20)
+    forge.gitlab_pipeline(
+        "merge_request_event",
+        leaky,
+        CI_MERGE_REQUEST_IID="4",
+        CI_MERGE_REQUEST_DIFF_BASE_SHA=base,
+        CI_COMMIT_BEFORE_SHA=ZERO,
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said[-2:] == [
+        f"merge request !4: the commits in {base[:12]}..{leaky[:12]}",
+        f"scanning 2 commits; configuration from {base[:12]}",
+    ]
+    assert report["scan"]["ci"]["provider"] == "gitlab"
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+    no_leak(result, key)
+
+
+def test_gitlab_merged_results_pipeline_scans_the_source_branch(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), _ = feature(forge, keys)
+    dev = forge.dev
+    dev.git("checkout", "-q", "main")
+    dev.write("later.py", "on main after the fork\n")
+    target = dev.commit("main moves on")
+    forge.push("main")
+    dev.git("checkout", "-q", "--detach", "main")
+    dev.git("merge", "-q", "--no-ff", "-m", "merged result", "feature")
+    merged = dev.head()
+    forge.push("HEAD:refs/merge-requests/4/merge")
+    repo = forge.checkout(merged, ("+refs/merge-requests/4/merge:refs/remotes/origin/mr",))
+    forge.gitlab_pipeline(
+        "merge_request_event",
+        merged,
+        CI_MERGE_REQUEST_IID="4",
+        CI_MERGE_REQUEST_EVENT_TYPE="merged_result",
+        CI_MERGE_REQUEST_DIFF_BASE_SHA=base,
+        CI_MERGE_REQUEST_SOURCE_BRANCH_SHA=leaky,
+        CI_MERGE_REQUEST_TARGET_BRANCH_SHA=target,
+    )
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert said[-1] == f"scanning 2 commits; configuration from {base[:12]}"
+    assert report["scan"]["revisions"] == [leaky, "--not", base]
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+
+
+def test_gitlab_branch_pipeline_scans_before_to_sha(forge, keys, run_tokscan):
+    start_main(forge, keys)
+    dev = forge.dev
+    before = dev.head()
+    key = keys()
+    dev.write("k.py", f"K = '{key}'\n")
+    after = dev.commit("a key")
+    forge.push("main")
+    repo = forge.checkout(after, ("+refs/heads/main:refs/remotes/origin/main",), depth=20)
+    forge.gitlab_pipeline(
+        "push",
+        after,
+        CI_COMMIT_BEFORE_SHA=before,
+        CI_COMMIT_BRANCH="main",
+        CI_DEFAULT_BRANCH="main",
+    )
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert said == [
+        f"push to main: the commits in {before[:12]}..{after[:12]}",
+        f"scanning 1 commit; configuration from {before[:12]}",
+    ]
+    assert (code, found(report)) == (1, [("k.py", 1, after)])
+
+
+def test_gitlab_new_branch_compares_with_the_default_branch(forge, keys, run_tokscan):
+    main, old = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature")
+    # The runner fetched the pipeline's branch only, 20 deep.
+    repo = forge.checkout(leaky, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=20)
+    forge.gitlab_pipeline(
+        "push",
+        leaky,
+        CI_COMMIT_BEFORE_SHA=ZERO,
+        CI_COMMIT_BRANCH="feature",
+        CI_DEFAULT_BRANCH="main",
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said == [
+        "fetched the branches of origin to compare with",
+        f"push to feature: the commits on {leaky[:12]} that no other branch on origin has "
+        "(a new branch)",
+        f"scanning 2 commits; configuration from {main[:12]}",
+    ]
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+    no_leak(result, key, old)
+
+
+def test_gitlab_other_pipelines_scan_the_head_commit(forge, keys, run_tokscan):
+    main, _ = start_main(forge, keys)
+    repo = forge.checkout(main)
+    forge.gitlab_pipeline("schedule", main, CI_COMMIT_BEFORE_SHA=ZERO)
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert said[0] == f"schedule pipeline: the commit {main[:12]} alone"
+    assert (code, found(report)) == (0, [])  # the old key is in HEAD^, not HEAD
+
+
+def test_gitlab_shallow_failure_names_git_depth(forge, keys, run_tokscan):
+    _base, _ = start_main(forge, keys)
+    (_clean, leaky), _ = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=1)
+    repo.git("remote", "set-url", "origin", (forge.base / "nowhere.git").as_uri())
+    forge.gitlab_pipeline(
+        "push", leaky, CI_COMMIT_BEFORE_SHA=forge.sha(f"{leaky}~1"), CI_COMMIT_BRANCH="feature"
+    )
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert result.code == 2
+    assert "To fix it, set `GIT_DEPTH: 0` in the job's `variables`." in result.stderr
+
+
+# --- Elsewhere: --base -------------------------------------------------------------------
+
+
+def test_outside_ci_base_is_needed(repo, keys, run_tokscan):
+    repo.write("a.txt", "a\n")
+    repo.commit("one")
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == f"tokscan: {source.NEED_BASE}\n"
+
+
+def test_base_option_scans_head_not_base(repo, keys, run_tokscan):
+    repo.write("a.txt", "a\n")
+    base = repo.commit("one")
+    key = keys()
+    repo.write("b.py", f"B = '{key}'\n")
+    head = repo.commit("two")
+    code, report, said, result = ci(run_tokscan, repo, "--base", "main~1")
+    assert said == [
+        f"--base main~1: the commits on HEAD that main~1 ({base[:12]}) does not have",
+        f"scanning 1 commit; configuration from {base[:12]}",
+    ]
+    assert (code, found(report)) == (1, [("b.py", 1, head)])
+    no_leak(result, key)
+    result = run_tokscan(["ci", "--base", "no-such-branch"], cwd=repo.path)
+    assert result.code == 2
+    assert "the base no-such-branch of this --base no-such-branch is not in the clone" in (
+        result.stderr
+    )
+    assert run_tokscan(["ci", "--base", "HEAD"], cwd=repo.path).code == 0
+
+
+def test_base_option_overrides_the_ci_environment(forge, keys, run_tokscan):
+    main, _ = start_main(forge, keys)
+    repo = forge.checkout(main)
+    forge.github_event("push", {"before": ZERO, "after": main}, sha=main)
+    code, report, _said, _ = ci(run_tokscan, repo, "--base", f"{main}~1")
+    assert report["scan"]["ci"]["event"] == "--base"
+    assert report["scan"]["revisions"] == [main, "--not", forge.sha(f"{main}~1")]
+    assert code == 0
+
+
+def test_not_a_repository(tmp_path, run_tokscan):
+    result = run_tokscan(["ci", "--base", "main"], cwd=tmp_path)
+    assert result.code == 2 and "not in a git work tree" in result.stderr
+
+
+# --- SPEC §6: what is trusted comes from the base ------------------------------------------
+
+
+def allow(*keys: str, exclude: tuple[str, ...] = ()) -> str:
+    lines = []
+    if exclude:
+        lines.append("exclude:")
+        lines += [f'  - "{pattern}"' for pattern in exclude]
+    lines.append("allow:" if keys else "allow: []")
+    lines += [f'  - fingerprint: "{fp(key)}"\n    reason: test' for key in keys]
+    return "\n".join(lines) + "\n"
+
+
+def pull_request(forge: Forge, base: str, head: str, number: int = 5) -> GitRepo:
+    repo = forge.checkout(head)
+    forge.github_event(
+        "pull_request",
+        {
+            "pull_request": {"number": number, "base": {"sha": base}, "head": {"sha": head}},
+        },
+        sha=head,
+    )
+    return repo
+
+
+def test_a_pull_request_cannot_allowlist_its_own_key(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    dev = forge.dev
+    dev.git("checkout", "-q", "-b", "sneaky")
+    key = keys()
+    dev.write("app.py", f"KEY = '{key}'\n")
+    dev.write(".tokscan.yaml", allow(key, exclude=("app.py",)))
+    head = dev.commit("a key, and a config that hides it")
+    forge.push("sneaky")
+    repo = pull_request(forge, base, head)
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said[0] == (
+        "configuration .tokscan.yaml is not in the base "
+        f"{base[:12]}: it comes with the commits under review, so it is not used"
+    )
+    assert (code, found(report)) == (1, [("app.py", 1, head)])
+    # The same key on the base branch's allowlist is accepted.
+    dev.git("checkout", "-q", "main")
+    dev.write(".tokscan.yaml", allow(key))
+    trusted = dev.commit("allowlist a documented example key")
+    forge.push("main")
+    dev.git("checkout", "-q", "-b", "sneaky-again", "main")
+    dev.write("app.py", f"KEY = '{key}'\n")
+    dev.write(".tokscan.yaml", allow(key, exclude=("app.py",)))
+    head = dev.commit("the key, now allowlisted on the base branch")
+    forge.push("sneaky-again")
+    repo = pull_request(forge, trusted, head)
+    code, report, said, _ = ci(run_tokscan, repo)
+    assert (code, found(report)) == (0, [])
+    assert report["summary"]["suppressed"] == 1
+    no_leak(result, key)
+
+
+def test_changes_to_the_config_under_review_are_not_used(forge, keys, run_tokscan):
+    dev = forge.dev
+    dev.write(".tokscan.yaml", 'exclude:\n  - "docs/**"\n')
+    base = dev.commit("config")
+    forge.push("main")
+    dev.git("checkout", "-q", "-b", "change")
+    key = keys()
+    dev.write("src/app.py", f"K = '{key}'\n")
+    dev.write("docs/x.md", f"{key}\n")  # excluded by the base's config
+    dev.write(".tokscan.yaml", 'exclude:\n  - "docs/**"\n  - "src/**"\n')
+    head = dev.commit("widen the excludes")
+    forge.push("change")
+    code, report, _, _ = ci(run_tokscan, pull_request(forge, base, head))
+    assert (code, found(report)) == (1, [("src/app.py", 1, head)])
+
+
+def test_config_file_option_is_read_from_the_base_when_tracked(forge, keys, run_tokscan):
+    dev = forge.dev
+    key = keys()
+    dev.write("ci/tokscan.yaml", allow())
+    base = dev.commit("config in a subfolder")
+    forge.push("main")
+    dev.git("checkout", "-q", "-b", "change")
+    dev.write("app.py", f"K = '{key}'\n")
+    dev.write("ci/tokscan.yaml", allow(key))
+    head = dev.commit("key plus allowlist")
+    forge.push("change")
+    repo = pull_request(forge, base, head)
+    result = run_tokscan(["--config", "ci/tokscan.yaml", "ci", "-f", "json"], cwd=repo.path)
+    assert (result.code, found(json.loads(result.stdout))) == (1, [("app.py", 1, head)])
+    # A config file outside the repository is the CI owner's: read from disk.
+    outside = forge.base / "owner.yaml"
+    outside.write_text(allow(key))
+    result = run_tokscan(["--config", str(outside), "ci", "-f", "json"], cwd=repo.path)
+    assert result.code == 0 and json.loads(result.stdout)["summary"]["suppressed"] == 1
+
+
+def test_malformed_config_at_the_base_names_the_revision(forge, keys, run_tokscan):
+    dev = forge.dev
+    dev.write(".tokscan.yaml", "exclude: [\n")
+    base = dev.commit("broken config")
+    forge.push("main")
+    dev.write("a.txt", "a\n")
+    head = dev.commit("more")
+    forge.push("main")
+    result = run_tokscan(["ci"], cwd=pull_request(forge, base, head).path)
+    assert result.code == 2
+    assert f".tokscan.yaml at {base[:12]}:2: malformed YAML" in result.stderr
+
+
+def test_pragmas_the_change_adds_are_listed_for_review(forge, keys, run_tokscan):
+    dev = forge.dev
+    old = keys()
+    dev.write("legacy.py", f"OLD = '{old}'\n")
+    dev.write(".tokscan.yaml", allow(old))
+    base = dev.commit("an old, allowlisted key")
+    forge.push("main")
+    dev.git("checkout", "-q", "-b", "pragmas")
+    hidden = keys()
+    dev.write("app.py", f"KEY = '{hidden}'  # tokscan:allow\n")
+    dev.write("notes.py", "x = 1\n\ny = 2  # tokscan:allow (nothing here yet)\n")
+    dev.write("legacy.py", f"OLD = '{old}'  # tokscan:allow\n")
+    head = dev.commit("hide keys")
+    forge.push("pragmas")
+    repo = pull_request(forge, base, head)
+
+    code, report, _, result = ci(run_tokscan, repo)
+
+    assert (code, found(report)) == (0, [])  # a pragma does suppress
+    assert report["scan"]["pragmas_added"] == [
+        {
+            "path": "app.py",
+            "line": 1,
+            "commit": head,
+            "fingerprint": fp(hidden),
+            "secret": f"tm-{hidden[3:7]}…{hidden[-4:]}",
+        },
+        {
+            "path": "legacy.py",
+            "line": 1,
+            "commit": None,
+            "fingerprint": fp(old),
+            "secret": f"tm-{old[3:7]}…{old[-4:]}",
+        },
+        {"path": "notes.py", "line": 3, "commit": None, "fingerprint": None, "secret": None},
+    ]
+    text = run_tokscan(["ci"], cwd=repo.path)
+    assert text.code == 0
+    assert "Review: this change adds 3 `tokscan:allow` pragmas" in text.stdout
+    assert f"  app.py:1  commit {head[:12]}  hides tm-{hidden[3:7]}…{hidden[-4:]}" in text.stdout
+    sarif = json.loads(run_tokscan(["ci", "-f", "sarif"], cwd=repo.path).stdout)
+    listed = sarif["runs"][0]["properties"]["tokscan"]["pragmasAdded"]
+    assert [(p["path"], p["line"]) for p in listed] == [
+        ("app.py", 1),
+        ("legacy.py", 1),
+        ("notes.py", 3),
+    ]
+    github = run_tokscan(["ci", "-f", "github"], cwd=repo.path).stdout
+    assert github.count("::warning file=") == 3
+    gitlab = json.loads(run_tokscan(["ci", "-f", "gitlab"], cwd=repo.path).stdout)
+    warns = [m["value"] for m in gitlab["scan"]["messages"] if m["level"] == "warn"]
+    assert warns[2] == "notes.py:3 adds a tokscan:allow pragma; review it"
+    no_leak(result, hidden, old)
+    no_leak(text, hidden, old)
+
+
+def test_verify_from_the_base_config_and_never_from_the_change(forge, keys, run_tokscan, tokmodel):
+    dev = forge.dev
+    dev.write(".tokscan.yaml", "verify: true\n")
+    base = dev.commit("verify keys in CI")
+    forge.push("main")
+    dev.git("checkout", "-q", "-b", "leak")
+    revoked = keys()
+    dev.write("a.py", f"A = '{revoked}'\n")
+    head = dev.commit("an old, revoked key")
+    forge.push("leak")
+    code, report, _, result = ci(run_tokscan, pull_request(forge, base, head))
+    assert [f["status"] for f in report["findings"]] == ["revoked"]
+    assert code == 0  # revoked keys do not fail the run (SPEC §3)
+    assert len(tokmodel.requests_for(revoked)) == 1
+    no_leak(result, revoked)
+    # A change that turns verification on itself does not get it.
+    dev.git("checkout", "-q", "-b", "quiet", base)
+    dev.write(".tokscan.yaml", "verify: false\n")
+    plain = dev.commit("no verification here")
+    forge.push("quiet")
+    dev.git("checkout", "-q", "-b", "loud")
+    dev.write(".tokscan.yaml", "verify: true\n")
+    other = keys()
+    dev.write("b.py", f"B = '{other}'\n")
+    head = dev.commit("turn it on and add a key")
+    forge.push("loud")
+    code, report, _, _ = ci(run_tokscan, pull_request(forge, plain, head))
+    assert ([f["status"] for f in report["findings"]], code) == (["unverified"], 1)
+    assert tokmodel.requests_for(other) == []
+
+
+# --- Baselines in CI ------------------------------------------------------------------
+
+
+def rewrite_history_with_a_baseline(forge: Forge, keys, run_tokscan, tmp_path: Path):
+    """main holds an old, rotated key; the team commits a baseline listing it. Then the
+    branch's history is rewritten and force-pushed with a new key: the range holds the old
+    commits again."""
+    dev = forge.dev
+    old = keys()
+    dev.write("settings.py", f"OLD = '{old}'\n")
+    dev.commit("the old key (rotated long ago)")
+    dev.write("settings.py", "OLD = None\n")
+    dev.commit("take it out")
+    written = run_tokscan(["history", "--write-baseline", "tokscan-baseline.json"], cwd=dev.path)
+    assert written.code == 0
+    before = dev.commit("adopt tokscan: baseline of the old, rotated key")
+    forge.push("main")
+    dev.git("checkout", "-q", "--orphan", "rewritten")
+    dev.git("commit", "-q", "-m", "squashed history")
+    new = keys()
+    dev.write("settings.py", f"OLD = '{old}'\nNEW = '{new}'\n")
+    after = dev.commit("the old key again, and a new one")
+    forge.push("HEAD:main", force=True)
+    repo = forge.checkout(after)
+    forge.github_event(
+        "push",
+        {"ref": "refs/heads/main", "before": before, "after": after, "forced": True},
+        sha=after,
+    )
+    return repo, old, new, after
+
+
+def test_baseline_in_the_base_accepts_old_keys_and_fails_new_ones(
+    forge, keys, run_tokscan, tmp_path
+):
+    repo, old, new, _after = rewrite_history_with_a_baseline(forge, keys, run_tokscan, tmp_path)
+    code, report, _, result = ci(run_tokscan, repo, "--baseline", "tokscan-baseline.json")
+    assert [f["fingerprint"] for f in report["findings"]] == [fp(new)]
+    assert report["summary"]["suppressed"] == 1
+    assert code == 1
+    code, report, _, _ = ci(run_tokscan, repo)  # without the baseline both keys fail
+    assert sorted(f["fingerprint"] for f in report["findings"]) == sorted([fp(old), fp(new)])
+    no_leak(result, old, new)
+
+
+def test_baseline_added_by_the_change_itself_is_not_used(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    (forge.dev.path / "baseline.json").write_text(
+        json.dumps(
+            {"version": 1, "findings": [{"fingerprint": fp(key), "path": "app.py", "commit": None}]}
+        )
+    )
+    head = forge.dev.commit("and a baseline that accepts it")
+    forge.push("feature")
+    code, report, said, _ = ci(
+        run_tokscan, pull_request(forge, base, head), "--baseline", "baseline.json"
+    )
+    assert said[0] == (
+        f"baseline baseline.json is not in the base {base[:12]}: it comes with "
+        "the commits under review, so it is not used"
+    )
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+
+
+def test_baseline_kept_outside_the_repository_is_read_from_disk(forge, keys, run_tokscan):
+    main, old = start_main(forge, keys)
+    repo = forge.checkout(main)
+    forge.github_event("push", {"ref": "refs/heads/main", "before": ZERO, "after": main}, sha=main)
+    outside = forge.base / "accepted.json"
+    outside.write_text(json.dumps({"findings": [{"fingerprint": fp(old)}]}))
+    code, report, _, _ = ci(run_tokscan, repo, "--baseline", str(outside))
+    assert (code, report["summary"]["suppressed"]) == (0, 1)
+    missing = run_tokscan(["ci", "--baseline", str(forge.base / "nope.json")], cwd=repo.path)
+    assert missing.code == 2 and "cannot read baseline file" in missing.stderr
+
+
+def test_write_baseline_from_ci_then_pass(forge, keys, run_tokscan):
+    base, _ = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature")
+    repo = pull_request(forge, base, leaky)
+    out = forge.base / "new-baseline.json"
+    result = run_tokscan(["ci", "--write-baseline", str(out)], cwd=repo.path)
+    assert result.code == 0
+    assert key not in out.read_text()
+    assert run_tokscan(["ci", "--baseline", str(out)], cwd=repo.path).code == 0
+
+
+# --- Reading the environment (no git) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "kind", "head", "base"),
+    [
+        (
+            {"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "web", "CI_COMMIT_SHA": "a" * 40},
+            "head-only",
+            "a" * 40,
+            None,
+        ),
+        (
+            {
+                "GITLAB_CI": "true",
+                "CI_PIPELINE_SOURCE": "push",
+                "CI_COMMIT_SHA": "a" * 40,
+                "CI_COMMIT_BEFORE_SHA": "b" * 40,
+            },
+            "range",
+            "a" * 40,
+            "b" * 40,
+        ),
+        (
+            {
+                "GITLAB_CI": "true",
+                "CI_PIPELINE_SOURCE": "push",
+                "CI_COMMIT_SHA": "a" * 40,
+                "CI_COMMIT_TAG": "v1",
+                "CI_COMMIT_BEFORE_SHA": ZERO,
+            },
+            "new-branch",
+            "a" * 40,
+            None,
+        ),
+    ],
+)
+def test_request_reads_gitlab_variables(env, kind, head, base):
+    asked = source.request(env)
+    assert (asked.kind, asked.head, asked.base) == (kind, head, base)

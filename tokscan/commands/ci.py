@@ -1,0 +1,154 @@
+"""`tokscan ci`: the commits a CI run brings, found from the CI's environment.
+
+The range comes from sources/ci.py; the scan is the history engine's. What is trusted comes
+from the range's base, never from the commits under review (SPEC §6): the configuration
+(`.tokscan.yaml`, or `--config FILE` when that file is in the repository), the allowlist in
+it and a `--baseline FILE` kept in the repository are read as the base has them. A change
+cannot allowlist its own leak; the `tokscan:allow` pragmas it adds are listed for review.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from tokscan import config as configuration
+from tokscan import git, output, pipeline, suppress
+from tokscan.commands import common
+from tokscan.errors import TokscanError
+from tokscan.model import ScanRange
+from tokscan.options import Options
+from tokscan.pipeline import Collector
+from tokscan.sources import ci as source
+from tokscan.sources import pragmas
+
+
+def run(options: Options, base: str | None = None, env: Mapping[str, str] | None = None) -> int:
+    root = git.toplevel(Path("."))
+    if root is None:
+        raise TokscanError("not in a git work tree: `tokscan ci` scans the commits of a checkout")
+    asked = source.request(os.environ if env is None else env, base)
+    plan = source.resolve(root, asked)
+    for note in plan.notes:
+        _tell(options, note)
+    config = _configuration(root, plan.base, options)
+    common.apply_config(config, options)  # `verify: true` counts only from the base, too
+    baseline = _baseline(root, plan.base, options)
+    report = pipeline.new_report("ci", str(root), plan.revisions)
+    report.range = ScanRange(
+        asked.provider, asked.event, plan.head, plan.base, plan.commits, plan.reason
+    )
+    collector = Collector(report, suppress.Suppressor(config.allowed, baseline))
+    _tell(options, plan.reason)
+    trusted = f"from {plan.base[:12]}" if plan.base else "built in (there is no base revision)"
+    if not plan.revisions:
+        _tell(options, "nothing to scan")
+        return common.conclude(report, options)
+    _tell(options, f"scanning {_plural(plan.commits, 'commit')}; configuration {trusted}")
+    excluded = configuration.excluder(config.exclude)
+    with pragmas.Diff(root, plan.diff_base, plan.head) as diff:  # runs while the scan does
+        scan_history(root, plan.revisions, collector, options, excluded)
+        report.pragmas_added = pragmas.added(report, diff, excluded)
+    return common.conclude(report, options)
+
+
+def scan_history(
+    root: Path,
+    revisions: list[str],
+    collector: Collector,
+    options: Options,
+    excluded: Callable[[str], bool],
+) -> None:
+    """The history engine scans the range's commits into the collector (attributed findings:
+    commit, author, date, path, line). The range was made whole first, so a shallow clone
+    is fine here."""
+    from tokscan.sources import history
+
+    settings = history.Settings(
+        jobs=common.jobs(options),
+        progress=common.wants_progress(options),
+        excluded=excluded,
+        allow_shallow=True,
+    )
+    history.scan_revisions(root, revisions, collector, settings)
+
+
+# --- What is trusted: read from the base --------------------------------------------------
+
+
+def _configuration(root: Path, base: str | None, options: Options) -> configuration.Config:
+    path = options.config if options.config is not None else root / configuration.FILENAME
+    explicit = options.config is not None
+    found = _trusted_file(root, base, path, "configuration", options, explicit)
+    if found is None:
+        return configuration.Config()
+    data, name = found
+    return configuration.parse(data, name)
+
+
+def _baseline(root: Path, base: str | None, options: Options) -> frozenset[str]:
+    if options.baseline is None:
+        return frozenset()
+    found = _trusted_file(root, base, options.baseline, "baseline", options, explicit=True)
+    if found is None:
+        return frozenset()
+    data, name = found
+    return suppress.parse_baseline(data, name)
+
+
+def _trusted_file(
+    root: Path, base: str | None, path: Path, what: str, options: Options, explicit: bool
+) -> tuple[bytes, str] | None:
+    """The file as the base revision has it, when it belongs to the repository.
+
+    A file the repository tracks is read from the base; one that only the commits under
+    review add (or change, when there is no base) is ignored, with a note. A file outside
+    the repository, or one it does not track (written by the CI job itself), is read from
+    disk (`explicit`: the user named it, so it must exist). Returns (bytes, name for
+    messages), or None for "no such file".
+    """
+    inside = _inside(root, path)
+    if inside is not None:
+        if base is not None:
+            blob = git.try_run(root, "cat-file", "blob", f"{base}:{inside}")
+            if blob is not None:
+                return blob, f"{inside} at {base[:12]}"
+        if _tracked(root, inside):
+            at = f"the base {base[:12]}" if base else "any base revision"
+            _tell(
+                options,
+                f"{what} {inside} is not in {at}: it comes with the commits under "
+                "review, so it is not used",
+            )
+            return None
+    if not explicit:
+        return None
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as error:
+        raise TokscanError(f"cannot read {what} file {path}: {error.strerror}") from None
+
+
+def _inside(root: Path, path: Path) -> str | None:
+    """`path` relative to the work tree, "/"-separated, or None when it is outside."""
+    real = Path(os.path.realpath(path))
+    try:
+        return real.relative_to(os.path.realpath(root)).as_posix()
+    except ValueError:
+        return None
+
+
+def _tracked(root: Path, relative: str) -> bool:
+    return (
+        git.try_run(root, "ls-files", "--error-unmatch", "--", *git.literal([relative])) is not None
+    )
+
+
+def _tell(options: Options, text: str) -> None:
+    if not options.quiet:
+        output.write_err(f"tokscan ci: {text}\n")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
