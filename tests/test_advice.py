@@ -155,12 +155,8 @@ def test_text_report_ends_with_steps_then_verdict(keys):
     report.findings[0].advice = advice.advise(report.findings[0])
     lines = text.render(report).splitlines()
     heading = lines.index("How to rotate a leaked key (in this order, so nothing breaks):")
-    assert [line[:5] for line in lines[heading + 1 : heading + 5]] == [
-        "  1. ",
-        "  2. ",
-        "  3. ",
-        "  4. ",
-    ]
+    numbered = [line[:5] for line in lines[heading + 1 :] if line[:5].strip().endswith(".")]
+    assert numbered[:4] == ["  1. ", "  2. ", "  3. ", "  4. "]
     assert lines[-4:-1] == ["", "1 live key: rotate it now.", ""]  # then the summary
     assert live not in "\n".join(lines) and revoked not in "\n".join(lines)
 

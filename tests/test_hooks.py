@@ -138,3 +138,71 @@ def test_this_repository_uses_its_own_hook():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     entries = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
     assert "tokscan staged" in entries
+
+
+@pytest.fixture(scope="session")
+def hook_repository(tmp_path_factory) -> tuple[Path, str]:
+    """This checkout as it is now (committed or not), as a repository pre-commit can pin:
+    what `pre-commit try-repo` does, kept for real `git commit` and `git push` runs."""
+    shadow = GitRepo(tmp_path_factory.mktemp("tokscan-hook-repo"))
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, listed):
+        source = ROOT / os.fsdecode(name)
+        if source.is_file() and not source.is_symlink():
+            shadow.write(os.fsdecode(name), source.read_bytes())
+    return shadow.path, shadow.commit("tokscan under test")
+
+
+def framework(repo: GitRepo, home: Path, *args: str, stdin: str | None = None):
+    env = repo.env()
+    env["PRE_COMMIT_HOME"] = str(home)
+    env.pop("COVERAGE_PROCESS_START", None)
+    return subprocess.run(list(args), cwd=repo.path, env=env, capture_output=True, text=True,
+                          timeout=600, input=stdin)
+
+
+def test_real_commit_and_push_through_the_framework(
+    repo, keys, tmp_path, pre_commit_home, hook_repository
+):
+    location, revision = hook_repository
+    origin = GitRepo(tmp_path / "origin.git", bare=True)
+    repo.write(".pre-commit-config.yaml", (
+        "repos:\n"
+        f"  - repo: {location}\n"
+        f"    rev: {revision}\n"
+        "    hooks:\n"
+        "      - id: tokscan\n"
+        "      - id: tokscan-pre-push\n"
+    ))
+    repo.commit("config")
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.git("push", "-q", "origin", "main")
+    installed = framework(repo, pre_commit_home, *PRE_COMMIT, "install",
+                          "--hook-type", "pre-commit", "--hook-type", "pre-push")
+    assert installed.returncode == 0, installed.stderr
+
+    key = keys()
+    repo.write("app.py", f"KEY = '{key}'\n")
+    repo.add()
+    blocked = framework(repo, pre_commit_home, "git", "commit", "-q", "-m", "key")
+    assert blocked.returncode == 1
+    assert "app.py:1:8" in blocked.stdout + blocked.stderr
+    assert key not in blocked.stdout + blocked.stderr
+
+    repo.write("app.py", "KEY = os.environ['TOKMODEL_API_KEY']\n")
+    repo.add()
+    clean = framework(repo, pre_commit_home, "git", "commit", "-q", "-m", "clean")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    assert framework(repo, pre_commit_home, "git", "push", "-q", "origin", "main").returncode == 0
+
+    repo.write("late.py", f"LATE = '{key}'\n")
+    repo.git("add", "late.py")
+    repo.git("commit", "-q", "--no-verify", "-m", "slipped past the commit hook")
+    pushed = framework(repo, pre_commit_home, "git", "push", "-q", "origin", "main")
+    assert pushed.returncode != 0
+    assert "tokscan blocked this push" in pushed.stdout + pushed.stderr
+    assert "late.py:1:9" in pushed.stdout + pushed.stderr

@@ -17,6 +17,11 @@ ENV_VAR = "TOKMODEL_API_KEY"
 CONSOLE = "https://tokmodel.com/console"
 
 _FROM_ENV = f"have your code read it from the {ENV_VAR} environment variable instead"
+_UNPUSHED = (
+    "This key is in a commit that has not been pushed yet: take it out of that commit before "
+    f"pushing (change the file so that your code reads the key from {ENV_VAR}, then "
+    "`git commit --amend` for the last commit or `git rebase -i` for an older one)."
+)
 
 
 def advise(finding: Finding) -> str:
@@ -40,6 +45,8 @@ def advise(finding: Finding) -> str:
             f"{lead}. Take it out of the file and {_FROM_ENV}; if the file was ever "
             "committed, pushed or shared, rotate the key now."
         )
+    if finding.where is Where.UNPUSHED:
+        return f"{lead}. {_UNPUSHED} If the commit was shared anywhere else, rotate it now."
     if finding.present_at_head is False:
         return (
             f"{lead}: rotate it now. It is no longer in the file, but it is in the history, "
@@ -61,6 +68,11 @@ def _unverified(finding: Finding) -> str:
         return (
             f"Take the key out of the file and {_FROM_ENV}. If the file was ever committed, "
             "pushed or shared, rotate the key: anyone with a copy can use it."
+        )
+    if finding.where is Where.UNPUSHED:
+        return (
+            f"{_UNPUSHED} If that commit was shared anywhere else (another remote, a colleague's "
+            "clone), rotate the key: anyone with a copy can use it."
         )
     if finding.present_at_head is False:
         return (

@@ -191,6 +191,18 @@ def verify(ctx: click.Context, /, format_: str, output: Path | None, api_base: s
     return command.run(options, list(ctx.args))
 
 
+
+@cli.command("pre-push")
+@click.argument("remote", required=False)
+@click.argument("url", required=False)
+@output_options
+@click.pass_context
+def pre_push(ctx: click.Context, /, remote: str | None, url: str | None, **params: Any) -> int:
+    """Scan the commits a push sends (the pre-push hook): git's ref lines on stdin."""
+    from tokscan.commands import prepush as command
+
+    return command.run(make_options(ctx, params), remote, url, sys.stdin)
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code, never a traceback for expected failures."""
     try:

@@ -20,6 +20,7 @@ class Where(str, Enum):
     WORKTREE = "worktree"  # a file on disk (tokscan scan)
     STAGED = "staged"  # a line the staged change adds (not committed yet)
     HISTORY = "history"  # a committed file or commit message
+    UNPUSHED = "unpushed"  # a commit that a push is about to send (tokscan pre-push)
 
 
 class Status(str, Enum):

@@ -69,7 +69,7 @@ def scan_history(
         jobs=common.jobs(options),
         progress=common.wants_progress(options),
         excluded=excluded,
-        allow_shallow=True,
+        range_complete=True,
     )
     history.scan_revisions(root, revisions, collector, settings)
 

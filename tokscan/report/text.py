@@ -125,7 +125,7 @@ def _group(
                 extra += f" on {finding.date[:10]}"
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
     for text in dict.fromkeys(f.advice for f in findings):
-        lines.append("  " + paint("→ " + text, "yellow"))
+        lines.extend(paint(line, "yellow") for line in wrap(text, "  → ", "    "))
     return lines
 
 
@@ -148,7 +148,8 @@ def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
 def rotation(paint: Painter, verified: bool = True) -> list[str]:
     """TokModel's rotation steps, in order (also used by `tokscan verify`)."""
     lines = [paint("How to rotate a leaked key (in this order, so nothing breaks):", "bold")]
-    lines.extend(f"  {n}. {step}" for n, step in enumerate(advice.ROTATION_STEPS, 1))
+    for number, step in enumerate(advice.ROTATION_STEPS, 1):
+        lines.extend(wrap(step, f"  {number}. ", "     "))
     if not verified:
         lines.append("Not sure a key still works? Run again with --verify to ask TokModel.")
     return lines
@@ -161,10 +162,23 @@ def _verdict_style(report: Report) -> tuple[str, ...]:
 
 
 def _bypass() -> list[str]:
-    return [
+    return wrap(
         "Not a real key? Put `tokscan:allow` in a comment on that line, or add its fingerprint "
-        "to `allow` in .tokscan.yaml (see README).",
-    ]
+        "to `allow` in .tokscan.yaml (see README)."
+    )
+
+
+WIDTH = 88  # wide enough for paths, narrow enough to read; fixed, so reports are stable
+
+
+def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
+    """`text` in lines of at most WIDTH characters, after the prefixes `first` and `rest`."""
+    import textwrap
+
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=first, subsequent_indent=rest,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
 
 
 def _plural(count: int, noun: str) -> str:

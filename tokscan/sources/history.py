@@ -82,6 +82,9 @@ class Settings:
     progress: bool = False  # draw a progress line on stderr
     excluded: Callable[[str], bool] = _nothing_excluded  # config `exclude`, by path
     allow_shallow: bool = False  # scan a shallow or partial clone anyway (with a warning)
+    # The caller made sure the range lies whole in this clone (pre-push: the commits being
+    # pushed are local; ci: the clone was deepened), so a shallow clone needs no warning.
+    range_complete: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -704,7 +707,7 @@ def _check_completeness(repo: Repository, settings: Settings, collector: Collect
             "this is a partial clone, so some blobs were never downloaded; clone it "
             "again without --filter first"
         )
-    if problem is None:
+    if problem is None or (settings.range_complete and repo.shallow):
         return
     if not settings.allow_shallow:
         raise TokscanError(f"{problem} (or pass --allow-shallow to scan only what is here)")

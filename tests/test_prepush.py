@@ -1,0 +1,216 @@
+"""`tokscan pre-push`: exactly the commits a push sends, through real `git push`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo
+
+from tokscan.sources import prepush
+
+
+def fp(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@pytest.fixture
+def origin(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "origin.git", bare=True)
+
+
+@pytest.fixture
+def work(repo: GitRepo, origin: GitRepo) -> GitRepo:
+    repo.write("README.md", "project\n")
+    repo.commit("initial")
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.git("push", "-q", "origin", "main")
+    return repo
+
+
+def rev_list(repo: GitRepo, args: list[str]) -> set[str]:
+    return set(repo.git("rev-list", *args).split())
+
+
+def line(repo: GitRepo, local_ref: str, remote_ref: str, remote_sha: str | None) -> str:
+    local_sha = repo.git("rev-parse", local_ref).strip() if local_ref != "(delete)" else "0" * 40
+    return f"{local_ref} {local_sha} {remote_ref} {remote_sha or '0' * 40}"
+
+
+class TestRange:
+    def test_update_scans_remote_to_local(self, work):
+        before = work.head()
+        new = [work.commit("one"), work.commit("two")]
+        push = prepush.from_lines(
+            work.path, "origin", [line(work, "main", "refs/heads/main", before)]
+        )
+        assert rev_list(work, push.rev_args()) == set(new)
+
+    def test_new_branch_scans_commits_not_on_the_remote(self, work):
+        work.git("checkout", "-q", "-b", "topic")
+        new = [work.commit("t1"), work.commit("t2")]
+        push = prepush.from_lines(
+            work.path, "origin", [line(work, "topic", "refs/heads/topic", None)]
+        )
+        assert rev_list(work, push.rev_args()) == set(new)
+
+    def test_deletion_scans_nothing(self, work):
+        push = prepush.from_lines(
+            work.path, "origin", [f"(delete) {'0' * 40} refs/heads/old {work.head()}"]
+        )
+        assert push.empty
+
+    def test_force_push_scans_what_the_remote_lacks(self, work):
+        base = work.head()
+        work.commit("pushed")
+        work.git("push", "-q", "origin", "main")
+        pushed = work.head()
+        work.git("reset", "-q", "--hard", base)
+        rewritten = work.commit("rewritten")
+        push = prepush.from_lines(
+            work.path, "origin", [line(work, "main", "refs/heads/main", pushed)]
+        )
+        assert rev_list(work, push.rev_args()) == {rewritten}
+
+    def test_unknown_remote_sha_falls_back_to_remote_refs(self, work):
+        new = work.commit("mine")
+        push = prepush.from_lines(
+            work.path, "origin", [line(work, "main", "refs/heads/main", "f" * 40)]
+        )
+        assert rev_list(work, push.rev_args()) == {new}
+
+    def test_push_to_a_url_without_tracking_refs(self, work, origin):
+        new = work.commit("mine")
+        push = prepush.from_lines(
+            work.path, str(origin.path), [line(work, "main", "refs/heads/main", None)]
+        )
+        assert new in rev_list(work, push.rev_args())
+
+    def test_malformed_line_is_a_clear_error(self, work):
+        from tokscan.errors import TokscanError
+
+        with pytest.raises(TokscanError, match="line 1"):
+            prepush.from_lines(work.path, "origin", ["garbage"])
+
+    def test_pre_commit_framework_variables(self, work):
+        before = work.head()
+        new = work.commit("x")
+        env = {
+            "PRE_COMMIT": "1",
+            "PRE_COMMIT_FROM_REF": before,
+            "PRE_COMMIT_TO_REF": new,
+            "PRE_COMMIT_REMOTE_NAME": "origin",
+        }
+        remote, push = prepush.from_environment(env)
+        assert remote == "origin"
+        assert rev_list(work, push.rev_args()) == {new}
+        whole = {
+            "PRE_COMMIT": "1",
+            "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+            "PRE_COMMIT_REMOTE_NAME": "origin",
+        }
+        assert rev_list(work, prepush.from_environment(whole)[1].rev_args()) == {new}
+        assert prepush.from_environment({}) is None
+
+
+def run_prepush(run_tokscan, repo, lines, *args):
+    return run_tokscan(["pre-push", *args], cwd=repo.path, stdin=("\n".join(lines) + "\n").encode())
+
+
+def test_finding_names_the_commit_that_brought_the_key(work, keys, run_tokscan):
+    before = work.head()
+    key = keys()
+    work.write("src/app.py", f"x = 1\nKEY = '{key}'\n")
+    bringing = work.commit("add key")
+    work.write("src/app.py", f"x = 2\nKEY = '{key}'\n")
+    work.commit("edit")
+    result = run_prepush(
+        run_tokscan,
+        work,
+        [line(work, "main", "refs/heads/main", before)],
+        "origin",
+        "url",
+        "-f",
+        "json",
+    )
+    assert result.code == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["path"], finding["line"], finding["commit"]) == ("src/app.py", 2, bringing)
+    assert finding["fingerprint"] == fp(key)
+    assert "not been pushed yet" in finding["advice"]
+
+
+def test_keys_already_on_the_remote_are_not_reported(work, keys, run_tokscan):
+    work.write("old.py", f"K = '{keys()}'\n")
+    work.commit("old key")
+    work.git("push", "-q", "origin", "main")
+    before = work.head()
+    work.write("new.py", "clean = True\n")
+    work.commit("clean")
+    result = run_prepush(
+        run_tokscan, work, [line(work, "main", "refs/heads/main", before)], "origin"
+    )
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_nothing_on_stdin_is_nothing_to_scan(work, run_tokscan):
+    result = run_tokscan(["pre-push", "origin"], cwd=work.path, stdin=b"")
+    assert result.code == 0
+
+
+# --- real git push through the plain hook -------------------------------------------------
+
+
+def push(repo: GitRepo, *args: str):
+    env = repo.env()
+    env.pop("COVERAGE_PROCESS_START", None)
+    return subprocess.run(
+        ["git", "push", "-q", *args], cwd=repo.path, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def hooked(work, run_tokscan):
+    assert run_tokscan(["install", "--hook", "pre-push"], cwd=work.path).code == 0
+    return work
+
+
+def test_push_with_a_key_is_blocked(hooked, origin, keys):
+    key = keys()
+    hooked.write("settings.py", f"TOKEN = '{key}'\n")
+    commit = hooked.commit("oops")
+    done = push(hooked, "origin", "main")
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "tokscan blocked this push" in output
+    assert "settings.py:1:10" in output and commit[:12] in output
+    assert key not in output
+    assert origin.git("rev-parse", "main").strip() != commit
+
+
+def test_clean_push_passes(hooked, origin):
+    hooked.write("a.py", "x = 1\n")
+    commit = hooked.commit("clean")
+    done = push(hooked, "origin", "main")
+    assert done.returncode == 0, done.stderr
+    assert origin.git("rev-parse", "main").strip() == commit
+
+
+def test_new_branch_with_a_key_is_blocked_and_deletion_passes(hooked, keys):
+    hooked.git("checkout", "-q", "-b", "topic")
+    hooked.write("t.py", f"K = '{keys()}'\n")
+    hooked.commit("topic key")
+    assert push(hooked, "origin", "topic").returncode != 0
+    hooked.git("checkout", "-q", "main")
+    hooked.git("branch", "-q", "side")
+    assert push(hooked, "origin", "side").returncode == 0  # nothing new
+    assert push(hooked, "origin", "--delete", "side").returncode == 0
+
+
+def test_allowed_line_passes_the_push(hooked, keys):
+    hooked.write("fixture.py", f"FAKE = '{keys()}'  # tokscan:allow test data\n")
+    hooked.commit("fixture")
+    assert push(hooked, "origin", "main").returncode == 0

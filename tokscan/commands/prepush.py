@@ -1,0 +1,45 @@
+"""`tokscan pre-push [REMOTE] [URL]`: the commits a push sends (the pre-push hook).
+
+The range comes from the ref lines git writes on standard input (sources/prepush.py) and
+is scanned by the history engine, so each finding names the commit that brought the key.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from tokscan import config as configuration
+from tokscan import git, pipeline
+from tokscan.commands import common
+from tokscan.errors import TokscanError
+from tokscan.model import Where
+from tokscan.options import Options
+from tokscan.sources import history, prepush
+
+
+def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> int:
+    root = git.toplevel(os.getcwd())
+    if root is None:
+        raise TokscanError("not in a git work tree: `tokscan pre-push` runs as git's pre-push hook")
+    lines = [] if stdin.isatty() else stdin.read().splitlines()
+    from_framework = None if lines else prepush.from_environment(os.environ)
+    if from_framework is not None:
+        remote, push = from_framework
+    else:
+        push = prepush.from_lines(root, remote, lines)
+    if push.empty:
+        return 0  # deleting refs, or nothing on standard input: nothing is sent
+    config = common.load_config(root, options)
+    report = pipeline.new_report("pre-push", str(root), push.rev_args())
+    collector = pipeline.Collector(report, common.suppressor(config, options))
+    settings = history.Settings(
+        jobs=common.jobs(options),
+        progress=common.wants_progress(options),
+        excluded=configuration.excluder(config.exclude),
+        range_complete=True,  # the commits being pushed are all here, shallow clone or not
+    )
+    history.scan_revisions(root, push.rev_args(), collector, settings)
+    for finding in report.findings:
+        finding.where = Where.UNPUSHED
+    return common.conclude(report, options, quiet_when_clean=True)
