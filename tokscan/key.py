@@ -5,7 +5,6 @@ This module is the only place that knows the key format (SPEC §2). Everything e
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 PREFIX = b"tm-"
@@ -87,6 +86,8 @@ def find_in_text(text: str) -> list[str]:
 
 def fingerprint(key: str) -> str:
     """The lowercase hex SHA-256 of the full key: how tokscan names a key on disk."""
+    import hashlib  # here: a scan that finds nothing never needs it, and it is slow to load
+
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tokscan import __version__, policy
-from tokscan.model import Finding, Report, Status
+from tokscan.model import Finding, PragmaSite, Report, Status
 
 SCHEMA_VERSION = 1
 
@@ -75,14 +75,16 @@ def _ci(report: Report, show_secrets: bool) -> dict[str, Any]:
             "commits": scanned.commits,
             "reason": scanned.reason,
         },
-        "pragmas_added": [
-            {
-                "path": site.path,
-                "line": site.line,
-                "commit": site.commit,
-                "fingerprint": site.finding.fingerprint if site.finding else None,
-                "secret": site.finding.secret(show_secrets) if site.finding else None,
-            }
-            for site in report.pragmas_added
-        ],
+        "pragmas_added": [pragma(site, show_secrets) for site in report.pragmas_added],
+    }
+
+
+def pragma(site: PragmaSite, show_secrets: bool) -> dict[str, Any]:
+    """A `tokscan:allow` line that a CI range adds (also used by the SARIF renderer)."""
+    return {
+        "path": site.path,
+        "line": site.line,
+        "commit": site.commit,
+        "fingerprint": site.finding.fingerprint if site.finding else None,
+        "secret": site.finding.secret(show_secrets) if site.finding else None,
     }

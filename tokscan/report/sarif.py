@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from tokscan import __version__, policy
 from tokscan.model import Finding, Report, Status
+from tokscan.report import json as json_report
 from tokscan.report import rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -214,13 +215,6 @@ def _run_properties(report: Report, omitted: int, show_secrets: bool) -> dict[st
         }
     if report.mode == "ci":
         properties["pragmasAdded"] = [
-            {
-                "path": site.path,
-                "line": site.line,
-                "commit": site.commit,
-                "fingerprint": site.finding.fingerprint if site.finding else None,
-                "secret": site.finding.secret(show_secrets) if site.finding else None,
-            }
-            for site in report.pragmas_added
+            json_report.pragma(site, show_secrets) for site in report.pragmas_added
         ]
     return {"tokscan": properties}

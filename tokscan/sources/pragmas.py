@@ -21,17 +21,7 @@ from tokscan.errors import TokscanError
 from tokscan.model import Chunk, Finding, Origin, PragmaSite, Report, Where
 from tokscan.sources import staged
 
-DIFF_ARGS = (
-    "diff",
-    "-U0",
-    "-M",
-    "--no-relative",
-    "--ignore-submodules=all",
-    "--diff-filter=d",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    *git.DIFF_SAFETY,
-)
+DIFF_ARGS = ("diff", *staged.DIFF_OPTIONS)
 
 
 class Diff:

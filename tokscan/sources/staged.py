@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from tokscan.model import Chunk, Origin
     from tokscan.sources.stream import Chunker
 
-DIFF_ARGS = (
-    "diff",
-    "--cached",
+# What every diff tokscan parses looks like: no context, renames paired, fixed prefixes,
+# root-relative paths, no submodules or deletions, and no drivers from the repository.
+DIFF_OPTIONS = (
     "-U0",
     "-M",
     "--no-relative",
@@ -36,6 +36,7 @@ DIFF_ARGS = (
     "--dst-prefix=b/",
     *git.DIFF_SAFETY,
 )
+DIFF_ARGS = ("diff", "--cached", *DIFF_OPTIONS)
 _LINE_LIMIT = 1 << 20  # longer diff lines are read in pieces
 _RUN_LIMIT = 4 << 20  # added text is scanned in runs of at most about this many bytes
 PREFIX = b"tm-"
