@@ -793,3 +793,25 @@ def test_partial_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
     result = run_tokscan(["history", "--no-progress"], cwd=clone)
     assert result.code == 2
     assert "partial clone" in result.stderr
+
+
+def test_keys_in_blobs_and_trees_that_tags_point_at(repo, keys, run_tokscan):
+    # A tag may point straight at a blob or a tree (git.git tags its maintainer's key so):
+    # those files are reachable from a ref, so an audit must report their keys.
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    in_blob, in_tree = keys(), keys()
+    blob = repo.git("hash-object", "-w", "--stdin", input=f"key {in_blob}\n".encode()).strip()
+    repo.git("tag", "blob-tag", blob)
+    inner = repo.git("hash-object", "-w", "--stdin", input=f"\n{in_tree}\n".encode()).strip()
+    tree = repo.git("mktree", input=f"100644 blob {inner}\tsecret.txt\n".encode()).strip()
+    repo.git("tag", "-a", "tree-tag", tree, "-m", "a tree")
+    tag = repo.git("rev-parse", "tree-tag").strip()
+    result, report = audit(run_tokscan, repo, keys=keys)
+    assert result.code == 1
+    assert places(report) == {
+        (fp(in_blob), "refs/tags/blob-tag", None, 1),
+        (fp(in_tree), "refs/tags/tree-tag:secret.txt", tag, 2),
+    }
+    assert all(f["present_at_head"] is None for f in report["findings"])
+    assert "no branch, tag or stash reaches" not in result.stdout + result.stderr

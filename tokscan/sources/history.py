@@ -17,7 +17,9 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
   A key in a commit message has path None and its line within the message; a key in an
   annotated tag's message has path None and the tag object's id as its commit (`git show
-  <id>` shows the message) and the tagger as its author.
+  <id>` shows the message) and the tagger as its author. A key in a blob or tree that a tag
+  points to (no commit holds it) has git's address for it as its path (`refs/tags/v1`,
+  `refs/tags/v1:dir/file`) and the annotated tag's id, if any, as its commit.
 - `settings`: processes to use, `--binary`, progress on stderr, the config's `exclude`
   test, and `allow_shallow`.
 - Raises TokscanError when the scan cannot run at all: not a repository, a shallow or
@@ -539,19 +541,25 @@ def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[by
 # Annotated tags
 
 
-def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, int]:
+def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, int, list[Tagged]]:
     """Keys in the messages of annotated tags that refs point to (and tags they point to).
-    Returns the introductions (commit: the tag object's id), objects and bytes read."""
-    listed = git.run(repo.root, "for-each-ref", "--format=%(objecttype) %(objectname)")
-    todo = [
-        line.split(b" ")[1].decode() for line in listed.splitlines() if line.startswith(b"tag ")
-    ]
+    Returns the introductions (commit: the tag object's id), objects and bytes read, and
+    the blobs and trees that refs or tags point to directly (see `tagged_files`)."""
+    listed = git.run(repo.root, "for-each-ref", "--format=%(objecttype) %(objectname) %(refname)")
+    todo: list[tuple[str, str]] = []  # (tag object, the ref that reaches it)
+    targets: list[Tagged] = []
+    for line in listed.splitlines():
+        kind, oid, ref = line.decode("utf-8", "surrogateescape").split(" ", 2)
+        if kind == "tag":
+            todo.append((oid, ref))
+        elif kind in ("blob", "tree"):
+            targets.append(Tagged(ref, kind, oid, None))
     seen: set[str] = set()
     found: list[Introduction] = []
     size = 0
     with ObjectReader(repo.root) as reader:
         while todo:
-            oid = todo.pop()
+            oid, ref = todo.pop()
             if oid in seen:
                 continue
             seen.add(oid)
@@ -561,16 +569,59 @@ def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, 
             size += len(data)
             headers, _, message = data.partition(b"\n\n")
             fields = dict(line.split(b" ", 1) for line in headers.split(b"\n") if b" " in line)
-            if fields.get(b"type") == b"tag":
-                todo.append(fields[b"object"].decode())
-            if b"tm-" not in message:
-                continue
             author, date = _signature(fields.get(b"tagger", b""))
             info = CommitInfo(oid, author, date)
+            target = fields.get(b"type", b"")
+            if target == b"tag":
+                todo.append((fields[b"object"].decode(), ref))
+            elif target in (b"blob", b"tree"):
+                targets.append(Tagged(ref, target.decode(), fields[b"object"].decode(), info))
+            if b"tm-" not in message:
+                continue
             hits = [_hit(c) for c in detect.find(Chunk(message, Origin(None, commit=oid)))]
             if hits:
                 found.append(Introduction(info, None, None, hits))
-    return found, len(seen), size
+    return found, len(seen), size, targets
+
+
+class Tagged(NamedTuple):
+    """A blob or tree that a ref points to, directly or through annotated tags."""
+
+    ref: str
+    kind: str  # blob | tree
+    oid: str
+    tag: CommitInfo | None  # the annotated tag that points to it, if any
+
+
+def tagged_files(
+    repo: Repository, targets: list[Tagged], attribution: Attribution
+) -> list[Introduction]:
+    """Keys in blobs and trees that tags point to: reachable from a ref, yet in no commit.
+    Their path is git's address for them (`refs/tags/name`, `refs/tags/name:dir/file`),
+    their commit the annotated tag's id (none for a lightweight tag)."""
+    nobody = CommitInfo("", "", "")  # a lightweight tag: no commit, author or date
+    found: list[Introduction] = []
+    for ref, kind, oid, tag in targets:
+        files = [(b"", oid.encode())] if kind == "blob" else _tree_files(repo, oid)
+        for inner, blob in files:
+            hits = attribution.keys.hits(blob)
+            if not hits or (inner and attribution.excluded(printable_path(os.fsdecode(inner)))):
+                continue
+            attribution.seen.add(blob)
+            path = os.fsencode(ref) + (b":" + inner if inner else b"")
+            found.append(Introduction(tag or nobody, path, blob, hits))
+    return found
+
+
+def _tree_files(repo: Repository, tree: str) -> list[tuple[bytes, bytes]]:
+    output = git.run(repo.root, "ls-tree", "-r", "-z", "--full-tree", tree, check=False)
+    files = []
+    for entry in output.split(b"\0"):
+        meta, tab, path = entry.partition(b"\t")
+        fields = meta.split(b" ")
+        if tab and len(fields) == 3 and fields[1] == b"blob":
+            files.append((path, fields[2]))
+    return files
 
 
 def _signature(line: bytes) -> tuple[str, str]:
@@ -679,7 +730,8 @@ def scan_revisions(
         tags: list[Introduction] = []
         tag_objects = tag_bytes = 0
         if everything:
-            tags, tag_objects, tag_bytes = scan_tags(repo, settings.binary)
+            tags, tag_objects, tag_bytes, targets = scan_tags(repo, settings.binary)
+            tags += tagged_files(repo, targets, attribution)
         at_head = attribution.present_at_head(default_tip(repo))
         progress.clear()
     _report(collector, attribution, [*attribution.introductions.values(), *tags], at_head)
@@ -728,7 +780,7 @@ def _report(
     for entry in introductions:
         path = None if entry.path is None else printable_path(os.fsdecode(entry.path))
         blob = None if entry.blob is None else entry.blob.decode("ascii")
-        origin = Origin(path, commit=entry.commit.oid, blob=blob)
+        origin = Origin(path, commit=entry.commit.oid or None, blob=blob)
         by_head: dict[bool | None, list[Candidate]] = {}
         for hit in entry.hits:
             present = None if entry.path is None else at_head.get((hit[0], entry.path))
@@ -738,8 +790,8 @@ def _report(
                 Outcome(origin, candidates=found),
                 Where.HISTORY,
                 tally=False,
-                author=entry.commit.author,
-                date=entry.commit.date,
+                author=entry.commit.author or None,
+                date=entry.commit.date or None,
                 present_at_head=present,
             )
 
