@@ -286,6 +286,11 @@ def test_empty_repository(repo, run_tokscan):
     text = run_tokscan(["history", "--no-progress"], cwd=repo.path)
     assert text.code == 0
     assert "no commits" in text.stdout
+    # A machine format keeps stdout for the report: the note goes to stderr.
+    assert "no commits" in result.stderr
+    sarif = run_tokscan(["history", "-f", "sarif", "-o", "out.sarif"], cwd=repo.path)
+    assert sarif.code == 0
+    assert "no commits" in sarif.stderr
 
 
 def test_one_commit_repository(repo, keys, run_tokscan):

@@ -66,6 +66,9 @@ def _tell_stderr(report: Report, options: Options) -> None:
     paint = terminal.Painter(terminal.wants_color(sys.stderr))
     for error in report.errors:
         warn(f"cannot scan {terminal.printable(error.path or '-')}: {error.message}")
+    if not options.quiet:  # the text report shows them; a machine format has no place for them
+        for note in report.notes:
+            warn(note)
     if options.output is not None and not options.quiet:
         write(sys.stderr, text.summary(report, paint) + "\n")
 
