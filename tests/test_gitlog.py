@@ -84,3 +84,15 @@ def test_any_file_name_comes_back_as_it_is(tmp_path_factory, names):
     output = git.run(path, *gitlog.arguments(["HEAD", "--"]))
     [commit] = gitlog.commits(io.BytesIO(output))
     assert sorted(c[5] for c in commit.changes) == sorted(names)
+
+
+def test_commit_without_author_or_committer_has_no_date(repo):
+    # A malformed commit (git fsck would complain) that a hostile repository can still
+    # hold: git prints the format placeholder itself for the missing date.
+    blob = repo.git("hash-object", "-w", "--stdin", input=b"x\n").strip()
+    tree = repo.git("mktree", input=f"100644 blob {blob}\tx.txt\n".encode()).strip()
+    raw = f"tree {tree}\n\nno author, no committer\n".encode()
+    commit = repo.git("hash-object", "-t", "commit", "-w", "--stdin", "--literally", input=raw)
+    [parsed] = _log(repo, commit.strip())
+    assert parsed.date == ""
+    assert parsed.changes

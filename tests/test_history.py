@@ -820,3 +820,16 @@ def test_keys_in_blobs_and_trees_that_tags_point_at(repo, keys, run_tokscan):
     }
     assert all(f["present_at_head"] is None for f in report["findings"])
     assert "no branch, tag or stash reaches" not in result.stdout + result.stderr
+
+
+def test_commit_without_committer_has_a_null_date(repo, keys, run_tokscan):
+    key = keys()
+    blob = repo.git("hash-object", "-w", "--stdin", input=f"{key}\n".encode()).strip()
+    tree = repo.git("mktree", input=f"100644 blob {blob}\tk.txt\n".encode()).strip()
+    raw = f"tree {tree}\n\nmalformed: no author, no committer\n".encode()
+    commit = repo.git("hash-object", "-t", "commit", "-w", "--stdin", "--literally", input=raw)
+    repo.git("update-ref", "refs/heads/main", commit.strip())
+    result, report = audit(run_tokscan, repo, keys=keys)  # the report still meets SPEC §4
+    assert result.code == 1
+    [finding] = report["findings"]
+    assert (finding["commit"], finding["date"]) == (commit.strip(), None)

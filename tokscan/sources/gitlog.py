@@ -58,7 +58,7 @@ class Commit:
     oid: str
     parents: list[str]
     author: str  # "Name <email>"
-    date: str  # committer date, ISO 8601
+    date: str  # committer date, ISO 8601; "" when the commit has none
     message: bytes
     changes: list[Change] = field(default_factory=list)
 
@@ -74,6 +74,8 @@ def commits(handle: IO[bytes]) -> Iterator[Commit]:
             ids = token[1:].decode("ascii").split(" ")
             author = _next(tokens).decode("utf-8", "replace")
             date = _next(tokens).decode("ascii", "replace")
+            if not date[:1].isdigit():  # no committer line (a malformed commit): git prints "%cI"
+                date = ""
             commit = Commit(ids[0], [p for p in ids[1:] if p], author, date, _next(tokens))
         elif token[:1] == b":" or token[:2] == b"\n:":
             fields = token.lstrip(b"\n")[1:].split(b" ")
