@@ -58,7 +58,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Container, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -362,6 +362,7 @@ class Introduction:
     path: bytes | None
     blob: bytes | None
     hits: list[Hit]
+    keys: set[str] = field(default_factory=set)  # the keys in `hits`, for a quick test
 
 
 _ABSENT = (b"000000", gitlog.GITLINK)
@@ -459,7 +460,8 @@ class Attribution:
         entry = self.introductions.get((info.oid, path, blob))
         if entry is None:
             entry = self.introductions[(info.oid, path, blob)] = Introduction(info, path, blob, [])
-        if all(known[0] != hit[0] for known in entry.hits):  # one finding per key and path
+        if hit[0] not in entry.keys:  # one finding per key and path
+            entry.keys.add(hit[0])
             entry.hits.append(hit)
 
     def _is_excluded(self, path: bytes) -> bool:
