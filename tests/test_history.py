@@ -843,3 +843,28 @@ def test_thousands_of_keys_in_one_file(repo, keys, run_tokscan):
     commit = repo.commit("dump")
     _result, report = audit(run_tokscan, repo)
     assert places(report) == {(fp(key), "dump.txt", commit, i + 1) for i, key in enumerate(many)}
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_range_whose_parent_version_cannot_be_read(repo, keys, run_tokscan, damage):
+    # The range's first commit edits a file whose previous version (outside the range) is
+    # gone: whether the key was already there cannot be known, so the scan is incomplete.
+    key, other = keys(), keys()
+    repo.write("a.py", f"k = '{key}'\n")
+    repo.commit("key")
+    repo.write("a.py", f"k = '{key}'\nmore = 1\n")
+    repo.write("b.py", f"o = '{other}'\n")
+    edit = repo.commit("edit")
+    blob = repo.git("rev-parse", "HEAD~1:a.py").strip()
+    path = repo.path / ".git" / "objects" / blob[:2] / blob[2:]
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.chmod(0o644)
+        path.write_bytes(b"this is not zlib data")
+    result, report = audit(run_tokscan, repo, "HEAD~1..HEAD", keys=keys)
+    assert result.code == 2
+    [error] = report["scan"]["errors"]
+    assert error["path"] == "a.py"
+    assert blob in error["message"]
+    assert (fp(other), "b.py", edit, 1) in places(report)  # the rest was still scanned

@@ -326,17 +326,28 @@ class BlobKeys:
         return known
 
     def _read(self, oid: bytes) -> list[Hit]:
+        """Keys in a blob the scan did not cover; one that cannot be read goes into
+        `blobs.unreadable` (whoever needed it reports the error: the scan is incomplete)."""
         if self._reader is None:
             self._reader = ObjectReader(self.repo.root)
-        header = self._reader.request(oid.decode("ascii"))
-        if header.kind != b"blob":  # missing (reported where it matters) or not a file
-            if header.kind != b"missing":
-                read = self._reader.stream.reader(header.size)
-                while read(1 << 20):
-                    pass
+        reader = self._reader
+        try:
+            header = reader.request(oid.decode("ascii"))
+            if header.kind != b"blob":  # missing, or not a file
+                if header.kind == b"missing":
+                    self.blobs.unreadable[oid] = "missing or unreadable"
+                else:
+                    read = reader.stream.reader(header.size)
+                    while read(1 << 20):
+                        pass
+                return []
+            found = BlobHits()
+            blobscan.scan_object(reader.stream, header, self.binary, found)
+        except TokscanError as error:  # git stopped on a corrupt object; a new one reads on
+            self.blobs.unreadable[oid] = f"{error}: {reader.errors()}"
+            reader.close()
+            self._reader = None
             return []
-        found = BlobHits()
-        blobscan.scan_object(self._reader.stream, header, self.binary, found)
         return found.hits.get(oid, [])
 
     def close(self) -> None:
@@ -425,6 +436,8 @@ class Attribution:
         for old_mode, _, old, new, _, path in arrived:
             self.seen.add(new)
             before = frozenset() if old_mode in _ABSENT else self.keys.keys(old)
+            if old in unreadable:  # the previous version: was the key there already?
+                self._unreadable(old, path, commit.oid)
             for hit in hits[new]:
                 key = hit[0]
                 if key in before:
@@ -488,6 +501,9 @@ class Attribution:
             for path, blob, hit in items:
                 if not any(hit[0] in self.keys.keys(v[path]) for v in versions if path in v):
                     self._introduce(info, path, blob, hit)
+                for other in (v[path] for v in versions if path in v):
+                    if other in self.keys.blobs.unreadable:
+                        self._unreadable(other, path, info.oid)
 
     def present_at_head(self, tip: str | None) -> dict[tuple[str, bytes], bool]:
         """For each (key, path) found, whether the default branch's tip holds the key
