@@ -868,3 +868,16 @@ def test_range_whose_parent_version_cannot_be_read(repo, keys, run_tokscan, dama
     assert error["path"] == "a.py"
     assert blob in error["message"]
     assert (fp(other), "b.py", edit, 1) in places(report)  # the rest was still scanned
+
+
+def test_simplify_by_decoration_is_refused(repo, keys, run_tokscan):
+    # It rewrites each listed commit's parents to the nearest decorated ancestor, so the
+    # tree-diff pass would compare with the wrong commit and blame the tip for every key.
+    key = keys()
+    repo.write("a.py", f"k = '{key}'\n")
+    repo.commit("key")
+    repo.write("b.py", "b = 1\n")
+    repo.commit("later")
+    result = run_tokscan(["history", "--simplify-by-decoration", "--all"], cwd=repo.path)
+    assert result.code == 2
+    assert "not supported" in result.stderr

@@ -148,6 +148,8 @@ def open_repository(path: Path) -> Repository:
 # rev-list options that only select commits. Anything else is refused: options that
 # change what `git log` prints would corrupt the tree-diff pass, and some make git write
 # files (--output) or run programs (--show-signature, --alternate-refs, --ext-diff).
+# --simplify-by-decoration is out too: it rewrites parents to decorated ancestors, so
+# each commit would be diffed against the wrong one.
 _FLAGS = frozenset(
     {
         "--all",
@@ -181,7 +183,6 @@ _FLAGS = frozenset(
         "--right-only",
         "--cherry",
         "--ancestry-path",
-        "--simplify-by-decoration",
         "--full-history",
         "--dense",
         "--sparse",
