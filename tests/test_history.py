@@ -820,6 +820,16 @@ def test_keys_in_blobs_and_trees_that_tags_point_at(repo, keys, run_tokscan):
     }
     assert all(f["present_at_head"] is None for f in report["findings"])
     assert "no branch, tag or stash reaches" not in result.stdout + result.stderr
+    # A tag of a tree or blob that commits hold adds nothing: those keys have their commit.
+    in_commit = keys()
+    repo.write("b.txt", f"{in_commit}\n")
+    commit = repo.commit("key")
+    repo.git("tag", "head-tree", "HEAD^{tree}")
+    repo.git("tag", "head-blob", "HEAD:b.txt")
+    _, report = audit(run_tokscan, repo, keys=keys)
+    assert [f["commit"] for f in report["findings"] if f["fingerprint"] == fp(in_commit)] == [
+        commit
+    ]
 
 
 def test_commit_without_committer_has_a_null_date(repo, keys, run_tokscan):

@@ -624,7 +624,9 @@ def tagged_files(
         files = [(b"", oid.encode())] if kind == "blob" else _tree_files(repo, oid)
         for inner, blob in files:
             hits = attribution.keys.hits(blob)
-            if not hits or (inner and attribution.excluded(printable_path(os.fsdecode(inner)))):
+            if not hits or blob in attribution.seen:  # none, or a commit has them already
+                continue
+            if inner and attribution.excluded(printable_path(os.fsdecode(inner))):
                 continue
             attribution.seen.add(blob)
             path = os.fsencode(ref) + (b":" + inner if inner else b"")
