@@ -891,3 +891,22 @@ def test_simplify_by_decoration_is_refused(repo, keys, run_tokscan):
     result = run_tokscan(["history", "--simplify-by-decoration", "--all"], cwd=repo.path)
     assert result.code == 2
     assert "not supported" in result.stderr
+
+
+def test_a_grafts_file_cannot_hide_history(repo, keys, run_tokscan):
+    # .git/info/grafts (deprecated, still honoured by git) rewrites parents like
+    # refs/replace does: a repository handed over for audit could cut its leak out.
+    key = keys()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    repo.write("leak.txt", f"{key}\n")
+    leak = repo.commit("leak")
+    repo.git("rm", "-q", "leak.txt")
+    removed = repo.commit("remove")
+    repo.write("b.txt", "b\n")
+    repo.commit("later")
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "grafts").write_text(f"{removed}\n")  # no parents
+    result, report = audit(run_tokscan, repo, keys=keys)
+    assert result.code == 1
+    assert places(report) == {(fp(key), "leak.txt", leak, 1)}

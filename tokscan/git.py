@@ -48,6 +48,7 @@ def environment() -> dict[str, str]:
         GIT_PAGER="cat",
         LC_ALL="C",
         GIT_NO_REPLACE_OBJECTS="1",  # refs/replace must not hide what the objects hold
+        GIT_GRAFT_FILE=os.devnull,  # nor .git/info/grafts (the older way to rewrite parents)
     )
     env.pop("GIT_EXTERNAL_DIFF", None)
     return env
