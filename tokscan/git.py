@@ -48,7 +48,9 @@ def environment() -> dict[str, str]:
         GIT_PAGER="cat",
         LC_ALL="C",
         GIT_NO_REPLACE_OBJECTS="1",  # refs/replace must not hide what the objects hold
-        GIT_GRAFT_FILE=os.devnull,  # nor .git/info/grafts (the older way to rewrite parents)
+        # nor .git/info/grafts (the older way to rewrite parents): a path that cannot exist,
+        # since git prints a deprecation hint for any grafts file it finds, even an empty one
+        GIT_GRAFT_FILE=os.path.join(os.devnull, "grafts"),
     )
     env.pop("GIT_EXTERNAL_DIFF", None)
     return env
