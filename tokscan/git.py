@@ -29,6 +29,7 @@ SAFE_SETTINGS = (
     "protocol.allow=never",
     "credential.helper=",
     "core.quotePath=false",
+    "i18n.logOutputEncoding=UTF-8",  # a repository's choice could garble log output
     "log.showSignature=false",  # signature checks would run gpg.program
     "color.ui=never",
 )
