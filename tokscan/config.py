@@ -156,7 +156,7 @@ def _pattern_problem(pattern: str) -> str | None:
 
     try:
         pathspec.GitIgnoreSpec.from_lines([pattern])
-    except Exception as error:  # pathspec raises several types (re.error, its own)  # noqa: BLE001
+    except Exception as error:  # pathspec raises several types (re.error, its own)
         return str(error) or type(error).__name__
     return None
 
