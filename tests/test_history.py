@@ -793,3 +793,12 @@ def test_partial_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
     result = run_tokscan(["history", "--no-progress"], cwd=clone)
     assert result.code == 2
     assert "partial clone" in result.stderr
+
+
+def test_a_key_given_as_a_revision_is_not_echoed_back(repo, keys, run_tokscan):
+    repo.write("a.txt", "a\n")
+    repo.commit("a")
+    key = keys()
+    result = run_tokscan(["history", f"{key}..HEAD"], cwd=repo.path)
+    assert result.code == 2
+    assert key not in result.stdout + result.stderr

@@ -364,3 +364,17 @@ def test_empty_input(args, run_tokscan, tmp_path):
     result = run_tokscan(args, cwd=tmp_path)
     assert result.code == 0
     assert jsonreport.load(result.stdout)["findings"] == []
+
+
+def test_a_report_with_raw_keys_is_written_private(repo, keys, run_tokscan, tmp_path):
+    import stat
+
+    key = keys()
+    repo.write("a.py", f"K = '{key}'\n")
+    out = tmp_path / "report.json"
+    out.write_text("old")
+    out.chmod(0o644)
+    result = run_tokscan(["scan", "--show-secrets", "-f", "json", "-o", str(out)], cwd=repo.path)
+    assert result.code == 1
+    assert key in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

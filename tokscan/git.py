@@ -217,5 +217,8 @@ def literal(paths: Sequence[str]) -> list[str]:
 
 
 def _first_line(stderr: bytes, code: int) -> str:
+    """git's message, for ours; it may quote an argument, which could be a key."""
+    from tokscan import key
+
     text = stderr.decode("utf-8", "replace").strip()
-    return text.splitlines()[0] if text else f"exit {code}"
+    return key.redact_all(text.splitlines()[0]) if text else f"exit {code}"

@@ -205,8 +205,11 @@ class ObjectReader:
 
 
 def read_errors(errors: IO[bytes]) -> str:
-    """What a git process wrote to its stderr file, as one line for a message."""
+    """What a git process wrote to its stderr file, as one line for a message (git may quote
+    an argument, which could be a key, so anything key-shaped is redacted)."""
+    from tokscan import key
+
     errors.seek(0)
-    text = errors.read().decode("utf-8", "replace")
+    text = key.redact_all(errors.read().decode("utf-8", "replace"))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(dict.fromkeys(lines)) or "no message"

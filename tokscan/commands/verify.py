@@ -62,7 +62,7 @@ def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
         color = options.output is None and terminal.wants_color(sys.stdout)
         body = renderer.render_text(rows, options.show_secrets, color)
     if options.output is not None:
-        output.write_file(options.output, body)
+        output.write_file(options.output, body, private=options.show_secrets)
     else:
         output.write(sys.stdout, body)
 

@@ -39,12 +39,14 @@ def render(
         lines.append("")
         items = _plural(len(report.errors), "item")
         lines.append(paint(f"Could not scan {items}; the scan is incomplete:", "red", "bold"))
-        lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
+        lines.extend(
+            f"  {printable(e.path or '-')}: {printable(e.message)}" for e in report.errors
+        )
     if report.pragmas_added:
         lines.append("")
         lines.extend(_pragmas(report, show_secrets, paint))
     for note in report.notes:
-        lines.append(paint(f"note: {note}", "dim"))
+        lines.append(paint(f"note: {printable(note)}", "dim"))
     verdict = advice.verdict(report)
     if verdict is not None:
         lines.append("")
@@ -119,8 +121,8 @@ def _group(
         extra = ""
         if finding.commit:
             extra = f"  commit {finding.commit[:12]}"
-            if finding.author:
-                extra += f" by {finding.author}"
+            if finding.author:  # from the repository: it could hold terminal escapes
+                extra += f" by {printable(finding.author)}"
             if finding.date:
                 extra += f" on {finding.date[:10]}"
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
