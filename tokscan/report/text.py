@@ -17,7 +17,8 @@ _STATUS_STYLE = {
 def render(
     report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False
 ) -> str:
-    """The whole report. With `quiet`, nothing for a clean scan and no summary otherwise."""
+    """The whole report. With `quiet`, only the findings (with their advice) and errors:
+    nothing for a clean scan, and no rotation steps, hints, notes or summary."""
     paint = Painter(color)
     lines: list[str] = []
     groups: dict[str, list[Finding]] = {}
@@ -30,11 +31,12 @@ def render(
         for findings in groups.values():
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
-        if advice.needs_rotation(f.status for f in report.findings):
+        if advice.needs_rotation(f.status for f in report.findings) and not quiet:
             lines.append("")
             lines.extend(rotation(paint, report.verified))
-        lines.append("")
-        lines.extend(_bypass())
+        if not quiet:
+            lines.append("")
+            lines.extend(_bypass())
     if report.errors:
         lines.append("")
         items = _plural(len(report.errors), "item")
@@ -45,14 +47,14 @@ def render(
     if report.pragmas_added:
         lines.append("")
         lines.extend(_pragmas(report, show_secrets, paint))
+    if quiet:
+        return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
     for note in report.notes:
         lines.append(paint(f"note: {printable(note)}", "dim"))
     verdict = advice.verdict(report)
     if verdict is not None:
         lines.append("")
         lines.append(paint(verdict, *_verdict_style(report)))
-    if quiet:
-        return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
     if lines:
         lines.append("")
     lines.append(summary(report, paint))
