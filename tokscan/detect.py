@@ -42,6 +42,3 @@ def find(chunk: Chunk) -> Iterator[Candidate]:
             pos += 1
         pos = data.find(keyformat.PREFIX, pos)
 
-
-def find_all(chunks: Iterator[Chunk] | list[Chunk]) -> list[Candidate]:
-    return [candidate for chunk in chunks for candidate in find(chunk)]

@@ -190,9 +190,11 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if count < 1000:
+        return f"{count} B"
+    size = count / 1000
+    for unit in ("KB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"
