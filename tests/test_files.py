@@ -328,6 +328,29 @@ def test_unreadable_directory_is_an_error_and_exit_2(world_readable_tmp, keys, i
     assert "permission denied" in report["scan"]["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("in_git", [True, False])
+def test_unreadable_directory_named_on_the_command_line_is_an_error(
+    world_readable_tmp, keys, in_git
+):
+    """Regression: looking for a .tokscan.yaml inside the unreadable directory raised a
+    PermissionError, and the user saw a traceback."""
+    root = world_readable_tmp / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "private").mkdir()
+    (root / "private" / "config.py").write_text(key_line(keys()))
+    (root / "private").chmod(0)
+    try:
+        result = _scan_without_read_override(["-f", "json", "private"], root)
+    finally:
+        (root / "private").chmod(0o755)
+    assert "Traceback" not in result.stderr
+    assert result.code == 2
+    assert "permission denied" in result.stderr.lower()
+
+
 def test_any_git_listing_warning_fails_the_scan(world_readable_tmp):
     """git warns (and exits 0) when it cannot read a .gitignore: which files are ignored is
     then unknown, so the scan is incomplete."""
