@@ -519,3 +519,19 @@ def test_find_root_outside_git(tmp_path):
     assert (root, in_git) == (tmp_path, False)
     root, in_git = files.find_root([tmp_path / "a" / "file.txt"])
     assert (root, in_git) == (tmp_path / "a", False)
+
+
+def test_unix_socket_in_a_plain_tree_is_skipped_like_a_fifo(tmp_path, keys, run_tokscan,
+                                                            monkeypatch):
+    """Regression: opening a socket fails with ENXIO, which made it an error (exit 2), while
+    a FIFO beside it was skipped and git never lists sockets. A socket holds no content."""
+    import socket
+
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "a.py").write_text(key_line(keys()))
+    monkeypatch.chdir(root)  # a relative name: socket paths are limited to ~100 bytes
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("dev.sock")
+        code, report = report_of(run_tokscan, ".", cwd=root)
+    assert (code, report["scan"]["errors"], paths(report)) == (1, [], {"a.py"})
