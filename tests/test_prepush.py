@@ -214,3 +214,21 @@ def test_allowed_line_passes_the_push(hooked, keys):
     hooked.write("fixture.py", f"FAKE = '{keys()}'  # tokscan:allow test data\n")
     hooked.commit("fixture")
     assert push(hooked, "origin", "main").returncode == 0
+
+
+def test_pushed_annotated_tag_with_a_key_in_its_message_is_blocked(hooked, origin, keys):
+    """Regression: the push sends the tag object, whose message `tokscan history` scans, but
+    pre-push looked only at commits, so the key reached the remote. Lightweight tags and
+    annotated tags with clean messages still pass."""
+    key = keys()
+    hooked.git("tag", "light")
+    hooked.git("tag", "-a", "clean", "-m", "release notes")
+    assert push(hooked, "origin", "light", "clean").returncode == 0
+    hooked.git("tag", "-a", "v1", "-m", f"release\n\ntoken {key}")
+    tag = hooked.git("rev-parse", "v1").strip()
+    done = push(hooked, "origin", "v1")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "tokscan blocked this push" in output and tag[:12] in output
+    assert key not in output
+    assert origin.git("tag", "--list").split() == ["clean", "light"]
