@@ -232,3 +232,19 @@ def test_pushed_annotated_tag_with_a_key_in_its_message_is_blocked(hooked, origi
     assert "tokscan blocked this push" in output and tag[:12] in output
     assert key not in output
     assert origin.git("tag", "--list").split() == ["clean", "light"]
+
+
+def test_push_from_a_bare_repository(work, origin, keys, tmp_path, run_tokscan):
+    """Regression: a mirror (bare repository) pushing on was refused with "not in a git work
+    tree", although `tokscan install` put the hook there and history reads bare repositories."""
+    mirror = GitRepo(tmp_path / "mirror.git", init=False)
+    work.git("clone", "-q", "--bare", str(work.path), str(mirror.path))
+    before = mirror.git("rev-parse", "main").strip()
+    work.write("leak.py", f"K = '{keys()}'\n")
+    work.commit("leak")
+    mirror.git("fetch", "-q", str(work.path), "main:main")
+    assert run_tokscan(["install", "--hook", "pre-push"], cwd=mirror.path).code == 0
+    done = push(mirror, str(origin.path), "main")
+    assert done.returncode != 0
+    assert "leak.py:1:6" in done.stdout + done.stderr
+    assert origin.git("rev-parse", "main").strip() == before
