@@ -152,6 +152,39 @@ def test_binary_files_are_skipped(repo, keys, run_tokscan):
     assert result.code == 0
 
 
+def test_text_files_marked_binary_by_gitattributes_are_scanned(repo, keys, run_tokscan):
+    """`*.min.js -diff` or `*.lock binary` keep diffs readable, but the files are text: a key
+    in them must not pass the hook only to fail `tokscan scan` and CI (which judge by content,
+    SPEC §2). Files whose content is binary stay skipped."""
+    old, minified, lock, renamed, blob = keys(), keys(), keys(), keys(), keys()
+    body = "".join(f"line {i}\n" for i in range(40))
+    repo.write(".gitattributes", "*.min.js -diff\n*.lock binary\n*.bin binary\n")
+    repo.write("1:odd.lock", body + f"old={old}\n")
+    repo.commit("attributes")
+    repo.write("app.min.js", f'var k="{minified}";')
+    repo.write("yarn.lock", f"x\nkey {lock}\n")
+    repo.git("mv", "1:odd.lock", "renamed.lock")
+    repo.write("renamed.lock", body + f"old={old}\nnew={renamed}\n")
+    repo.write("data.bin", b"\x00\x01" + blob.encode())
+    repo.add()
+    assert sorted(staged_json(run_tokscan, repo)) == [
+        ("app.min.js", 1, 8, fp(minified)),
+        ("renamed.lock", 42, 5, fp(renamed)),
+        ("yarn.lock", 2, 5, fp(lock)),
+    ]
+    result = run_tokscan(["staged", "--format", "json"], cwd=repo.path)
+    assert json.loads(result.stdout)["scan"]["objects_scanned"] == 4
+
+
+def test_marked_binary_clean_commit_prints_nothing(repo, run_tokscan):
+    repo.write(".gitattributes", "*.lock binary\n")
+    repo.write("yarn.lock", "nothing key-shaped\n")
+    repo.write("image.png", b"\x89PNG\x00\x00")
+    repo.add()
+    result = run_tokscan(["staged"], cwd=repo.path)
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
 @pytest.mark.parametrize(
     "name",
     ["with space.txt", "ünïcödé/日本.txt", 'quote"d.txt', "new\nline.txt", "tab\there.txt",

@@ -49,9 +49,9 @@ class Config:
 def load(root: Path, explicit: Path | None = None) -> Config:
     """The configuration for a scan of `root`: `explicit` if given, else `root/.tokscan.yaml`."""
     path = explicit if explicit is not None else root / FILENAME
-    if explicit is None and not path.is_file():
-        return Config()
     try:
+        if explicit is None and not path.is_file():
+            return Config()
         text = path.read_bytes()
     except OSError as error:
         raise TokscanError(f"cannot read config file {path}: {error.strerror}") from None

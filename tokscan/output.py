@@ -90,6 +90,10 @@ def write(stream: TextIO, body: str) -> None:
         stream.flush()
     except BrokenPipeError:  # `tokscan scan | head`: the reader has gone, which is fine
         pass
+    except OSError as error:  # a full disk under `> report.json`: the report is lost
+        if stream is sys.stderr:
+            return  # nowhere left to say so; the exit code still tells
+        raise TokscanError(f"cannot write the report: {error.strerror or error}") from None
 
 
 def warn(message: str) -> None:

@@ -33,6 +33,7 @@ def run(options: Options) -> int:
         if (
             len(head) < _IN_MEMORY
             and source.PREFIX not in head
+            and source.BINARY_HEADER not in head
             and plain
             and not (options.verify or has_config)
         ):
@@ -41,6 +42,8 @@ def run(options: Options) -> int:
         chunks = list(scanner.chunks(source.Joined(head, diff.stdout)))
     finally:
         diff.check()
+    if scanner.binary_files:
+        chunks += source.marked_binary(root, scanner)
     return _report(root, chunks, scanner, options)
 
 

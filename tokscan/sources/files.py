@@ -201,6 +201,8 @@ def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
     except OSError as error:
         if error.errno == errno.ELOOP or os.path.islink(target.real):
             return 0, Outcome(Origin(target.path), skipped="symlink")
+        if error.errno == errno.ENXIO:  # a socket, which cannot be opened and holds no content
+            return 0, Outcome(Origin(target.path), skipped="special file")
         return 0, Outcome(Origin(target.path), error=_describe(error))
     try:
         st = os.fstat(fd)

@@ -85,6 +85,9 @@ class Settings:
     # The caller made sure the range lies whole in this clone (pre-push: the commits being
     # pushed are local; ci: the clone was deepened), so a shallow clone needs no warning.
     range_complete: bool = False
+    # Objects a range scan also reads tag messages from (pre-push: the tips it sends, one of
+    # which may be an annotated tag); objects that are not tags are passed over.
+    tags: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -539,13 +542,20 @@ def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[by
 # Annotated tags
 
 
-def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, int]:
-    """Keys in the messages of annotated tags that refs point to (and tags they point to).
-    Returns the introductions (commit: the tag object's id), objects and bytes read."""
-    listed = git.run(repo.root, "for-each-ref", "--format=%(objecttype) %(objectname)")
-    todo = [
-        line.split(b" ")[1].decode() for line in listed.splitlines() if line.startswith(b"tag ")
-    ]
+def scan_tags(
+    repo: Repository, binary: bool, start: Sequence[str] | None = None
+) -> tuple[list[Introduction], int, int]:
+    """Keys in the messages of annotated tags that refs point to (or that `start` names, of
+    which only the tags count), and tags they point to. Returns the introductions (commit:
+    the tag object's id), objects and bytes read."""
+    if start is None:
+        listed = git.run(repo.root, "for-each-ref", "--format=%(objecttype) %(objectname)")
+        start = [
+            line.split(b" ")[1].decode()
+            for line in listed.splitlines()
+            if line.startswith(b"tag ")
+        ]
+    todo = list(start)
     seen: set[str] = set()
     found: list[Introduction] = []
     size = 0
@@ -561,6 +571,8 @@ def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, 
             size += len(data)
             headers, _, message = data.partition(b"\n\n")
             fields = dict(line.split(b" ", 1) for line in headers.split(b"\n") if b" " in line)
+            if b"object" not in fields or b"tag" not in fields:
+                continue  # not a tag object (a commit named in `start`)
             if fields.get(b"type") == b"tag":
                 todo.append(fields[b"object"].decode())
             if b"tm-" not in message:
@@ -678,8 +690,9 @@ def scan_revisions(
             attribution.run(gitlog.commits(handle))
         tags: list[Introduction] = []
         tag_objects = tag_bytes = 0
-        if everything:
-            tags, tag_objects, tag_bytes = scan_tags(repo, settings.binary)
+        if everything or settings.tags:
+            start = None if everything else settings.tags
+            tags, tag_objects, tag_bytes = scan_tags(repo, settings.binary, start)
         at_head = attribution.present_at_head(default_tip(repo))
         progress.clear()
     _report(collector, attribution, [*attribution.introductions.values(), *tags], at_head)
