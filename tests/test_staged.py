@@ -10,6 +10,8 @@ import sys
 import pytest
 from gitrepo import GitRepo
 
+import tokscan
+
 
 def staged_json(run_tokscan, repo: GitRepo) -> list[tuple[str, int, int, str]]:
     result = run_tokscan(["staged", "--format", "json"], cwd=repo.path)
@@ -316,20 +318,32 @@ def test_commit_all_uses_the_temporary_index(repo, keys, tmp_path):
     assert "a.py:1:6" in done.stdout + done.stderr
 
 
-def test_clean_path_imports_nothing_heavy(repo, tmp_path):
+@pytest.mark.parametrize("with_config", [False, True])
+def test_clean_path_imports_nothing_heavy(repo, with_config):
+    """What `tokscan staged` imports on a clean commit, measured in a Python started with
+    -S (no site-packages, so nothing is preloaded by an editable install or a .pth file):
+    only tokscan's hook modules and what the interpreter needs to run them."""
+    if with_config:  # a configuration does not force the slow path either
+        repo.write(".tokscan.yaml", "exclude:\n  - 'vendor/**'\n")
     repo.write("a.py", "x = 1\n")
     repo.add()
+    package = os.path.dirname(os.path.dirname(tokscan.__file__))
     probe = (
-        "import sys; before = set(sys.modules); from tokscan.entry import main;"
-        "code = main(['staged']); print(code, ' '.join(sorted(set(sys.modules) - before)))"
+        f"import sys; sys.path.insert(0, {package!r}); before = set(sys.modules);"
+        "from tokscan.entry import main; code = main(['staged']);"
+        "print(code, ' '.join(sorted(set(sys.modules) - before)))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True,
-        env={**os.environ, "COVERAGE_PROCESS_START": ""},
+        [sys.executable, "-S", "-c", probe], cwd=repo.path, capture_output=True, text=True,
     )
     code, modules = done.stdout.split(" ", 1)
     assert code == "0", done.stderr
     loaded = set(modules.split())
+    ours = {m for m in loaded if m == "tokscan" or m.startswith("tokscan.")}
+    assert ours == {
+        "tokscan", "tokscan.entry", "tokscan.options", "tokscan.errors", "tokscan.commands",
+        "tokscan.commands.staged", "tokscan.sources", "tokscan.sources.staged", "tokscan.git",
+    }
     heavy = {"click", "yaml", "pathspec", "git", "httpx", "rich", "dataclasses", "subprocess",
-             "json", "hashlib", "typing", "pathlib"}
+             "json", "hashlib", "typing", "pathlib", "inspect", "datetime", "multiprocessing"}
     assert not heavy & loaded, heavy & loaded

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from tokscan.model import Chunk
     from tokscan.options import Options
 
-CONFIG_NAME = ".tokscan.yaml"
 
 
 def run(options: Options) -> int:
@@ -26,18 +25,18 @@ def run(options: Options) -> int:
     diff = source.stream(root)
     try:
         head = diff.stdout.read(_IN_MEMORY)
-        has_config = options.config is not None or os.path.isfile(os.path.join(root, CONFIG_NAME))
         plain = (
             options.format == "text" and options.write_baseline is None and options.output is None
         )
+        # The fast path: nothing key-shaped was added, so there is nothing to say, whatever
+        # the configuration (which is not even read: that would cost more than the rest).
         if (
-            len(head) < _IN_MEMORY
+            plain
+            and len(head) < _IN_MEMORY
             and source.PREFIX not in head
             and source.BINARY_HEADER not in head
-            and plain
-            and not (options.verify or has_config)
         ):
-            return 0  # the fast path: nothing key-shaped was added, so there is nothing to say
+            return 0
         scanner = source.DiffScanner()
         chunks = list(scanner.chunks(source.Joined(head, diff.stdout)))
     finally:
