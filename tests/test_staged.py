@@ -343,6 +343,7 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
     assert ours == {
         "tokscan", "tokscan.entry", "tokscan.options", "tokscan.errors", "tokscan.commands",
         "tokscan.commands.staged", "tokscan.sources", "tokscan.sources.staged", "tokscan.git",
+        "tokscan.key",
     }
     heavy = {"click", "yaml", "pathspec", "git", "httpx", "rich", "dataclasses", "subprocess",
              "json", "hashlib", "typing", "pathlib", "inspect", "datetime", "multiprocessing"}

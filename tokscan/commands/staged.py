@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from tokscan import key as keyformat
 from tokscan.sources import staged as source
 
 TYPE_CHECKING = False
@@ -33,7 +34,7 @@ def run(options: Options) -> int:
         if (
             plain
             and len(head) < _IN_MEMORY
-            and source.PREFIX not in head
+            and keyformat.PREFIX not in head
             and source.BINARY_HEADER not in head
         ):
             return 0

@@ -17,6 +17,7 @@ import io
 import os
 
 from tokscan import git
+from tokscan.key import PREFIX
 
 TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ DIFF_ARGS = ("diff", "--cached", *DIFF_OPTIONS)
 BINARY_HEADER = b"\nBinary files "  # a diff line that only a file git calls binary starts
 _LINE_LIMIT = 1 << 20  # longer diff lines are read in pieces
 _RUN_LIMIT = 4 << 20  # added text is scanned in runs of at most about this many bytes
-PREFIX = b"tm-"
 
 
 class DiffScanner:
