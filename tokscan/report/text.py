@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokscan import advice, policy
 from tokscan.model import Finding, Report, Status
-from tokscan.terminal import Painter, printable
+from tokscan.terminal import Painter, plural, printable
 
 _STATUS_STYLE = {
     Status.LIVE: ("red", "bold"),
@@ -39,7 +39,7 @@ def render(
             lines.extend(_bypass())
     if report.errors:
         lines.append("")
-        items = _plural(len(report.errors), "item")
+        items = plural(len(report.errors), "item")
         lines.append(paint(f"Could not scan {items}; the scan is incomplete:", "red", "bold"))
         lines.extend(
             f"  {printable(e.path or '-')}: {printable(e.message)}" for e in report.errors
@@ -62,7 +62,7 @@ def render(
 
 
 def _headline(mode: str, keys: int, places: int) -> str:
-    found = f"{_plural(keys, 'TokModel API key')} in {_plural(places, 'place')}"
+    found = f"{plural(keys, 'TokModel API key')} in {plural(places, 'place')}"
     if mode == "staged":
         return f"tokscan blocked this commit: it adds {found}."
     if mode == "pre-push":
@@ -75,7 +75,7 @@ def summary(report: Report, paint: Painter | None = None) -> str:
     paint = paint or Painter(False)
     keys = len({f.fingerprint for f in report.findings})
     if report.findings:
-        head = f"{_plural(keys, 'key')} in {_plural(len(report.findings), 'place')}"
+        head = f"{plural(keys, 'key')} in {plural(len(report.findings), 'place')}"
         failing = policy.failing(report)
         if failing != len(report.findings):
             head += f" ({failing} failing the run)"
@@ -95,13 +95,13 @@ def summary(report: Report, paint: Painter | None = None) -> str:
         if counts:
             parts.append(", ".join(counts))
     unit = "file" if report.mode == "files" else "object"
-    parts.append(f"{_plural(report.objects_scanned, unit)}, {_size(report.bytes_scanned)} scanned")
+    parts.append(f"{plural(report.objects_scanned, unit)}, {_size(report.bytes_scanned)} scanned")
     if report.skipped:
         parts.append(
             "skipped " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
         )
     if report.errors:
-        parts.append(paint(f"{_plural(len(report.errors), 'error')}: incomplete", "red"))
+        parts.append(paint(f"{plural(len(report.errors), 'error')}: incomplete", "red"))
     parts.append(f"{report.duration_s:.2f}s")
     return " · ".join(parts)
 
@@ -135,7 +135,7 @@ def _group(
 
 def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
     """`tokscan ci`: the `tokscan:allow` lines the change adds, for a reviewer to check."""
-    count = _plural(len(report.pragmas_added), "`tokscan:allow` pragma")
+    count = plural(len(report.pragmas_added), "`tokscan:allow` pragma")
     lines = [paint(f"Review: this change adds {count} (each suppresses the findings on its "
                    "line; check that they are false positives):", "yellow", "bold")]
     for site in report.pragmas_added:
@@ -184,9 +184,6 @@ def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
         break_long_words=False, break_on_hyphens=False,
     )  # fmt: skip
 
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _size(count: int) -> str:
