@@ -63,8 +63,8 @@ def _report(root: str, chunks: list[Chunk], scanner: source.DiffScanner, options
     excluded = configuration.excluder(config.exclude)
     report = pipeline.new_report("staged", root)
     collector = pipeline.Collector(report, common.suppressor(config, options))
-    if scanner.binary_files:
-        report.skipped["binary"] = scanner.binary_files
+    skipped = {"binary": scanner.binary_files} if scanner.binary_files else {}
+    collector.count(scanner.files, scanner.bytes_added, skipped)  # the unit is a staged file
     candidates = {}
     for chunk in chunks:
         path = chunk.origin.path
@@ -76,9 +76,7 @@ def _report(root: str, chunks: list[Chunk], scanner: source.DiffScanner, options
         del candidates[key_site]
     for origin, candidate in candidates.values():
         outcome = Outcome(origin, [candidate])
-        collector.add(outcome, Where.STAGED, present_at_head=False)
-    report.objects_scanned = scanner.files  # the Collector counted outcomes; files are the unit
-    report.bytes_scanned = scanner.bytes_added
+        collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
     return common.conclude(report, options, quiet_when_clean=True)
 
 
