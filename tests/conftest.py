@@ -17,7 +17,7 @@ from gitrepo import GIT_ENV, GitRepo
 from keys import KeyFactory
 from tokmodel_server import TokModelServer
 
-from tokscan.cli import main
+from tokscan.entry import main  # the console script: fast routes and click alike
 
 
 @pytest.fixture(autouse=True)

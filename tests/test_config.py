@@ -173,3 +173,11 @@ def test_excluder_uses_gitignore_rules():
     assert excluded("build/x.py")
     assert not excluded("src/app.py")
     assert not config.excluder(())("anything")
+
+
+@pytest.mark.parametrize("pattern", ["[z-a]", "a\\"])
+def test_an_invalid_exclude_pattern_is_a_clear_error(tmp_path, pattern):
+    path = tmp_path / ".tokscan.yaml"
+    path.write_text(f"exclude:\n  - 'ok/**'\n  - '{pattern}'\n")
+    with pytest.raises(TokscanError, match=r"\.tokscan\.yaml:3: 'exclude' pattern .* is invalid"):
+        config.load(tmp_path)

@@ -29,16 +29,74 @@ def where(data: bytes) -> list[tuple[str, int, int]]:
 # --- boundaries -----------------------------------------------------------------------
 
 FOUND_BEFORE = [
-    "", " ", "\t", '"', "'", "`", "=", ":", "(", "[", "{", "<", ">", "/", ",", ";", "$", "@",
-    "_", "-", ".", "é", "中", "😀", "\u00a0", "\u200b", "\u05d0",  # NBSP, ZWSP, Hebrew alef
-    "\\n", "\\t", "\\r", "\\0", "\\\\\\n", "\\x3D", "\\x3d", "\\u003d", "\\u003D",
-    "\\U0000003D", "\\075", "%3D", "%3d", "%22", "%20", "&quot;", "&#61;", "tm-", "tm_",
-    "https://example.com/?key=", "https%3A%2F%2Fexample.com%2F%3Fkey%3D",
+    "",
+    " ",
+    "\t",
+    '"',
+    "'",
+    "`",
+    "=",
+    ":",
+    "(",
+    "[",
+    "{",
+    "<",
+    ">",
+    "/",
+    ",",
+    ";",
+    "$",
+    "@",
+    "_",
+    "-",
+    ".",
+    "é",
+    "中",
+    "😀",
+    "\u00a0",
+    "\u200b",
+    "\u05d0",  # NBSP, ZWSP, Hebrew alef
+    "\\n",
+    "\\t",
+    "\\r",
+    "\\0",
+    "\\\\\\n",
+    "\\x3D",
+    "\\x3d",
+    "\\u003d",
+    "\\u003D",
+    "\\U0000003D",
+    "\\075",
+    "%3D",
+    "%3d",
+    "%22",
+    "%20",
+    "&quot;",
+    "&#61;",
+    "tm-",
+    "tm_",
+    "https://example.com/?key=",
+    "https%3A%2F%2Fexample.com%2F%3Fkey%3D",
 ]
 FOUND_AFTER = ["", " ", '"', "'", "_", "-", ".", ",", "é", "中", "\\n", "%22", "\r", "&"]
 GLUED_BEFORE = [
-    "u", "a", "Z", "0", "9", "x", "\\\\n", "\\\\\\\\n", "%2", "%ZZ", "3D", "\\x3G", "\\\\x3D",
-    "\\\\u003d", "utm", "TM", "tm",
+    "u",
+    "a",
+    "Z",
+    "0",
+    "9",
+    "x",
+    "\\\\n",
+    "\\\\\\\\n",
+    "%2",
+    "%ZZ",
+    "3D",
+    "\\x3G",
+    "\\\\x3D",
+    "\\\\u003d",
+    "utm",
+    "TM",
+    "tm",
 ]
 GLUED_AFTER = ["a", "Z", "0", "9"]
 
@@ -168,7 +226,10 @@ def test_pragma_marks_only_its_own_line(keys):
         f"/* tokscan:allow */ D = '{a}'\r\n"
     ).encode()
     assert [(key, pragma) for key, _, _, pragma in scan(data)] == [
-        (a, True), (b, False), (c, False), (a, True)
+        (a, True),
+        (b, False),
+        (c, False),
+        (a, True),
     ]
 
 
@@ -184,14 +245,12 @@ def test_chunk_offsets_and_reporting_window(keys):
     # Only keys that start inside [report_from, report_until) are reported.
     assert [c.key for c in detect.find(Chunk(data, Origin("f"), report_from=1))] == [b]
     assert [c.key for c in detect.find(Chunk(data, Origin("f"), report_until=36))] == [a]
-    assert detect.find_all([Chunk(data, Origin("f"))])[1].key == b
+    assert list(detect.find(Chunk(data, Origin("f"))))[1].key == b
 
 
 # --- properties -----------------------------------------------------------------------
 
-non_alnum = st.characters(
-    blacklist_characters=BASE62, blacklist_categories=("Cs",)
-)
+non_alnum = st.characters(blacklist_characters=BASE62, blacklist_categories=("Cs",))
 
 
 @given(before=st.text(non_alnum, max_size=40), body=bodies, after=st.text(non_alnum, max_size=40))
@@ -203,9 +262,7 @@ def test_key_in_any_non_alphanumeric_context_is_found_where_it_is(before, body, 
     assert where(data) == [(key, len(lines), len(lines[-1]) + 1)]
 
 
-glue_context = st.characters(
-    blacklist_characters=BASE62 + "\\%", blacklist_categories=("Cs",)
-)
+glue_context = st.characters(blacklist_characters=BASE62 + "\\%", blacklist_categories=("Cs",))
 
 
 @given(
@@ -225,10 +282,34 @@ def test_adjacent_alphanumeric_makes_it_not_a_key(before, glue, body, after, sid
 def _pieces(body: str) -> list[bytes]:
     key = ("tm-" + body).encode()
     return [
-        key, key, b"tm-", b"tm-" + body[:31].encode(), key + b"a", b"u" + key,
-        b"\\", b"\\\\", b"\\n", b"\\x3D", b"\\u003d", b"\\075", b"%3D", b"%2",
-        b"\n", b"\r\n", b"\t", b" ", b"=", b"n", b"x", b"7",
-        "é".encode(), "中".encode(), "😀".encode(), b"\xff", b"\x80", b"\xe4\xb8",
+        key,
+        key,
+        b"tm-",
+        b"tm-" + body[:31].encode(),
+        key + b"a",
+        b"u" + key,
+        b"\\",
+        b"\\\\",
+        b"\\n",
+        b"\\x3D",
+        b"\\u003d",
+        b"\\075",
+        b"%3D",
+        b"%2",
+        b"\n",
+        b"\r\n",
+        b"\t",
+        b" ",
+        b"=",
+        b"n",
+        b"x",
+        b"7",
+        "é".encode(),
+        "中".encode(),
+        "😀".encode(),
+        b"\xff",
+        b"\x80",
+        b"\xe4\xb8",
         b"tokscan:allow",
     ]
 

@@ -328,6 +328,29 @@ def test_unreadable_directory_is_an_error_and_exit_2(world_readable_tmp, keys, i
     assert "permission denied" in report["scan"]["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("in_git", [True, False])
+def test_unreadable_directory_named_on_the_command_line_is_an_error(
+    world_readable_tmp, keys, in_git
+):
+    """Regression: looking for a .tokscan.yaml inside the unreadable directory raised a
+    PermissionError, and the user saw a traceback."""
+    root = world_readable_tmp / "project"
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "private").mkdir()
+    (root / "private" / "config.py").write_text(key_line(keys()))
+    (root / "private").chmod(0)
+    try:
+        result = _scan_without_read_override(["-f", "json", "private"], root)
+    finally:
+        (root / "private").chmod(0o755)
+    assert "Traceback" not in result.stderr
+    assert result.code == 2
+    assert "permission denied" in result.stderr.lower()
+
+
 def test_any_git_listing_warning_fails_the_scan(world_readable_tmp):
     """git warns (and exits 0) when it cannot read a .gitignore: which files are ignored is
     then unknown, so the scan is incomplete."""
@@ -496,3 +519,19 @@ def test_find_root_outside_git(tmp_path):
     assert (root, in_git) == (tmp_path, False)
     root, in_git = files.find_root([tmp_path / "a" / "file.txt"])
     assert (root, in_git) == (tmp_path / "a", False)
+
+
+def test_unix_socket_in_a_plain_tree_is_skipped_like_a_fifo(tmp_path, keys, run_tokscan,
+                                                            monkeypatch):
+    """Regression: opening a socket fails with ENXIO, which made it an error (exit 2), while
+    a FIFO beside it was skipped and git never lists sockets. A socket holds no content."""
+    import socket
+
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "a.py").write_text(key_line(keys()))
+    monkeypatch.chdir(root)  # a relative name: socket paths are limited to ~100 bytes
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("dev.sock")
+        code, report = report_of(run_tokscan, ".", cwd=root)
+    assert (code, report["scan"]["errors"], paths(report)) == (1, [], {"a.py"})

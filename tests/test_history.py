@@ -800,6 +800,15 @@ def test_partial_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
     assert "partial clone" in result.stderr
 
 
+def test_a_key_given_as_a_revision_is_not_echoed_back(repo, keys, run_tokscan):
+    repo.write("a.txt", "a\n")
+    repo.commit("a")
+    key = keys()
+    result = run_tokscan(["history", f"{key}..HEAD"], cwd=repo.path)
+    assert result.code == 2
+    assert key not in result.stdout + result.stderr
+
+
 def test_keys_in_blobs_and_trees_that_tags_point_at(repo, keys, run_tokscan):
     # A tag may point straight at a blob or a tree (git.git tags its maintainer's key so):
     # those files are reachable from a ref, so an audit must report their keys.

@@ -214,3 +214,37 @@ def test_allowed_line_passes_the_push(hooked, keys):
     hooked.write("fixture.py", f"FAKE = '{keys()}'  # tokscan:allow test data\n")
     hooked.commit("fixture")
     assert push(hooked, "origin", "main").returncode == 0
+
+
+def test_pushed_annotated_tag_with_a_key_in_its_message_is_blocked(hooked, origin, keys):
+    """Regression: the push sends the tag object, whose message `tokscan history` scans, but
+    pre-push looked only at commits, so the key reached the remote. Lightweight tags and
+    annotated tags with clean messages still pass."""
+    key = keys()
+    hooked.git("tag", "light")
+    hooked.git("tag", "-a", "clean", "-m", "release notes")
+    assert push(hooked, "origin", "light", "clean").returncode == 0
+    hooked.git("tag", "-a", "v1", "-m", f"release\n\ntoken {key}")
+    tag = hooked.git("rev-parse", "v1").strip()
+    done = push(hooked, "origin", "v1")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "tokscan blocked this push" in output and tag[:12] in output
+    assert key not in output
+    assert origin.git("tag", "--list").split() == ["clean", "light"]
+
+
+def test_push_from_a_bare_repository(work, origin, keys, tmp_path, run_tokscan):
+    """Regression: a mirror (bare repository) pushing on was refused with "not in a git work
+    tree", although `tokscan install` put the hook there and history reads bare repositories."""
+    mirror = GitRepo(tmp_path / "mirror.git", init=False)
+    work.git("clone", "-q", "--bare", str(work.path), str(mirror.path))
+    before = mirror.git("rev-parse", "main").strip()
+    work.write("leak.py", f"K = '{keys()}'\n")
+    work.commit("leak")
+    mirror.git("fetch", "-q", str(work.path), "main:main")
+    assert run_tokscan(["install", "--hook", "pre-push"], cwd=mirror.path).code == 0
+    done = push(mirror, str(origin.path), "main")
+    assert done.returncode != 0
+    assert "leak.py:1:6" in done.stdout + done.stderr
+    assert origin.git("rev-parse", "main").strip() == before

@@ -102,3 +102,15 @@ def test_painter():
     assert terminal.Painter(False)("x", "red") == "x"
     assert terminal.Painter(True)("x") == "x"
     assert terminal.Painter(True)("x", "red", "bold") == "\x1b[31;1mx\x1b[0m"
+
+
+def test_strings_from_the_repository_cannot_drive_the_terminal(keys):
+    from tokscan.model import Finding, ScanError, Where
+
+    evil = "Mallory \x1b]0;pwned\x07\x1b[2J <m@example.com>"
+    finding = Finding(key=keys(), path="a\x1b[31m.py", line=1, column=1, where=Where.HISTORY,
+                      commit="a" * 40, author=evil, date="2026-01-01T00:00:00+00:00")
+    report = Report(mode="history", root="/r", started_at="x", findings=[finding],
+                    errors=[ScanError("b.py", "bad \x1b[2J object")], notes=["n\x1b[2J"])
+    rendered = text.render(report)
+    assert "\x1b" not in rendered and "\x07" not in rendered

@@ -364,3 +364,32 @@ def test_empty_input(args, run_tokscan, tmp_path):
     result = run_tokscan(args, cwd=tmp_path)
     assert result.code == 0
     assert jsonreport.load(result.stdout)["findings"] == []
+
+
+def test_a_report_with_raw_keys_is_written_private(repo, keys, run_tokscan, tmp_path):
+    import stat
+
+    key = keys()
+    repo.write("a.py", f"K = '{key}'\n")
+    out = tmp_path / "report.json"
+    out.write_text("old")
+    out.chmod(0o644)
+    result = run_tokscan(["scan", "--show-secrets", "-f", "json", "-o", str(out)], cwd=repo.path)
+    assert result.code == 1
+    assert key in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_excluded_files_are_counted_not_hidden(repo, keys, run_tokscan, tmp_path):
+    repo.write(".tokscan.yaml", "exclude:\n  - 'vendor/**'\n  - '*.min.js'\n")
+    repo.write("vendor/lib.py", f"K = '{keys()}'\n")
+    repo.write("app.min.js", f"var k='{keys()}';\n")
+    repo.write("app.py", "x = 1\n")
+    result = run_tokscan(["scan"], cwd=repo.path)
+    assert result.code == 0
+    assert "skipped 2 excluded" in result.stdout
+    plain = tmp_path / "plain"
+    (plain / "vendor").mkdir(parents=True)
+    (plain / "vendor" / "a.py").write_text("x\n")
+    (plain / ".tokscan.yaml").write_text("exclude:\n  - 'vendor/'\n")
+    assert "skipped 1 excluded" in run_tokscan(["scan", str(plain)]).stdout

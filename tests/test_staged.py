@@ -10,6 +10,8 @@ import sys
 import pytest
 from gitrepo import GitRepo
 
+import tokscan
+
 
 def staged_json(run_tokscan, repo: GitRepo) -> list[tuple[str, int, int, str]]:
     result = run_tokscan(["staged", "--format", "json"], cwd=repo.path)
@@ -152,6 +154,39 @@ def test_binary_files_are_skipped(repo, keys, run_tokscan):
     assert result.code == 0
 
 
+def test_text_files_marked_binary_by_gitattributes_are_scanned(repo, keys, run_tokscan):
+    """`*.min.js -diff` or `*.lock binary` keep diffs readable, but the files are text: a key
+    in them must not pass the hook only to fail `tokscan scan` and CI (which judge by content,
+    SPEC §2). Files whose content is binary stay skipped."""
+    old, minified, lock, renamed, blob = keys(), keys(), keys(), keys(), keys()
+    body = "".join(f"line {i}\n" for i in range(40))
+    repo.write(".gitattributes", "*.min.js -diff\n*.lock binary\n*.bin binary\n")
+    repo.write("1:odd.lock", body + f"old={old}\n")
+    repo.commit("attributes")
+    repo.write("app.min.js", f'var k="{minified}";')
+    repo.write("yarn.lock", f"x\nkey {lock}\n")
+    repo.git("mv", "1:odd.lock", "renamed.lock")
+    repo.write("renamed.lock", body + f"old={old}\nnew={renamed}\n")
+    repo.write("data.bin", b"\x00\x01" + blob.encode())
+    repo.add()
+    assert sorted(staged_json(run_tokscan, repo)) == [
+        ("app.min.js", 1, 8, fp(minified)),
+        ("renamed.lock", 42, 5, fp(renamed)),
+        ("yarn.lock", 2, 5, fp(lock)),
+    ]
+    result = run_tokscan(["staged", "--format", "json"], cwd=repo.path)
+    assert json.loads(result.stdout)["scan"]["objects_scanned"] == 4
+
+
+def test_marked_binary_clean_commit_prints_nothing(repo, run_tokscan):
+    repo.write(".gitattributes", "*.lock binary\n")
+    repo.write("yarn.lock", "nothing key-shaped\n")
+    repo.write("image.png", b"\x89PNG\x00\x00")
+    repo.add()
+    result = run_tokscan(["staged"], cwd=repo.path)
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
 @pytest.mark.parametrize(
     "name",
     ["with space.txt", "ünïcödé/日本.txt", 'quote"d.txt', "new\nline.txt", "tab\there.txt",
@@ -283,20 +318,33 @@ def test_commit_all_uses_the_temporary_index(repo, keys, tmp_path):
     assert "a.py:1:6" in done.stdout + done.stderr
 
 
-def test_clean_path_imports_nothing_heavy(repo, tmp_path):
+@pytest.mark.parametrize("with_config", [False, True])
+def test_clean_path_imports_nothing_heavy(repo, with_config):
+    """What `tokscan staged` imports on a clean commit, measured in a Python started with
+    -S (no site-packages, so nothing is preloaded by an editable install or a .pth file):
+    only tokscan's hook modules and what the interpreter needs to run them."""
+    if with_config:  # a configuration does not force the slow path either
+        repo.write(".tokscan.yaml", "exclude:\n  - 'vendor/**'\n")
     repo.write("a.py", "x = 1\n")
     repo.add()
+    package = os.path.dirname(os.path.dirname(tokscan.__file__))
     probe = (
-        "import sys; before = set(sys.modules); from tokscan.entry import main;"
-        "code = main(['staged']); print(code, ' '.join(sorted(set(sys.modules) - before)))"
+        f"import sys; sys.path.insert(0, {package!r}); before = set(sys.modules);"
+        "from tokscan.entry import main; code = main(['staged']);"
+        "print(code, ' '.join(sorted(set(sys.modules) - before)))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True,
-        env={**os.environ, "COVERAGE_PROCESS_START": ""},
+        [sys.executable, "-S", "-c", probe], cwd=repo.path, capture_output=True, text=True,
     )
     code, modules = done.stdout.split(" ", 1)
     assert code == "0", done.stderr
     loaded = set(modules.split())
+    ours = {m for m in loaded if m == "tokscan" or m.startswith("tokscan.")}
+    assert ours == {
+        "tokscan", "tokscan.entry", "tokscan.options", "tokscan.errors", "tokscan.commands",
+        "tokscan.commands.staged", "tokscan.sources", "tokscan.sources.staged", "tokscan.git",
+        "tokscan.key",
+    }
     heavy = {"click", "yaml", "pathspec", "git", "httpx", "rich", "dataclasses", "subprocess",
-             "json", "hashlib", "typing", "pathlib"}
+             "json", "hashlib", "typing", "pathlib", "inspect", "datetime", "multiprocessing"}
     assert not heavy & loaded, heavy & loaded

@@ -36,7 +36,7 @@ def chunks_of(data: bytes, chunk_size: int, head_size: int = 0) -> list[Chunk]:
 
 
 def chunked(data: bytes, chunk_size: int, head_size: int = 0) -> list[tuple[str, int, int, bool]]:
-    found = detect.find_all(chunks_of(data, chunk_size, head_size))
+    found = [c for chunk in chunks_of(data, chunk_size, head_size) for c in detect.find(chunk)]
     return [(c.key, c.line, c.column, c.pragma) for c in found]
 
 
@@ -50,10 +50,33 @@ def without_pragma(found: list[tuple[str, int, int, bool]]) -> list[tuple[str, i
 def _pieces(body: str) -> list[bytes]:
     key = ("tm-" + body).encode()
     return [
-        key, key, b" " + key + b" ", key + b"  # tokscan:allow", b"# tokscan:allow ",
-        b"u" + key, key + b"9", b"tm-", b"\\" * 17, b"\\\\", b"\\n", b"\\u003d", b"%3D",
-        b"\n", b"\r\n", b"\t", b"=", b"n", b"x" * 50, b"y" * 97, b" " * 33,
-        "é".encode(), "中文".encode(), "😀".encode(), b"\xff", b"\x80\x80", b"\xe4\xb8",
+        key,
+        key,
+        b" " + key + b" ",
+        key + b"  # tokscan:allow",
+        b"# tokscan:allow ",
+        b"u" + key,
+        key + b"9",
+        b"tm-",
+        b"\\" * 17,
+        b"\\\\",
+        b"\\n",
+        b"\\u003d",
+        b"%3D",
+        b"\n",
+        b"\r\n",
+        b"\t",
+        b"=",
+        b"n",
+        b"x" * 50,
+        b"y" * 97,
+        b" " * 33,
+        "é".encode(),
+        "中文".encode(),
+        "😀".encode(),
+        b"\xff",
+        b"\x80\x80",
+        b"\xe4\xb8",
     ]
 
 
@@ -66,8 +89,11 @@ def streams(draw: st.DrawFn) -> bytes:
 @settings(max_examples=300, deadline=None)
 @given(data=streams(), chunk_size=st.integers(1, 700), head_size=st.integers(0, 900))
 @example(data=b"a" * 133 + b"\\" * 40 + b"n" + EXAMPLE_KEY + b"\n", chunk_size=208, head_size=0)
-@example(data=b"x" * 156 + b" " + EXAMPLE_KEY + b"  # tokscan:allow\n" + b"y" * 900,
-         chunk_size=208, head_size=0)
+@example(
+    data=b"x" * 156 + b" " + EXAMPLE_KEY + b"  # tokscan:allow\n" + b"y" * 900,
+    chunk_size=208,
+    head_size=0,
+)
 def test_chunked_scan_equals_whole_scan(data, chunk_size, head_size):
     found = chunked(data, chunk_size, head_size)
     expected = whole(data)
@@ -78,8 +104,12 @@ def test_chunked_scan_equals_whole_scan(data, chunk_size, head_size):
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=streams(), cuts=st.lists(st.integers(0, 6000), max_size=12),
-       chunk_size=st.integers(1, 500), first_line=st.integers(1, 50))
+@given(
+    data=streams(),
+    cuts=st.lists(st.integers(0, 6000), max_size=12),
+    chunk_size=st.integers(1, 500),
+    first_line=st.integers(1, 50),
+)
 def test_feeding_a_chunker_in_any_pieces_equals_whole_scan(data, cuts, chunk_size, first_line):
     """The staged source feeds a Chunker line runs of any size, starting at any line."""
     chunker = Chunker(Origin("f"), line=first_line, chunk_size=chunk_size)
@@ -88,7 +118,7 @@ def test_feeding_a_chunker_in_any_pieces_equals_whole_scan(data, cuts, chunk_siz
     for start, end in itertools.pairwise(edges):
         pieces.extend(chunker.feed(data[start:end]))
     pieces.extend(chunker.finish())
-    found = [(c.key, c.line, c.column) for c in detect.find_all(pieces)]
+    found = [(c.key, c.line, c.column) for c in (c for piece in pieces for c in detect.find(piece))]
     expected = [(k, line + first_line - 1, col) for k, line, col in without_pragma(whole(data))]
     assert found == expected
 
@@ -107,8 +137,9 @@ def test_chunks_cover_the_input_in_bounded_pieces(data, chunk_size):
     reported = b"".join(c.data[c.report_from : c.report_until] for c in pieces)
     assert reported == data  # every byte is reported by exactly one chunk
     # Chunks start on a line or, inside a long line, at most a little before their window.
-    assert all(c.report_from == 0 or c.report_from <= OVERLAP + keyformat.LOOKBEHIND + 4
-               for c in pieces)
+    assert all(
+        c.report_from == 0 or c.report_from <= OVERLAP + keyformat.LOOKBEHIND + 4 for c in pieces
+    )
     assert all(len(c.data) <= 2 * chunk_size + OVERLAP + keyformat.LOOKBEHIND for c in pieces)
 
 
@@ -138,8 +169,10 @@ def test_multibyte_characters_at_every_offset_around_a_chunk_edge(keys):
 def test_long_line_spanning_many_chunks(keys):
     """A minified file: one line several chunks long, keys everywhere, columns in the 1000s."""
     made = [keys() for _ in range(40)]
-    line = b"".join(b"var x" + str(i).encode() + b'="' + k.encode() + b'";' + "ü".encode() * i
-                    for i, k in enumerate(made))
+    line = b"".join(
+        b"var x" + str(i).encode() + b'="' + k.encode() + b'";' + "ü".encode() * i
+        for i, k in enumerate(made)
+    )
     data = line * 3 + b"\n" + line
     found = chunked(data, 220)
     assert found == whole(data)

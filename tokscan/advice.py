@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tokscan.model import Finding, Report, Status, Where
+from tokscan.terminal import plural
 
 ENV_VAR = "TOKMODEL_API_KEY"
 CONSOLE = "https://tokmodel.com/console"
@@ -140,14 +141,11 @@ def verdict_line(statuses: list[Status], staged: bool = False) -> str:
         )
     parts = []
     if live:
-        parts.append(_count(live, "live key"))
+        parts.append(plural(live, "live key"))
     if unknown:
-        parts.append(_count(unknown, "key") + " that could not be checked (treat as live)")
+        parts.append(plural(unknown, "key") + " that could not be checked (treat as live)")
     them = "it" if live + unknown == 1 else "them"
     if staged:
         return f"{' and '.join(parts)} in the staged change: take {them} out before committing."
     return f"{' and '.join(parts)}: rotate {them} now."
 
-
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")

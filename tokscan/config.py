@@ -49,9 +49,9 @@ class Config:
 def load(root: Path, explicit: Path | None = None) -> Config:
     """The configuration for a scan of `root`: `explicit` if given, else `root/.tokscan.yaml`."""
     path = explicit if explicit is not None else root / FILENAME
-    if explicit is None and not path.is_file():
-        return Config()
     try:
+        if explicit is None and not path.is_file():
+            return Config()
         text = path.read_bytes()
     except OSError as error:
         raise TokscanError(f"cannot read config file {path}: {error.strerror}") from None
@@ -106,6 +106,9 @@ def _read(name: str, option: str, node: yaml.Node) -> Any:
         for item in node.value:
             if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
                 raise _error(name, item, "each 'exclude' entry must be a non-empty pattern")
+            problem = _pattern_problem(item.value)
+            if problem is not None:
+                raise _error(name, item, f"'exclude' pattern {item.value!r} is invalid: {problem}")
             patterns.append(item.value)
         return tuple(patterns)
     return tuple(_read_allow(name, item) for item in node.value)
@@ -145,6 +148,17 @@ def _read_allow(name: str, node: yaml.Node) -> AllowEntry:
 def _error(name: str, node: yaml.Node, message: str) -> TokscanError:
     # Messages quote what the file says (an unknown key's name), which may be a raw key.
     return TokscanError(f"{name}:{node.start_mark.line + 1}: {keyformat.redact_all(message)}")
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    """Why pathspec cannot compile this gitignore-style pattern, or None."""
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except Exception as error:  # pathspec raises several types (re.error, its own)
+        return str(error) or type(error).__name__
+    return None
 
 
 def excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:

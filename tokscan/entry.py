@@ -59,12 +59,34 @@ class FastCall:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    parsed = parse_fast(args)
-    if parsed is not None:
-        return _run_fast(parsed)
-    from tokscan.cli import main as cli_main
+    _tolerate_any_encoding()
+    try:
+        parsed = parse_fast(args)
+        if parsed is not None:
+            return _run_fast(parsed)
+        from tokscan.cli import main as cli_main
 
-    return cli_main(args)
+        return cli_main(args)
+    except Exception as error:  # a bug: still exit 2 (not 1, which means "keys found")
+        if os.environ.get("TOKSCAN_DEBUG"):
+            raise
+        from tokscan import key
+
+        sys.stderr.write(
+            f"tokscan: internal error: {type(error).__name__}: {key.redact_all(str(error))}\n"
+            "This is a bug in tokscan; TOKSCAN_DEBUG=1 shows the traceback. The scan did not "
+            "complete.\n"
+        )
+        return 2
+
+
+def _tolerate_any_encoding() -> None:
+    """A terminal or pipe that is not UTF-8 (a cp1252 console, PYTHONIOENCODING=ascii) gets
+    `\\u2026` for what it cannot show instead of a crash; JSON stays valid either way."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def parse_fast(args: list[str]) -> FastCall | None:

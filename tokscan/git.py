@@ -29,6 +29,7 @@ SAFE_SETTINGS = (
     "protocol.allow=never",
     "credential.helper=",
     "core.quotePath=false",
+    "i18n.logOutputEncoding=UTF-8",  # a repository's choice could garble log output
     "log.showSignature=false",  # signature checks would run gpg.program
     "color.ui=never",
 )
@@ -172,7 +173,7 @@ class Stream:
 # `tokscan ci` may have to deepen a shallow clone: the only time tokscan talks to a remote.
 # `protocol.allow=never` stays; these let the ordinary transports through for that fetch
 # only, while `ext::` (which runs a command) and any other transport stay refused.
-FETCH_PROTOCOLS = ("file", "git", "http", "https", "ssh")
+FETCH_PROTOCOLS = ("file", "http", "https", "ssh")  # not git://, which core.gitProxy runs
 FETCH_SAFETY = (
     "--no-tags",
     "--no-recurse-submodules",
@@ -191,8 +192,11 @@ def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
     for name in FETCH_PROTOCOLS:
         settings += ("-c", f"protocol.{name}.allow=always")
     argv = command(cwd, *settings, "fetch", *FETCH_SAFETY, remote, *args)
+    env = environment()
+    # Programs a repository's config could name for the transport: plain ssh, no askpass.
+    env.update(GIT_SSH_COMMAND="ssh", GIT_ASKPASS="", SSH_ASKPASS="", SSH_ASKPASS_REQUIRE="never")
     try:
-        done = subprocess.run(argv, capture_output=True, env=environment(), check=False)
+        done = subprocess.run(argv, capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise TokscanError("git is not installed or not on PATH") from None
     return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
@@ -219,5 +223,8 @@ def literal(paths: Sequence[str]) -> list[str]:
 
 
 def _first_line(stderr: bytes, code: int) -> str:
+    """git's message, for ours; it may quote an argument, which could be a key."""
+    from tokscan import key
+
     text = stderr.decode("utf-8", "replace").strip()
-    return text.splitlines()[0] if text else f"exit {code}"
+    return key.redact_all(text.splitlines()[0]) if text else f"exit {code}"

@@ -149,11 +149,13 @@ class BatchStream:
 class ObjectReader:
     """One `git cat-file --batch` that answers requests one object at a time."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, names: bool = False) -> None:
+        """`names=True`: requests may be any object name, `:0:<path>` included, so they are
+        sent NUL-terminated (a path may hold a newline)."""
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as git)
-        self._process = git.popen(
-            root, "cat-file", "--batch", stdin=subprocess.PIPE, stderr=self._errors
-        )
+        self._end = b"\0" if names else b"\n"
+        args = ("cat-file", "--batch", "-z") if names else ("cat-file", "--batch")
+        self._process = git.popen(root, *args, stdin=subprocess.PIPE, stderr=self._errors)
         assert self._process.stdout is not None
         self.stream = BatchStream(self._process.stdout.fileno(), 1 << 20)
 
@@ -162,7 +164,7 @@ class ObjectReader:
         stdin = self._process.stdin
         assert stdin is not None
         try:
-            stdin.write(oid.encode("ascii") + b"\n")
+            stdin.write(os.fsencode(oid) + self._end)
             stdin.flush()
         except BrokenPipeError:
             raise TokscanError(f"git cat-file stopped: {self.errors()}") from None
@@ -181,6 +183,23 @@ class ObjectReader:
             return bytes(self.stream.buffer[start:end])
         read = self.stream.reader(header.size)
         return b"".join(iter(lambda: read(1 << 20), b""))
+
+    def head(self, oid: str, size: int) -> bytes | None:
+        """An object's first `size` bytes (the rest is read and dropped), or None when it is
+        missing."""
+        header = self.request(oid)
+        if header.kind == b"missing":
+            return None
+        read = self.stream.reader(header.size)
+        first = bytearray()
+        while len(first) < size:
+            block = read(size - len(first))
+            if not block:
+                break
+            first += block
+        while read(1 << 20):
+            pass
+        return bytes(first)
 
     def errors(self) -> str:
         return read_errors(self._errors)
@@ -205,8 +224,11 @@ class ObjectReader:
 
 
 def read_errors(errors: IO[bytes]) -> str:
-    """What a git process wrote to its stderr file, as one line for a message."""
+    """What a git process wrote to its stderr file, as one line for a message (git may quote
+    an argument, which could be a key, so anything key-shaped is redacted)."""
+    from tokscan import key
+
     errors.seek(0)
-    text = errors.read().decode("utf-8", "replace")
+    text = key.redact_all(errors.read().decode("utf-8", "replace"))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(dict.fromkeys(lines)) or "no message"

@@ -60,7 +60,7 @@ class Chunk:
 class Candidate:
     """A key the detector found, at a 1-based line and character column."""
 
-    key: str
+    key: str = field(repr=False)  # raw: never in a repr that could reach a log
     line: int
     column: int
     pragma: bool = False  # the line carries `tokscan:allow`

@@ -37,7 +37,7 @@ def emit(report: Report, options: Options) -> None:
         body = text.render(report, options.show_secrets, color=color, quiet=options.quiet)
     if to_file:
         assert options.output is not None
-        write_file(options.output, body)
+        write_file(options.output, body, private=options.show_secrets)
     elif body:
         write(sys.stdout, body)
     if options.format == "github":
@@ -73,8 +73,15 @@ def _tell_stderr(report: Report, options: Options) -> None:
         write(sys.stderr, text.summary(report, paint) + "\n")
 
 
-def write_file(path: Path, body: str) -> None:
+def write_file(path: Path, body: str, private: bool = False) -> None:
+    """Write a report; `private` (it holds raw keys: --show-secrets) makes it 0600."""
     try:
+        if private:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(body)
+            return
         path.write_text(body, encoding="utf-8")
     except OSError as error:
         raise TokscanError(f"cannot write {path}: {error.strerror}") from None
@@ -86,6 +93,10 @@ def write(stream: TextIO, body: str) -> None:
         stream.flush()
     except BrokenPipeError:  # `tokscan scan | head`: the reader has gone, which is fine
         pass
+    except OSError as error:  # a full disk under `> report.json`: the report is lost
+        if stream is sys.stderr:
+            return  # nowhere left to say so; the exit code still tells
+        raise TokscanError(f"cannot write the report: {error.strerror or error}") from None
 
 
 def warn(message: str) -> None:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import itertools
 
+TYPE_CHECKING = False  # typing itself costs an import on the hook's path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 # Words people type into example keys. Three-letter words are safe here because filler has
 # to cover most of the body before a key is rejected (see `_FILLER_SHARE`).
 _WORDS = (
@@ -22,6 +26,9 @@ _WORDS = (
     "todo", "fixme", "temp", "lorem", "ipsum", "dolor", "password", "pass", "some", "generated",
     "new", "old", "prod", "production", "staging", "dev", "local",
     "copy", "from", "console", "for", "just", "only", "use", "purpose", "purposes", "docs",
+    "sit", "amet", "hello", "world", "super",
+    # Hex speak, the filler of hex examples.
+    "dead", "beef", "cafe", "babe", "feed", "face",
 )
 # Orderings people run their fingers or eyes along.
 _SEQUENCES = (
@@ -87,7 +94,10 @@ def _filler_share(text: str) -> float:
     _mark_runs(text, covered)
     for stride in (1, 2):
         for offset in range(stride):
-            _mark_sequences(text, covered, offset, stride)
+            _mark_sequences(text, covered, range(offset, len(text), stride))
+    # Letters and digits that each run in order while they interleave (`abc123def456…`).
+    _mark_sequences(text, covered, [i for i, c in enumerate(text) if c.isalpha()])
+    _mark_sequences(text, covered, [i for i, c in enumerate(text) if c.isdigit()])
     return sum(covered) / len(text)
 
 
@@ -109,14 +119,17 @@ def _mark_runs(text: str, covered: bytearray) -> None:
         start = pos
 
 
-def _mark_sequences(text: str, covered: bytearray, offset: int, stride: int) -> None:
-    """Mark runs of at least `_MIN_SEQUENCE` characters, taken every `stride` from `offset`,
-    that go steadily forwards or steadily backwards along one of `_SEQUENCES`."""
-    chain = [offset]
+def _mark_sequences(text: str, covered: bytearray, positions: Sequence[int]) -> None:
+    """Mark runs of at least `_MIN_SEQUENCE` characters, taken at `positions` in turn, that
+    go steadily forwards or steadily backwards along one of `_SEQUENCES`."""
+    if not positions:
+        return
+    chain = [positions[0]]
     ways = _EITHER_WAY  # the directions the chain can still run in
-    for pos in range(offset + stride, len(text) + stride, stride):
-        pair = (text[pos - stride], text[pos]) if pos < len(text) else None
-        steps = _STEP.get(pair, _NO_STEP) if pair else _NO_STEP
+    for index in range(1, len(positions) + 1):
+        before = positions[index - 1]
+        pos = positions[index] if index < len(positions) else -1
+        steps = _STEP.get((text[before], text[pos]), _NO_STEP) if pos >= 0 else _NO_STEP
         if ways & steps:
             chain.append(pos)
             ways &= steps
@@ -125,5 +138,5 @@ def _mark_sequences(text: str, covered: bytearray, offset: int, stride: int) -> 
             for p in chain:
                 covered[p] = 1
         # The pair that broke the chain may start the next one.
-        chain = [pos - stride, pos] if steps else [pos]
+        chain = [before, pos] if steps else [pos]
         ways = steps or _EITHER_WAY

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tokscan.errors import ExitCode
 from tokscan.model import Finding, Report, Status
 
@@ -16,10 +18,18 @@ def failing(report: Report) -> int:
     return sum(1 for f in report.findings if fails(f, report))
 
 
-def exit_code(report: Report) -> ExitCode:
-    """2 when the scan is incomplete (it never passes), else 1 when a finding fails the run."""
+def exit_code(report: Report, baseline_written: bool = False) -> ExitCode:
+    """2 when the scan is incomplete (it never passes), else 1 when a finding fails the run.
+
+    `baseline_written`: --write-baseline just accepted every finding, so none fails."""
     if report.errors:
         return ExitCode.ERROR
-    if failing(report):
+    if failing(report) and not baseline_written:
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
+
+
+def verify_exit_code(statuses: Iterable[Status]) -> ExitCode:
+    """`tokscan verify`: 1 when any key still works or could not be checked."""
+    exposed = any(status is not Status.REVOKED for status in statuses)
+    return ExitCode.FINDINGS if exposed else ExitCode.CLEAN

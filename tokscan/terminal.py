@@ -34,3 +34,8 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 key`, `2 keys`: counts in messages read as English."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")

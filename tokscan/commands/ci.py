@@ -22,6 +22,7 @@ from tokscan.options import Options
 from tokscan.pipeline import Collector
 from tokscan.sources import ci as source
 from tokscan.sources import pragmas
+from tokscan.terminal import plural
 
 
 def run(options: Options, base: str | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -45,7 +46,7 @@ def run(options: Options, base: str | None = None, env: Mapping[str, str] | None
     if not plan.revisions:
         _tell(options, "nothing to scan")
         return common.conclude(report, options)
-    _tell(options, f"scanning {_plural(plan.commits, 'commit')}; configuration {trusted}")
+    _tell(options, f"scanning {plural(plan.commits, 'commit')}; configuration {trusted}")
     excluded = configuration.excluder(config.exclude)
     with pragmas.Diff(root, plan.diff_base, plan.head) as diff:  # runs while the scan does
         scan_history(root, plan.revisions, collector, options, excluded)
@@ -149,6 +150,3 @@ def _tell(options: Options, text: str) -> None:
     if not options.quiet:
         output.write_err(f"tokscan ci: {text}\n")
 
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")

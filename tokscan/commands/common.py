@@ -7,7 +7,6 @@ from pathlib import Path
 
 from tokscan import config as configuration
 from tokscan import output, pipeline, policy, suppress
-from tokscan.errors import ExitCode
 from tokscan.model import Report
 from tokscan.options import Options
 from tokscan.parallel import default_jobs
@@ -61,9 +60,7 @@ def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -
         count = suppress.write_baseline(options.write_baseline, accepted)
         if not options.quiet:
             output.warn(f"wrote {count} fingerprints to baseline {options.write_baseline}")
-        # The baseline now accepts these findings; only an incomplete scan fails.
-        return int(ExitCode.ERROR if report.errors else ExitCode.CLEAN)
-    return int(policy.exit_code(report))
+    return int(policy.exit_code(report, baseline_written=options.write_baseline is not None))
 
 
 def verify(report: Report, options: Options) -> None:

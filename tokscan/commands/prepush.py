@@ -7,10 +7,11 @@ is scanned by the history engine, so each finding names the commit that brought 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TextIO
 
 from tokscan import config as configuration
-from tokscan import git, pipeline
+from tokscan import pipeline
 from tokscan.commands import common
 from tokscan.errors import TokscanError
 from tokscan.model import Where
@@ -19,9 +20,12 @@ from tokscan.sources import history, prepush
 
 
 def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> int:
-    root = git.toplevel(os.getcwd())
-    if root is None:
-        raise TokscanError("not in a git work tree: `tokscan pre-push` runs as git's pre-push hook")
+    try:  # a work tree's top, or the git directory of a bare repository (a mirror)
+        root = history.open_repository(Path(os.getcwd())).root
+    except TokscanError:
+        raise TokscanError(
+            "not in a git repository: `tokscan pre-push` runs as git's pre-push hook"
+        ) from None
     lines = [] if stdin.isatty() else stdin.read().splitlines()
     from_framework = None if lines else prepush.from_environment(os.environ)
     if from_framework is not None:
@@ -38,6 +42,7 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         progress=common.wants_progress(options),
         excluded=configuration.excluder(config.exclude),
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
+        tags=tuple(push.tips),  # an annotated tag's message is sent too
     )
     history.scan_revisions(root, push.rev_args(), collector, settings)
     for finding in report.findings:

@@ -37,8 +37,7 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
     jobs = common.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
     batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
     for batch in parallel.map_unordered(partial(files.scan_batch, binary=binary), batches, jobs):
-        report.objects_scanned += batch.files
-        report.bytes_scanned += batch.size
+        collector.count(batch.files, batch.size)  # files with nothing key-shaped
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)
     return common.conclude(report, options)

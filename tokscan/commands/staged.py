@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from tokscan import key as keyformat
 from tokscan.sources import staged as source
 
 TYPE_CHECKING = False
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from tokscan.model import Chunk
     from tokscan.options import Options
 
-CONFIG_NAME = ".tokscan.yaml"
 
 
 def run(options: Options) -> int:
@@ -26,21 +26,24 @@ def run(options: Options) -> int:
     diff = source.stream(root)
     try:
         head = diff.stdout.read(_IN_MEMORY)
-        has_config = options.config is not None or os.path.isfile(os.path.join(root, CONFIG_NAME))
         plain = (
             options.format == "text" and options.write_baseline is None and options.output is None
         )
+        # The fast path: nothing key-shaped was added, so there is nothing to say, whatever
+        # the configuration (which is not even read: that would cost more than the rest).
         if (
-            len(head) < _IN_MEMORY
-            and source.PREFIX not in head
-            and plain
-            and not (options.verify or has_config)
+            plain
+            and len(head) < _IN_MEMORY
+            and keyformat.PREFIX not in head
+            and source.BINARY_HEADER not in head
         ):
-            return 0  # the fast path: nothing key-shaped was added, so there is nothing to say
+            return 0
         scanner = source.DiffScanner()
         chunks = list(scanner.chunks(source.Joined(head, diff.stdout)))
     finally:
         diff.check()
+    if scanner.binary_files:
+        chunks += source.marked_binary(root, scanner)
     return _report(root, chunks, scanner, options)
 
 
@@ -60,8 +63,8 @@ def _report(root: str, chunks: list[Chunk], scanner: source.DiffScanner, options
     excluded = configuration.excluder(config.exclude)
     report = pipeline.new_report("staged", root)
     collector = pipeline.Collector(report, common.suppressor(config, options))
-    if scanner.binary_files:
-        report.skipped["binary"] = scanner.binary_files
+    skipped = {"binary": scanner.binary_files} if scanner.binary_files else {}
+    collector.count(scanner.files, scanner.bytes_added, skipped)  # the unit is a staged file
     candidates = {}
     for chunk in chunks:
         path = chunk.origin.path
@@ -73,9 +76,7 @@ def _report(root: str, chunks: list[Chunk], scanner: source.DiffScanner, options
         del candidates[key_site]
     for origin, candidate in candidates.values():
         outcome = Outcome(origin, [candidate])
-        collector.add(outcome, Where.STAGED, present_at_head=False)
-    report.objects_scanned = scanner.files  # the Collector counted outcomes; files are the unit
-    report.bytes_scanned = scanner.bytes_added
+        collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
     return common.conclude(report, options, quiet_when_clean=True)
 
 

@@ -12,9 +12,8 @@ import sys
 from typing import TYPE_CHECKING, BinaryIO
 
 from tokscan import key as keyformat
-from tokscan import output, terminal
-from tokscan.errors import ExitCode, TokscanError
-from tokscan.model import Status
+from tokscan import output, policy, terminal
+from tokscan.errors import TokscanError
 from tokscan.options import Options
 from tokscan.sources import files
 
@@ -49,8 +48,7 @@ def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -
     verdicts = checker.check(keys, base, fresh=True)
     rows = [(key, verdicts[key]) for key in keys]
     _emit(rows, base, options)
-    exposed = any(verdict.status is not Status.REVOKED for _, verdict in rows)
-    return int(ExitCode.FINDINGS if exposed else ExitCode.CLEAN)
+    return int(policy.verify_exit_code(verdict.status for _, verdict in rows))
 
 
 def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
@@ -62,7 +60,7 @@ def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
         color = options.output is None and terminal.wants_color(sys.stdout)
         body = renderer.render_text(rows, options.show_secrets, color)
     if options.output is not None:
-        output.write_file(options.output, body)
+        output.write_file(options.output, body, private=options.show_secrets)
     else:
         output.write(sys.stdout, body)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from tokscan import advice, policy
 from tokscan.model import Finding, PragmaSite, Report
 from tokscan.report import rule
+from tokscan.terminal import plural
 
 ANNOTATIONS_SHOWN = 10  # GitHub's limit on error (and on warning) annotations per step
 SUMMARY_ROWS = 500  # the job summary holds at most 1 MiB; this keeps it far below
@@ -98,7 +99,7 @@ def summary(report: Report, show_secrets: bool = False) -> str:
     lines = ["## tokscan", ""]
     if report.range is not None:
         scanned = report.range
-        lines.append(f"Scanned {_plural(scanned.commits, 'commit')}: {md(scanned.reason)}.")
+        lines.append(f"Scanned {plural(scanned.commits, 'commit')}: {md(scanned.reason)}.")
         if scanned.base:
             lines.append(f"Configuration, allowlist and baseline from `{scanned.base[:12]}`.")
         lines.append("")
@@ -108,7 +109,7 @@ def summary(report: Report, show_secrets: bool = False) -> str:
         lines += [f"{report.suppressed_total} suppressed ({reasons}).", ""]
     lines.extend(_pragmas_section(report, show_secrets))
     if report.errors:
-        lines += [f"**The scan is incomplete:** {_plural(len(report.errors), 'error')}.", ""]
+        lines += [f"**The scan is incomplete:** {plural(len(report.errors), 'error')}.", ""]
         lines += [f"- {md(e.path or '-')}: {md(e.message)}" for e in report.errors[:SUMMARY_ROWS]]
         lines.append("")
     return "\n".join(lines)
@@ -119,7 +120,7 @@ def _findings_section(report: Report, show_secrets: bool) -> list[str]:
         return ["No TokModel API keys found.", ""]
     keys = len({f.fingerprint for f in report.findings})
     failing = policy.failing(report)
-    head = f"**{_plural(keys, 'TokModel API key')} in {_plural(len(report.findings), 'place')}**"
+    head = f"**{plural(keys, 'TokModel API key')} in {plural(len(report.findings), 'place')}**"
     head += f" ({failing} failing the build)." if failing != len(report.findings) else "."
     lines = [head, "", "| Key | Where | Commit | Status |", "|---|---|---|---|"]
     for finding in report.findings[:SUMMARY_ROWS]:
@@ -146,7 +147,7 @@ def _findings_section(report: Report, show_secrets: bool) -> list[str]:
 def _pragmas_section(report: Report, show_secrets: bool) -> list[str]:
     if not report.pragmas_added:
         return []
-    count = _plural(len(report.pragmas_added), "`tokscan:allow` pragma")
+    count = plural(len(report.pragmas_added), "`tokscan:allow` pragma")
     lines = [f"**Review:** this change adds {count}:", ""]
     for site in report.pragmas_added[:SUMMARY_ROWS]:
         place = f"{site.path}:{site.line}" if site.path is not None else "(commit message)"
@@ -166,6 +167,3 @@ def md(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "↵")
     return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
 
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")

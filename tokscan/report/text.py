@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokscan import advice, policy
 from tokscan.model import Finding, Report, Status
-from tokscan.terminal import Painter, printable
+from tokscan.terminal import Painter, plural, printable
 
 _STATUS_STYLE = {
     Status.LIVE: ("red", "bold"),
@@ -17,7 +17,8 @@ _STATUS_STYLE = {
 def render(
     report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False
 ) -> str:
-    """The whole report. With `quiet`, nothing for a clean scan and no summary otherwise."""
+    """The whole report. With `quiet`, only the findings (with their advice) and errors:
+    nothing for a clean scan, and no rotation steps, hints, notes or summary."""
     paint = Painter(color)
     lines: list[str] = []
     groups: dict[str, list[Finding]] = {}
@@ -30,27 +31,30 @@ def render(
         for findings in groups.values():
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
-        if advice.needs_rotation(f.status for f in report.findings):
+        if advice.needs_rotation(f.status for f in report.findings) and not quiet:
             lines.append("")
             lines.extend(rotation(paint, report.verified))
-        lines.append("")
-        lines.extend(_bypass())
+        if not quiet:
+            lines.append("")
+            lines.extend(_bypass())
     if report.errors:
         lines.append("")
-        items = _plural(len(report.errors), "item")
+        items = plural(len(report.errors), "item")
         lines.append(paint(f"Could not scan {items}; the scan is incomplete:", "red", "bold"))
-        lines.extend(f"  {printable(e.path or '-')}: {e.message}" for e in report.errors)
+        lines.extend(
+            f"  {printable(e.path or '-')}: {printable(e.message)}" for e in report.errors
+        )
     if report.pragmas_added:
         lines.append("")
         lines.extend(_pragmas(report, show_secrets, paint))
+    if quiet:
+        return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
     for note in report.notes:
-        lines.append(paint(f"note: {note}", "dim"))
+        lines.append(paint(f"note: {printable(note)}", "dim"))
     verdict = advice.verdict(report)
     if verdict is not None:
         lines.append("")
         lines.append(paint(verdict, *_verdict_style(report)))
-    if quiet:
-        return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
     if lines:
         lines.append("")
     lines.append(summary(report, paint))
@@ -58,7 +62,7 @@ def render(
 
 
 def _headline(mode: str, keys: int, places: int) -> str:
-    found = f"{_plural(keys, 'TokModel API key')} in {_plural(places, 'place')}"
+    found = f"{plural(keys, 'TokModel API key')} in {plural(places, 'place')}"
     if mode == "staged":
         return f"tokscan blocked this commit: it adds {found}."
     if mode == "pre-push":
@@ -71,7 +75,7 @@ def summary(report: Report, paint: Painter | None = None) -> str:
     paint = paint or Painter(False)
     keys = len({f.fingerprint for f in report.findings})
     if report.findings:
-        head = f"{_plural(keys, 'key')} in {_plural(len(report.findings), 'place')}"
+        head = f"{plural(keys, 'key')} in {plural(len(report.findings), 'place')}"
         failing = policy.failing(report)
         if failing != len(report.findings):
             head += f" ({failing} failing the run)"
@@ -91,13 +95,13 @@ def summary(report: Report, paint: Painter | None = None) -> str:
         if counts:
             parts.append(", ".join(counts))
     unit = "file" if report.mode == "files" else "object"
-    parts.append(f"{_plural(report.objects_scanned, unit)}, {_size(report.bytes_scanned)} scanned")
+    parts.append(f"{plural(report.objects_scanned, unit)}, {_size(report.bytes_scanned)} scanned")
     if report.skipped:
         parts.append(
             "skipped " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
         )
     if report.errors:
-        parts.append(paint(f"{_plural(len(report.errors), 'error')}: incomplete", "red"))
+        parts.append(paint(f"{plural(len(report.errors), 'error')}: incomplete", "red"))
     parts.append(f"{report.duration_s:.2f}s")
     return " · ".join(parts)
 
@@ -119,8 +123,8 @@ def _group(
         extra = ""
         if finding.commit:
             extra = f"  commit {finding.commit[:12]}"
-            if finding.author:
-                extra += f" by {finding.author}"
+            if finding.author:  # from the repository: it could hold terminal escapes
+                extra += f" by {printable(finding.author)}"
             if finding.date:
                 extra += f" on {finding.date[:10]}"
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
@@ -131,7 +135,7 @@ def _group(
 
 def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
     """`tokscan ci`: the `tokscan:allow` lines the change adds, for a reviewer to check."""
-    count = _plural(len(report.pragmas_added), "`tokscan:allow` pragma")
+    count = plural(len(report.pragmas_added), "`tokscan:allow` pragma")
     lines = [paint(f"Review: this change adds {count} (each suppresses the findings on its "
                    "line; check that they are false positives):", "yellow", "bold")]
     for site in report.pragmas_added:
@@ -181,14 +185,13 @@ def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
     )  # fmt: skip
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
 
 def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if count < 1000:
+        return f"{count} B"
+    size = count / 1000
+    for unit in ("KB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"

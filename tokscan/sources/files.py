@@ -82,7 +82,11 @@ def list_targets(
             yield item
             continue
         path, real = item
-        if path in seen or excluded(path) or (".git" in path and ".git" in path.split("/")):
+        if path in seen or (".git" in path and ".git" in path.split("/")):
+            continue
+        if excluded(path):  # counted, so that a config cannot hide files without a trace
+            seen.add(path)
+            yield Outcome(Origin(printable_path(path)), skipped="excluded")
             continue
         seen.add(path)
         yield Target(printable_path(path), real)
@@ -133,7 +137,10 @@ def _walk(
         prefix = "" if prefix == "." else prefix + "/"
         kept = []
         for name in sorted(subdirectories):
-            if name == ".git" or excluded(prefix + name + "/"):
+            if name == ".git":
+                continue
+            if excluded(prefix + name + "/"):  # a whole folder, counted as one
+                yield Outcome(Origin(printable_path(prefix + name)), skipped="excluded")
                 continue
             if os.path.islink(os.path.join(directory, name)):
                 files.append(name)  # a link to a directory: listed, then skipped as a link
@@ -201,6 +208,8 @@ def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
     except OSError as error:
         if error.errno == errno.ELOOP or os.path.islink(target.real):
             return 0, Outcome(Origin(target.path), skipped="symlink")
+        if error.errno == errno.ENXIO:  # a socket, which cannot be opened and holds no content
+            return 0, Outcome(Origin(target.path), skipped="special file")
         return 0, Outcome(Origin(target.path), error=_describe(error))
     try:
         st = os.fstat(fd)

@@ -87,6 +87,9 @@ class Settings:
     # The caller made sure the range lies whole in this clone (pre-push: the commits being
     # pushed are local; ci: the clone was deepened), so a shallow clone needs no warning.
     range_complete: bool = False
+    # Objects a range scan also reads tag messages from (pre-push: the tips it sends, one of
+    # which may be an annotated tag); objects that are not tags are passed over.
+    tags: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -560,19 +563,27 @@ def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[by
 # Annotated tags
 
 
-def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, int, list[Tagged]]:
-    """Keys in the messages of annotated tags that refs point to (and tags they point to).
-    Returns the introductions (commit: the tag object's id), objects and bytes read, and
-    the blobs and trees that refs or tags point to directly (see `tagged_files`)."""
-    listed = git.run(repo.root, "for-each-ref", "--format=%(objecttype) %(objectname) %(refname)")
-    todo: list[tuple[str, str]] = []  # (tag object, the ref that reaches it)
+def scan_tags(
+    repo: Repository, binary: bool, start: Sequence[str] | None = None
+) -> tuple[list[Introduction], int, int, list[Tagged]]:
+    """Keys in the messages of annotated tags that refs point to (or that `start` names, of
+    which only the tags count), and tags they point to. Returns the introductions (commit:
+    the tag object's id), objects and bytes read, and the blobs and trees that the refs or
+    tags point to directly (see `tagged_files`)."""
+    todo: list[tuple[str, str]] = []  # (object, the ref that reaches it)
     targets: list[Tagged] = []
-    for line in listed.splitlines():
-        kind, oid, ref = line.decode("utf-8", "surrogateescape").split(" ", 2)
-        if kind == "tag":
-            todo.append((oid, ref))
-        elif kind in ("blob", "tree"):
-            targets.append(Tagged(ref, kind, oid, None))
+    if start is None:
+        listed = git.run(
+            repo.root, "for-each-ref", "--format=%(objecttype) %(objectname) %(refname)"
+        )
+        for line in listed.splitlines():
+            kind, oid, ref = line.decode("utf-8", "surrogateescape").split(" ", 2)
+            if kind == "tag":
+                todo.append((oid, ref))
+            elif kind in ("blob", "tree"):
+                targets.append(Tagged(ref, kind, oid, None))
+    else:
+        todo = [(oid, oid) for oid in start]
     seen: set[str] = set()
     found: list[Introduction] = []
     size = 0
@@ -588,6 +599,8 @@ def scan_tags(repo: Repository, binary: bool) -> tuple[list[Introduction], int, 
             size += len(data)
             headers, _, message = data.partition(b"\n\n")
             fields = dict(line.split(b" ", 1) for line in headers.split(b"\n") if b" " in line)
+            if b"object" not in fields or b"tag" not in fields:
+                continue  # not a tag object (a commit named in `start`)
             author, date = _signature(fields.get(b"tagger", b""))
             info = CommitInfo(oid, author, date)
             target = fields.get(b"type", b"")
@@ -750,9 +763,11 @@ def scan_revisions(
             attribution.run(gitlog.commits(handle))
         tags: list[Introduction] = []
         tag_objects = tag_bytes = 0
-        if everything:
-            tags, tag_objects, tag_bytes, targets = scan_tags(repo, settings.binary)
-            tags += tagged_files(repo, targets, attribution)
+        if everything or settings.tags:
+            start = None if everything else settings.tags
+            tags, tag_objects, tag_bytes, targets = scan_tags(repo, settings.binary, start)
+            if everything:
+                tags += tagged_files(repo, targets, attribution)
         at_head = attribution.present_at_head(default_tip(repo))
         progress.clear()
     _report(collector, attribution, [*attribution.introductions.values(), *tags], at_head)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tokscan import detect, git
 from tokscan.errors import TokscanError
+from tokscan.gitobjects import read_errors
 from tokscan.model import Chunk, Finding, Origin, PragmaSite, Report, Where
 from tokscan.sources import staged
 
@@ -52,9 +53,7 @@ class Diff:
     def pragma_lines(self) -> list[tuple[str, int, bytes]]:
         """(path, line at head, the line) for each added line that holds the pragma."""
         if self._process.wait() != 0:
-            self._errors.seek(0)
-            why = self._errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise TokscanError(f"git diff failed: {why[0] if why else 'no message'}")
+            raise TokscanError(f"git diff failed: {read_errors(self._errors)}")
         self._output.seek(0)
         found = []
         for chunk in staged.DiffScanner(needle=detect.PRAGMA).chunks(self._output):

@@ -17,7 +17,6 @@ new history, only PRE_COMMIT_LOCAL_BRANCH) and PRE_COMMIT_REMOTE_NAME; those are
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +24,13 @@ from pathlib import Path
 from tokscan import git
 from tokscan.errors import TokscanError
 
-ZERO = "0" * 40
-
 
 @dataclass
 class PushRange:
-    """The rev-list arguments selecting the commits a push sends, and a description."""
+    """The rev-list arguments selecting the commits a push sends."""
 
     tips: list[str] = field(default_factory=list)  # local commits being pushed
     exclude: list[str] = field(default_factory=list)  # rev-list arguments after --not
-    refs: list[str] = field(default_factory=list)  # "local ref -> remote ref" for messages
 
     @property
     def empty(self) -> bool:
@@ -56,11 +52,10 @@ def from_lines(root: Path, remote: str | None, lines: list[str]) -> PushRange:
             raise TokscanError(
                 f"pre-push input line {number} is not '<local ref> <sha> <remote ref> <sha>'"
             )
-        local_ref, local_sha, remote_ref, remote_sha = parts
+        _, local_sha, _, remote_sha = parts
         if _is_zero(local_sha):
             continue  # deleting a remote ref sends nothing
         push.tips.append(local_sha)
-        push.refs.append(f"{local_ref} -> {remote_ref}")
         if not _is_zero(remote_sha) and _exists(root, remote_sha):
             excluded.append(remote_sha)
     push.exclude = excluded + _remote_refs(remote)
@@ -84,7 +79,6 @@ def from_environment(env: Mapping[str, str]) -> tuple[str | None, PushRange] | N
         push.exclude = _remote_refs(remote)
     else:
         return None
-    push.refs.append(f"{branch or to_ref} -> {env.get('PRE_COMMIT_REMOTE_BRANCH', '?')}")
     return remote, push
 
 
@@ -101,7 +95,3 @@ def _is_zero(sha: str) -> bool:
 
 def _exists(root: Path, sha: str) -> bool:
     return git.try_run(root, "cat-file", "-e", f"{sha}^{{commit}}") is not None
-
-
-def environment() -> Mapping[str, str]:
-    return os.environ

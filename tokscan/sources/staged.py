@@ -2,8 +2,10 @@
 
 Only added lines are scanned, numbered as in the staged version of the file, so unstaged
 edits, deleted lines and keys already in HEAD on untouched lines are never reported.
-Renames (`-M`) show only the lines they change. Git decides what is binary; binary files
-and submodule entries are skipped. Before the first commit git diffs against the empty tree.
+Renames (`-M`) show only the lines they change. Binary files (a NUL in the first 8000
+bytes) and submodule entries are skipped; text that `.gitattributes` makes git call binary
+is diffed again as text (`marked_binary`). Before the first commit git diffs against the
+empty tree.
 
 This module is on the pre-commit hook's hot path: it imports nothing heavy, and builds
 chunks (which need the data model) only for added text that contains the key prefix.
@@ -15,6 +17,7 @@ import io
 import os
 
 from tokscan import git
+from tokscan.key import PREFIX
 
 TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:
@@ -37,9 +40,9 @@ DIFF_OPTIONS = (
     *git.DIFF_SAFETY,
 )
 DIFF_ARGS = ("diff", "--cached", *DIFF_OPTIONS)
+BINARY_HEADER = b"\nBinary files "  # a diff line that only a file git calls binary starts
 _LINE_LIMIT = 1 << 20  # longer diff lines are read in pieces
 _RUN_LIMIT = 4 << 20  # added text is scanned in runs of at most about this many bytes
-PREFIX = b"tm-"
 
 
 class DiffScanner:
@@ -193,6 +196,54 @@ def unquote(name: bytes) -> bytes:
             out.append(byte)
             i += 1
     return bytes(out)
+
+
+def marked_binary(root: str, scanner: DiffScanner) -> list[Chunk]:
+    """Chunks of added lines in staged text files that git showed as binary only because
+    `.gitattributes` says so (`binary`, `-diff`: common for lock files and minified code).
+
+    `tokscan scan` and the history scans judge by content, so a key there would pass the
+    hook and then fail CI. Files whose staged content has a NUL in its first 8000 bytes stay
+    skipped; `scanner`'s counts take in what this adds.
+    """
+    from tokscan.gitobjects import ObjectReader
+    from tokscan.sources.files import BINARY_SNIFF
+
+    files = _binary_files(git.run(root, *DIFF_ARGS, "--numstat", "-z"))
+    text: list[str] = []
+    with ObjectReader(root, names=True) as reader:
+        for names in files:
+            head = reader.head(":0:" + names[-1], BINARY_SNIFF)
+            if head is not None and b"\0" not in head:
+                text.extend(names)  # a rename's old name too, so that git pairs them again
+                scanner.binary_files -= 1
+    if not text:
+        return []
+    again = DiffScanner(scanner.needle)
+    diff = stream(root, ("--text", "--", *git.literal(text)))
+    try:
+        chunks = list(again.chunks(diff.stdout))
+    finally:
+        diff.check()
+    scanner.bytes_added += again.bytes_added
+    return chunks
+
+
+def _binary_files(numstat: bytes) -> list[tuple[str, ...]]:
+    """The files `git diff --numstat -z` shows as binary (`-<TAB>-`): each as (path,), or as
+    (old, new) for a rename, which -z writes as an empty path and then both names."""
+    fields = numstat.split(b"\0")
+    files = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        stat = fields[i]
+        if stat.endswith(b"\t"):
+            names, i = fields[i + 1 : i + 3], i + 3
+        else:
+            names, i = [stat.split(b"\t", 2)[2]], i + 1
+        if stat.startswith(b"-\t-\t"):
+            files.append(tuple(os.fsdecode(name) for name in names))
+    return files
 
 
 def stream(root: str, extra: tuple[str, ...] = ()) -> git.Stream:

@@ -68,6 +68,4 @@ def _problem(value: str) -> str | None:
 
 def _shown(value: str) -> str:
     """The value for an error message, with anything key-shaped redacted."""
-    for found in keyformat.find_in_text(value):
-        value = value.replace(found, keyformat.redact(found))
-    return repr(value)
+    return repr(keyformat.redact_all(value))

@@ -341,8 +341,7 @@ def _is_tls(error: Exception) -> bool:
 def _describe(error: Exception) -> str:
     """A short reason, with anything key-shaped redacted (it could end up in a CI log)."""
     text = " ".join(str(error).split()) or type(error).__name__
-    for found in keyformat.find_in_text(text):
-        text = text.replace(found, keyformat.redact(found))
+    text = keyformat.redact_all(text)
     return text[:_MAX_DETAIL]
 
 

@@ -1,0 +1,115 @@
+"""SPEC §6: a scanned repository's own git configuration cannot make tokscan run programs.
+
+Each test plants a program that leaves a marker file if git runs it, configures the
+repository to run it at one of tokscan's git call sites, runs tokscan, and checks that the
+marker was never written (and that the scan still worked). Removing the matching safety
+flag from tokscan/git.py (or from the call site) makes the test fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def trap(tmp_path: Path) -> tuple[Path, Path]:
+    """A program that writes `marker` when run (and prints its input, like cat)."""
+    marker = tmp_path / "ran"
+    program = tmp_path / "evil.sh"
+    program.write_text(f"#!/bin/sh\ntouch '{marker}'\ncat \"$@\" 2>/dev/null\nexit 0\n")
+    program.chmod(0o755)
+    return program, marker
+
+
+def test_staged_ignores_external_diff_and_textconv(repo, keys, run_tokscan, trap):
+    program, marker = trap
+    key = keys()
+    repo.write("a.txt", "a\n")
+    repo.commit("a")
+    repo.git("config", "diff.external", str(program))
+    repo.git("config", "diff.evil.textconv", str(program))
+    repo.write(".gitattributes", "*.py diff=evil\n")
+    repo.write("app.py", f"K = '{key}'\n")
+    repo.add()
+    result = run_tokscan(["staged", "-f", "json"], cwd=repo.path)
+    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["app.py"]
+    assert not marker.exists()
+
+
+def test_scan_ignores_fsmonitor(repo, keys, run_tokscan, trap):
+    program, marker = trap
+    repo.write("a.py", f"K = '{keys()}'\n")
+    repo.commit("a")
+    repo.git("config", "core.fsmonitor", str(program))
+    result = run_tokscan(["scan", "-f", "json"], cwd=repo.path)
+    assert result.code == 1
+    assert not marker.exists()
+
+
+def test_history_never_checks_signatures(repo, keys, run_tokscan, trap):
+    """A signed commit and `log.showSignature` would make `git log` run `gpg.program`."""
+    program, marker = trap
+    key = keys()
+    repo.write("a.py", f"K = '{key}'\n")
+    repo.commit("a")
+    raw = repo.git("cat-file", "commit", "HEAD")
+    header, _, message = raw.partition("\n\n")
+    signed = (
+        f"{header}\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEz\n -----END PGP SIGNATURE-----"
+        f"\n\n{message}"
+    )
+    oid = repo.git("hash-object", "-t", "commit", "-w", "--stdin", input=signed.encode()).strip()
+    repo.git("update-ref", "refs/heads/main", oid)
+    repo.git("config", "gpg.program", str(program))
+    repo.git("config", "log.showSignature", "true")
+    result = run_tokscan(["history", "-f", "json"], cwd=repo.path)
+    assert [f["commit"] for f in json.loads(result.stdout)["findings"]] == [oid]
+    assert not marker.exists()
+
+
+def test_ci_fetch_ignores_the_repository_ssh_command(repo, trap, tmp_path):
+    from tokscan import git
+
+    program, marker = trap
+    repo.git("config", "core.sshCommand", str(program))
+    repo.git("config", "core.askPass", str(program))
+    repo.git("remote", "add", "origin", "ssh://127.0.0.1:9/nowhere.git")
+    env = {**os.environ, "GIT_SSH_COMMAND": str(program)}  # even a caller's is replaced
+    old = os.environ.copy()
+    os.environ.update(env)
+    try:
+        problem = git.fetch(repo.path, "origin", "main")
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert problem is not None  # nothing listens there
+    assert not marker.exists()
+
+
+def test_git_protocol_is_not_allowed_for_fetch(repo, trap):
+    from tokscan import git
+
+    program, marker = trap
+    repo.git("config", "core.gitProxy", str(program))
+    repo.git("remote", "add", "origin", "git://127.0.0.1:9/nowhere.git")
+    assert git.fetch(repo.path, "origin", "main") is not None
+    assert not marker.exists()
+
+
+def test_the_hook_folder_of_the_repository_is_never_used(repo, keys, run_tokscan, trap):
+    """tokscan runs no command that runs hooks; core.hooksPath=/dev/null makes sure."""
+    program, marker = trap
+    hooks = repo.path / ".git" / "hooks"
+    for name in ("reference-transaction", "post-index-change", "fsmonitor-watchman"):
+        (hooks / name).write_text(program.read_text())
+        (hooks / name).chmod(0o755)
+    repo.write("a.py", f"K = '{keys()}'\n")
+    repo.commit("a")
+    marker.unlink(missing_ok=True)
+    for args in (["scan"], ["history"], ["staged"]):
+        run_tokscan(args, cwd=repo.path)
+    assert not marker.exists()
