@@ -350,3 +350,36 @@ def test_cookies_never_link_one_key_to_the_next(tokmodel, keys):
     tokmodel.reply(first, Reply(400, {"Set-Cookie": "session=abc; Path=/"}))
     client.probe_all([first, second], tokmodel.url, Settings(concurrency=1))
     assert "cookie" not in tokmodel.requests_for(second)[0].headers
+
+
+def test_requests_that_time_out_keep_their_slot(tokmodel, keys):
+    """The API may still be working on a request tokscan gave up on: counted by the server
+    as in flight until its handler returns, it must not let tokscan exceed the limit."""
+    hanging = [keys() for _ in range(3)]
+    others = [keys() for _ in range(30)]
+    for key in hanging:
+        tokmodel.reply(key, Reply(hang=True))
+    for key in others:
+        tokmodel.reply(key, Reply(400, delay=0.05))
+    settings = Settings(concurrency=4, timeout=0.3)
+    verdicts = client.probe_all([*hanging, *others], tokmodel.url, settings)
+    assert tokmodel.max_in_flight <= 4
+    assert all(verdicts[key].status is Status.UNKNOWN for key in hanging)
+    assert all(verdicts[key].status is Status.LIVE for key in others)
+
+
+def test_when_every_slot_hangs_the_rest_is_unknown_not_stuck(tokmodel, keys):
+    answered, hanging, later = keys(), [keys() for _ in range(2)], [keys() for _ in range(5)]
+    tokmodel.reply(answered, 400)
+    for key in hanging:
+        tokmodel.reply(key, Reply(hang=True))
+    for key in later:
+        tokmodel.reply(key, 400)
+    settings = Settings(concurrency=2, timeout=0.3)
+    verdicts = client.probe_all([answered, *hanging, *later], tokmodel.url, settings)
+    assert verdicts[answered].status is Status.LIVE
+    assert all(verdicts[key].status is Status.UNKNOWN for key in hanging)
+    assert all(
+        verdicts[key].detail == "not checked: the API stopped answering" for key in later
+    )
+    assert tokmodel.max_in_flight <= 2

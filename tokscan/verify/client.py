@@ -118,14 +118,25 @@ class _Gate:
         self.most = most
         self.limit = float(most)
         self.active = 0
+        self.abandoned = 0  # requests that timed out (see abandon)
         self._reduced_at = -1.0
         self._condition: asyncio.Condition | None = None  # made inside the event loop
+
+    @property
+    def stalled(self) -> bool:
+        """Every slot is held by a request the API never answered."""
+        return self.abandoned >= self.most
 
     async def __aenter__(self) -> None:
         if self._condition is None:
             self._condition = asyncio.Condition()
         async with self._condition:
-            await self._condition.wait_for(lambda: self.active < int(self.limit))
+            await self._condition.wait_for(
+                lambda: self.stalled
+                or (self.active < int(self.limit) and self.active + self.abandoned < self.most)
+            )
+            if self.stalled:
+                raise _Stalled
             self.active += 1
 
     async def __aexit__(self, *exc: object) -> None:
@@ -133,6 +144,12 @@ class _Gate:
         async with self._condition:
             self.active -= 1
             self._condition.notify_all()
+
+    def abandon(self) -> None:
+        """A request timed out. tokscan has given up on it, but the API may still be working
+        on it, so its slot stays taken for the rest of the run: the API never sees more
+        requests in flight than the limit."""
+        self.abandoned += 1
 
     def slow_down(self, sent_at: float) -> None:
         # Once per wave: the other 429s answer requests sent before this reduction.
@@ -146,6 +163,14 @@ class _Gate:
 
 class _Unreachable(Exception):
     """The API could not be reached for one key: a timeout, a TLS or a connection error."""
+
+    def __init__(self, detail: str, timed_out: bool = False) -> None:
+        super().__init__(detail)
+        self.timed_out = timed_out
+
+
+class _Stalled(Exception):
+    """No request may be sent: every slot is held by one the API never answered."""
 
 
 class _Prober:
@@ -201,13 +226,18 @@ class _Prober:
         while True:
             await self._pause()
             sent_at = time.monotonic()
-            async with self._gate:
-                try:
-                    outcome = await self._attempt(client, key)
-                except _Unreachable as error:
-                    if not self._answered:
-                        self._unreachable = f"API unreachable ({error})"
-                    return Verdict(Status.UNKNOWN, str(error))
+            try:
+                async with self._gate:
+                    try:
+                        outcome = await self._attempt(client, key)
+                    except _Unreachable as error:
+                        if error.timed_out:
+                            self._gate.abandon()
+                        if not self._answered:
+                            self._unreachable = f"API unreachable ({error})"
+                        return Verdict(Status.UNKNOWN, str(error))
+            except _Stalled:
+                return Verdict(Status.UNKNOWN, "not checked: the API stopped answering")
             if isinstance(outcome, Verdict):
                 self._gate.speed_up()
                 return outcome
@@ -260,7 +290,7 @@ class _Prober:
         try:
             response = await asyncio.wait_for(client.send(request, stream=True), timeout)
         except (asyncio.TimeoutError, httpx.TimeoutException):
-            raise _Unreachable(f"no answer within {timeout:g} s") from None
+            raise _Unreachable(f"no answer within {timeout:g} s", timed_out=True) from None
         except httpx.ConnectError as error:
             if _is_tls(error):
                 raise _Unreachable(f"TLS error: {_describe(error)}") from None
