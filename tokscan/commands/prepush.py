@@ -42,9 +42,8 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         progress=common.wants_progress(options),
         excluded=configuration.excluder(config.exclude),
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
+        where=Where.UNPUSHED,
         tags=tuple(push.tips),  # an annotated tag's message is sent too
     )
     history.scan_revisions(root, push.rev_args(), collector, settings)
-    for finding in report.findings:
-        finding.where = Where.UNPUSHED
     return common.conclude(report, options, quiet_when_clean=True)

@@ -87,6 +87,7 @@ class Settings:
     # The caller made sure the range lies whole in this clone (pre-push: the commits being
     # pushed are local; ci: the clone was deepened), so a shallow clone needs no warning.
     range_complete: bool = False
+    where: Where = Where.HISTORY  # what the findings are, for their advice (pre-push: unpushed)
     # Objects a range scan also reads tag messages from (pre-push: the tips it sends, one of
     # which may be an annotated tag); objects that are not tags are passed over.
     tags: tuple[str, ...] = ()
@@ -770,7 +771,8 @@ def scan_revisions(
                 tags += tagged_files(repo, targets, attribution)
         at_head = attribution.present_at_head(default_tip(repo))
         progress.clear()
-    _report(collector, attribution, [*attribution.introductions.values(), *tags], at_head)
+    introductions = [*attribution.introductions.values(), *tags]
+    _report(collector, attribution, introductions, at_head, settings.where)
     collector.count(
         blobs.objects + attribution.commits + tag_objects,
         blobs.size + attribution.message_bytes + tag_bytes,
@@ -810,6 +812,7 @@ def _report(
     attribution: Attribution,
     introductions: list[Introduction],
     at_head: dict[tuple[str, bytes], bool],
+    found_in: Where,
 ) -> None:
     for where, message in attribution.errors:
         collector.error(where, message)
@@ -824,7 +827,7 @@ def _report(
         for present, found in by_head.items():
             collector.add(
                 Outcome(origin, candidates=found),
-                Where.HISTORY,
+                found_in,
                 tally=False,
                 author=entry.commit.author or None,
                 date=entry.commit.date or None,
