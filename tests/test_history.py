@@ -469,7 +469,9 @@ def test_pragma_and_exclude_apply_to_history(repo, keys, run_tokscan):
     repo.commit("mixed")
     _, report = audit(run_tokscan, repo, keys=keys)
     assert {f["fingerprint"] for f in report["findings"]} == {fp(reported)}
-    assert report["summary"]["suppressed"] == 1
+    assert report["summary"]["suppressed"] == 2  # the pragma, and the excluded file
+    text = run_tokscan(["history", "--no-progress"], cwd=repo.path).stdout
+    assert "2 suppressed (1 by exclude, 1 by pragma)" in text
 
 
 # --- blobs ---------------------------------------------------------------------------

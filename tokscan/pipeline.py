@@ -32,11 +32,19 @@ class Collector:
         self._seen: set[tuple[object, ...]] = set()
 
     def add(
-        self, outcome: Outcome, where: Where, *, tally: bool = True, **context: object
+        self,
+        outcome: Outcome,
+        where: Where,
+        *,
+        tally: bool = True,
+        excluded: bool = False,
+        **context: object,
     ) -> list[Finding]:
         """Record one outcome; `context` fills finding fields such as commit and author.
         Returns the findings that were kept. With `tally=False` the outcome's object is
-        not counted (a source that counts in bulk calls `count`)."""
+        not counted (a source that counts in bulk calls `count`). With `excluded`, the
+        path matched the config's `exclude`: its findings are counted as suppressed, so a
+        configuration cannot hide keys without a trace."""
         report = self.report
         if outcome.error is not None:
             report.errors.append(ScanError(outcome.origin.path, outcome.error))
@@ -62,7 +70,7 @@ class Collector:
             if identity in self._seen:
                 continue
             self._seen.add(identity)
-            reason = self.suppressor.reason(finding, candidate.pragma)
+            reason = "exclude" if excluded else self.suppressor.reason(finding, candidate.pragma)
             if reason is not None:
                 report.suppressed.append((reason, finding))
                 continue

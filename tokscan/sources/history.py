@@ -450,7 +450,7 @@ class Attribution:
                 if left is None:
                     left = {}
                     for blob, source in deleted:
-                        if not self._is_excluded(source):
+                        if not self.is_excluded(source):
                             for gone in self.keys.keys(blob):
                                 left.setdefault(gone, []).append(source)
                 if key in left:  # moved here from a deleted path: a rename
@@ -473,8 +473,6 @@ class Attribution:
     def _introduce(
         self, info: CommitInfo, path: bytes | None, blob: bytes | None, hit: Hit
     ) -> None:
-        if path is not None and self._is_excluded(path):
-            return
         entry = self.introductions.get((info.oid, path, blob))
         if entry is None:
             entry = self.introductions[(info.oid, path, blob)] = Introduction(info, path, blob, [])
@@ -482,7 +480,7 @@ class Attribution:
             entry.keys.add(hit[0])
             entry.hits.append(hit)
 
-    def _is_excluded(self, path: bytes) -> bool:
+    def is_excluded(self, path: bytes) -> bool:
         return self.excluded(printable_path(os.fsdecode(path)))
 
     def _unreadable(self, oid: bytes, path: bytes, commit: str) -> None:
@@ -640,7 +638,7 @@ def tagged_files(
             hits = attribution.keys.hits(blob)
             if not hits or blob in attribution.seen:  # none, or a commit has them already
                 continue
-            if inner and attribution.excluded(printable_path(os.fsdecode(inner))):
+            if inner and attribution.is_excluded(inner):
                 continue
             attribution.seen.add(blob)
             path = os.fsencode(ref) + (b":" + inner if inner else b"")
@@ -824,11 +822,13 @@ def _report(
         for hit in entry.hits:
             present = None if entry.path is None else at_head.get((hit[0], entry.path))
             by_head.setdefault(present, []).append(Candidate(*hit))
+        excluded = entry.path is not None and attribution.is_excluded(entry.path)
         for present, found in by_head.items():
             collector.add(
                 Outcome(origin, candidates=found),
                 found_in,
                 tally=False,
+                excluded=excluded,
                 author=entry.commit.author or None,
                 date=entry.commit.date or None,
                 present_at_head=present,
