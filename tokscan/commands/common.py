@@ -70,10 +70,6 @@ def verify(report: Report, options: Options) -> None:
 
     base = api_base.resolve(options.api_base)
     keys = len({finding.key for finding in report.findings})
-    if keys and not options.quiet and _progress(options):
+    if keys and wants_progress(options):
         output.warn(f"asking {base} whether {keys} key{'s' if keys != 1 else ''} still work…")
     checker.annotate(report, base)
-
-
-def _progress(options: Options) -> bool:
-    return options.progress if options.progress is not None else sys.stderr.isatty()

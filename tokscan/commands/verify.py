@@ -52,7 +52,7 @@ def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -
 
 
 def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
-    from tokscan.report import keys as renderer
+    from tokscan.report import verify as renderer
 
     if options.format == "json":
         body = renderer.render_json(rows, base, options.show_secrets)
