@@ -189,8 +189,15 @@ def test_marked_binary_clean_commit_prints_nothing(repo, run_tokscan):
 
 @pytest.mark.parametrize(
     "name",
-    ["with space.txt", "ünïcödé/日本.txt", 'quote"d.txt', "new\nline.txt", "tab\there.txt",
-     "back\\slash.txt", "-dash.txt"],
+    [
+        "with space.txt",
+        "ünïcödé/日本.txt",
+        'quote"d.txt',
+        "new\nline.txt",
+        "tab\there.txt",
+        "back\\slash.txt",
+        "-dash.txt",
+    ],
 )
 def test_odd_file_names(repo, keys, run_tokscan, name):
     key = keys()
@@ -228,7 +235,7 @@ def test_single_huge_line(repo, keys, run_tokscan):
     a, b, c = keys(), keys(), keys()
     filler = "var a=1;" * (9 * 1024 * 1024 // 8)
     half = len(filler) // 2
-    text = f"{a};{filler[:half]}\"{b}\"{filler[half:]}{c}"
+    text = f'{a};{filler[:half]}"{b}"{filler[half:]}{c}'
     repo.write("bundle.min.js", "header\n" + text + "\n")
     repo.add()
     found = staged_json(run_tokscan, repo)
@@ -311,8 +318,11 @@ def test_commit_all_uses_the_temporary_index(repo, keys, tmp_path):
     hook.chmod(0o755)
     repo.write("a.py", f"x = '{key}'\n")  # modified but not staged
     done = subprocess.run(
-        ["git", "commit", "-q", "-a", "-m", "with key"], cwd=repo.path, env=repo.env(),
-        capture_output=True, text=True,
+        ["git", "commit", "-q", "-a", "-m", "with key"],
+        cwd=repo.path,
+        env=repo.env(),
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1, done.stderr
     assert "a.py:1:6" in done.stdout + done.stderr
@@ -334,17 +344,68 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
         "print(code, ' '.join(sorted(set(sys.modules) - before)))"
     )
     done = subprocess.run(
-        [sys.executable, "-S", "-c", probe], cwd=repo.path, capture_output=True, text=True,
+        [sys.executable, "-S", "-c", probe],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
     )
     code, modules = done.stdout.split(" ", 1)
     assert code == "0", done.stderr
     loaded = set(modules.split())
     ours = {m for m in loaded if m == "tokscan" or m.startswith("tokscan.")}
     assert ours == {
-        "tokscan", "tokscan.entry", "tokscan.options", "tokscan.errors", "tokscan.commands",
-        "tokscan.commands.staged", "tokscan.sources", "tokscan.sources.staged", "tokscan.git",
+        "tokscan",
+        "tokscan.entry",
+        "tokscan.options",
+        "tokscan.errors",
+        "tokscan.commands",
+        "tokscan.commands.staged",
+        "tokscan.sources",
+        "tokscan.sources.staged",
+        "tokscan.git",
+        "tokscan.sources.diff",
         "tokscan.key",
     }
-    heavy = {"click", "yaml", "pathspec", "git", "httpx", "rich", "dataclasses", "subprocess",
-             "json", "hashlib", "typing", "pathlib", "inspect", "datetime", "multiprocessing"}
+    heavy = {
+        "click",
+        "yaml",
+        "pathspec",
+        "git",
+        "httpx",
+        "rich",
+        "dataclasses",
+        "subprocess",
+        "json",
+        "hashlib",
+        "typing",
+        "pathlib",
+        "inspect",
+        "datetime",
+        "multiprocessing",
+    }
     assert not heavy & loaded, heavy & loaded
+
+
+def test_inter_hunk_context_in_the_config_does_not_shift_lines(repo, keys, run_tokscan):
+    first, second = keys(), keys()
+    repo.write("a.py", "".join(f"line {i}\n" for i in range(20)))
+    repo.commit("base")
+    repo.git("config", "diff.interHunkContext", "10")
+    lines = [f"line {i}\n" for i in range(20)]
+    lines[3] = "changed 3\n"
+    lines[8] = f"k = '{first}'\n"
+    repo.write("a.py", "".join(lines))
+    repo.write("b.py", f"x = 1\ny = '{second}'\n")
+    repo.add()
+    assert staged_json(run_tokscan, repo) == [("a.py", 9, 6, fp(first)), ("b.py", 2, 6, fp(second))]
+
+
+def test_a_long_deleted_line_is_not_read_as_added(repo, keys, run_tokscan):
+    """A deleted line longer than the diff reader's piece size arrives in pieces; none of
+    them is added text."""
+    old, new = keys(), keys()
+    repo.write("min.js", "var a=1;" * 200_000 + f"'{old}'\n")
+    repo.commit("minified")
+    repo.write("min.js", f"var k='{new}';\n")
+    repo.add()
+    assert staged_json(run_tokscan, repo) == [("min.js", 1, 8, fp(new))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from tokscan import key as keyformat
+from tokscan.sources import diff
 from tokscan.sources import staged as source
 
 TYPE_CHECKING = False
@@ -20,12 +21,11 @@ if TYPE_CHECKING:
     from tokscan.options import Options
 
 
-
 def run(options: Options) -> int:
     root = find_root()
-    diff = source.stream(root)
+    git_diff = source.stream(root)
     try:
-        head = diff.stdout.read(_IN_MEMORY)
+        head = git_diff.stdout.read(_IN_MEMORY)
         plain = (
             options.format == "text" and options.write_baseline is None and options.output is None
         )
@@ -35,13 +35,13 @@ def run(options: Options) -> int:
             plain
             and len(head) < _IN_MEMORY
             and keyformat.PREFIX not in head
-            and source.BINARY_HEADER not in head
+            and diff.BINARY_HEADER not in head
         ):
             return 0
-        scanner = source.DiffScanner()
-        chunks = list(scanner.chunks(source.Joined(head, diff.stdout)))
+        scanner = diff.DiffScanner()
+        chunks = list(scanner.chunks(diff.Joined(head, git_diff.stdout)))
     finally:
-        diff.check()
+        git_diff.check()
     if scanner.binary_files:
         chunks += source.marked_binary(root, scanner)
     return _report(root, chunks, scanner, options)
@@ -51,7 +51,7 @@ def run(options: Options) -> int:
 _IN_MEMORY = 32 << 20
 
 
-def _report(root: str, chunks: list[Chunk], scanner: source.DiffScanner, options: Options) -> int:
+def _report(root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: Options) -> int:
     from pathlib import Path
 
     from tokscan import config as configuration
@@ -100,17 +100,17 @@ def _already_merged(
         return []
     keep = set(candidates)
     for parent in parents:
-        diff = source.stream(root, (parent,))
-        scanner = source.DiffScanner()
+        git_diff = source.stream(root, (parent,))
+        scanner = diff.DiffScanner()
         from tokscan import detect
 
         found = set()
         try:
-            for chunk in scanner.chunks(diff.stdout):
+            for chunk in scanner.chunks(git_diff.stdout):
                 for candidate in detect.find(chunk):
                     found.add((chunk.origin.path, candidate.line, candidate.column))
         finally:
-            diff.check()
+            git_diff.check()
         keep &= found
     return [site for site in candidates if site not in keep]
 

@@ -20,9 +20,9 @@ from tokscan import detect, git
 from tokscan.errors import TokscanError
 from tokscan.gitobjects import read_errors
 from tokscan.model import Chunk, Finding, Origin, PragmaSite, Report, Where
-from tokscan.sources import staged
+from tokscan.sources import diff
 
-DIFF_ARGS = ("diff", *staged.DIFF_OPTIONS)
+DIFF_ARGS = ("diff", *diff.DIFF_OPTIONS)
 
 
 class Diff:
@@ -56,7 +56,7 @@ class Diff:
             raise TokscanError(f"git diff failed: {read_errors(self._errors)}")
         self._output.seek(0)
         found = []
-        for chunk in staged.DiffScanner(needle=detect.PRAGMA).chunks(self._output):
+        for chunk in diff.DiffScanner(needle=detect.PRAGMA).chunks(self._output):
             assert chunk.origin.path is not None
             for number, text in enumerate(chunk.data.split(b"\n")):
                 if detect.PRAGMA in text:
