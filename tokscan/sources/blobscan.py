@@ -36,7 +36,7 @@ from tokscan import detect, git
 from tokscan.errors import TokscanError
 from tokscan.gitobjects import BatchStream, Header, grow_pipe, read_errors
 from tokscan.model import Chunk, Origin
-from tokscan.sources.files import BINARY_SNIFF, scan_stream
+from tokscan.sources.stream import BINARY_SNIFF, scan_stream
 
 # What a process sends back about a key: (key, line, column, pragma). Plain tuples pickle
 # cheaply and the same on every Python version.

@@ -20,10 +20,9 @@ from typing import BinaryIO, NamedTuple
 from tokscan import detect, git
 from tokscan import key as keyformat
 from tokscan.model import Chunk, Origin, Outcome, printable_path
-from tokscan.sources.stream import CHUNK_SIZE, stream_chunks
+from tokscan.sources.stream import BINARY_SNIFF, CHUNK_SIZE, scan_stream
 
 _UNREADABLE_DIRECTORY = re.compile(r"warning: could not open directory '(.*)': (.*)")
-BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
 STDIN = "<stdin>"
 
 
@@ -240,50 +239,6 @@ def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
         return scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
     except OSError as error:
         return Outcome(Origin(STDIN), error=_describe(error))
-
-
-def scan_stream(
-    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool, head: bytes = b""
-) -> Outcome:
-    # Read one byte more than the expected size, so a small file needs a single read.
-    want = min(size_hint + 1, CHUNK_SIZE)
-    if len(head) < want:
-        head += _read_full(read, want - len(head))
-    if not binary and b"\0" in head[:BINARY_SNIFF]:
-        return Outcome(origin, size=0, skipped="binary")
-    outcome = Outcome(origin)
-    if len(head) < min(size_hint + 1, CHUNK_SIZE):
-        outcome.size = len(head)
-        outcome.candidates = list(detect.find(Chunk(head, origin)))
-        return outcome
-    total = 0
-
-    def counting_read(n: int) -> bytes:
-        nonlocal total
-        block = _read_full(read, n)
-        total += len(block)
-        return block
-
-    for chunk in stream_chunks(counting_read, origin, head=head):
-        outcome.candidates.extend(detect.find(chunk))
-    outcome.size = total + len(head)
-    return outcome
-
-
-def _read_full(read: Callable[[int], bytes], size: int) -> bytes:
-    """Up to `size` bytes; fewer only at the end of the input (pipes return short reads)."""
-    block = read(size)
-    if len(block) >= size or not block:
-        return block
-    parts = [block]
-    got = len(block)
-    while got < size:
-        more = read(size - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
 
 
 def _describe(error: OSError) -> str:

@@ -34,7 +34,7 @@ def marked_binary(root: str, scanner: DiffScanner) -> list[Chunk]:
     skipped; `scanner`'s counts take in what this adds.
     """
     from tokscan.gitobjects import ObjectReader
-    from tokscan.sources.files import BINARY_SNIFF
+    from tokscan.sources.stream import BINARY_SNIFF
 
     files = _binary_files(git.run(root, *DIFF_ARGS, "--numstat", "-z"))
     text: list[str] = []

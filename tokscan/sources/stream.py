@@ -1,4 +1,5 @@
-"""Cutting a stream of bytes into overlapping chunks, so large inputs scan in bounded memory.
+"""Streams of bytes (files, blobs, stdin): cut into overlapping chunks and scanned, in
+bounded memory.
 
 A chunk is cut after its last newline: no key spans a newline, so every line, with its
 `tokscan:allow` pragma, lies whole in one chunk and the next chunk starts a fresh line.
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from tokscan import detect
 from tokscan import key as keyformat
-from tokscan.model import Chunk, Origin
+from tokscan.model import Chunk, Origin, Outcome
 
 CHUNK_SIZE = 4 << 20
+BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
 OVERLAP = keyformat.KEY_LENGTH + 1
 _MIN_CHUNK = 4 * (OVERLAP + keyformat.LOOKBEHIND)
 
@@ -113,3 +116,49 @@ def _char_start(data: bytes, pos: int) -> int:
             break
         pos -= 1
     return max(pos, 0)
+
+
+def scan_stream(
+    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool, head: bytes = b""
+) -> Outcome:
+    """Read a whole stream (a file, a blob, stdin) after `head`, in bounded memory, and find
+    the keys in it; binary content (a NUL in the first 8000 bytes) is skipped."""
+    # Read one byte more than the expected size, so a small file needs a single read.
+    want = min(size_hint + 1, CHUNK_SIZE)
+    if len(head) < want:
+        head += _read_full(read, want - len(head))
+    if not binary and b"\0" in head[:BINARY_SNIFF]:
+        return Outcome(origin, size=0, skipped="binary")
+    outcome = Outcome(origin)
+    if len(head) < min(size_hint + 1, CHUNK_SIZE):
+        outcome.size = len(head)
+        outcome.candidates = list(detect.find(Chunk(head, origin)))
+        return outcome
+    total = 0
+
+    def counting_read(n: int) -> bytes:
+        nonlocal total
+        block = _read_full(read, n)
+        total += len(block)
+        return block
+
+    for chunk in stream_chunks(counting_read, origin, head=head):
+        outcome.candidates.extend(detect.find(chunk))
+    outcome.size = total + len(head)
+    return outcome
+
+
+def _read_full(read: Callable[[int], bytes], size: int) -> bytes:
+    """Up to `size` bytes; fewer only at the end of the input (pipes return short reads)."""
+    block = read(size)
+    if len(block) >= size or not block:
+        return block
+    parts = [block]
+    got = len(block)
+    while got < size:
+        more = read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
