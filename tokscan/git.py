@@ -79,14 +79,7 @@ def run(
 
     Some commands only warn and still succeed when they could not do everything (ls-files
     on a directory it cannot read); pass `warnings` to collect what git said on stderr."""
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            command(cwd, *args), input=input, capture_output=True, env=environment(), check=False
-        )
-    except FileNotFoundError:
-        raise TokscanError("git is not installed or not on PATH") from None
+    done = _complete(command(cwd, *args), environment(), input)
     if check and done.returncode != 0:
         raise TokscanError(f"git {args[0]} failed: {_first_line(done.stderr, done.returncode)}")
     if warnings is not None:
@@ -96,15 +89,20 @@ def run(
 
 def try_run(cwd: Path | str, *args: str, hooks: bool = False) -> bytes | None:
     """Run git; its stdout, or None when it fails (for questions whose answer may be no)."""
+    done = _complete(command(cwd, *args, hooks=hooks), environment())
+    return done.stdout if done.returncode == 0 else None
+
+
+def _complete(
+    argv: list[str], env: dict[str, str], input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git to the end, capturing its output."""
     import subprocess
 
     try:
-        done = subprocess.run(
-            command(cwd, *args, hooks=hooks), capture_output=True, env=environment(), check=False
-        )
+        return subprocess.run(argv, input=input, capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise TokscanError("git is not installed or not on PATH") from None
-    return done.stdout if done.returncode == 0 else None
 
 
 # subprocess.PIPE, without importing subprocess on the hook's fast path.
@@ -186,7 +184,6 @@ FETCH_SAFETY = (
 
 def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
     """`git fetch` from `remote`; None when it worked, else git's first line of complaint."""
-    import subprocess
 
     settings: list[str] = []
     for name in FETCH_PROTOCOLS:
@@ -195,10 +192,7 @@ def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
     env = environment()
     # Programs a repository's config could name for the transport: plain ssh, no askpass.
     env.update(GIT_SSH_COMMAND="ssh", GIT_ASKPASS="", SSH_ASKPASS="", SSH_ASKPASS_REQUIRE="never")
-    try:
-        done = subprocess.run(argv, capture_output=True, env=env, check=False)
-    except FileNotFoundError:
-        raise TokscanError("git is not installed or not on PATH") from None
+    done = _complete(argv, env)
     return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
 
 
