@@ -196,6 +196,11 @@ def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
     return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
 
 
+def is_null(oid: str) -> bool:
+    """The all-zero object id git uses for "no commit" (a new or deleted ref)."""
+    return bool(oid) and set(oid) == {"0"}
+
+
 def toplevel(path: Path | str) -> Path | None:
     """The work tree root containing `path`, or None when `path` is not in a work tree."""
     output = try_run(path, "rev-parse", "--show-toplevel")

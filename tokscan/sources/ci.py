@@ -39,7 +39,6 @@ from tokscan.errors import TokscanError
 REMOTE = "origin"
 # How far a shallow clone is deepened, in turn, before fetching all of its history.
 DEEPEN_STEPS = (50, 200, 1000)
-_ZERO = re.compile(r"0+")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 NEED_BASE = (
@@ -112,9 +111,9 @@ def _github(env: Mapping[str, str]) -> Request:
         repository = payload.get("repository")
         default = repository.get("default_branch") if isinstance(repository, dict) else None
         default = default if isinstance(default, str) else None
-        if payload.get("deleted") is True or _is_zero(after):
+        if payload.get("deleted") is True or git.is_null(after):
             return Request("github", event, "nothing", sha, label=label)
-        if before is None or _is_zero(before):
+        if before is None or git.is_null(before):
             return Request(
                 "github",
                 event,
@@ -202,7 +201,7 @@ def _gitlab(env: Mapping[str, str]) -> Request:
         ref = branch or env.get("CI_COMMIT_TAG") or "an unnamed ref"
         default = env.get("CI_DEFAULT_BRANCH") or None
         label = f"push to {ref}"
-        if not before or _is_zero(before):
+        if not before or git.is_null(before):
             return Request(
                 "gitlab",
                 source,
@@ -227,9 +226,6 @@ def _gitlab(env: Mapping[str, str]) -> Request:
         "gitlab", source or "unknown", "head-only", sha, label=f"{source or 'a'} pipeline"
     )
 
-
-def _is_zero(sha: str) -> bool:
-    return bool(_ZERO.fullmatch(sha))
 
 
 # --- Resolving the range with git --------------------------------------------------------

@@ -53,10 +53,10 @@ def from_lines(root: Path, remote: str | None, lines: list[str]) -> PushRange:
                 f"pre-push input line {number} is not '<local ref> <sha> <remote ref> <sha>'"
             )
         _, local_sha, _, remote_sha = parts
-        if _is_zero(local_sha):
+        if git.is_null(local_sha):
             continue  # deleting a remote ref sends nothing
         push.tips.append(local_sha)
-        if not _is_zero(remote_sha) and _exists(root, remote_sha):
+        if not git.is_null(remote_sha) and _exists(root, remote_sha):
             excluded.append(remote_sha)
     push.exclude = excluded + _remote_refs(remote)
     return push
@@ -88,9 +88,6 @@ def _remote_refs(remote: str | None) -> list[str]:
         return []
     return [f"--remotes={remote}"]
 
-
-def _is_zero(sha: str) -> bool:
-    return set(sha) == {"0"}
 
 
 def _exists(root: Path, sha: str) -> bool:
