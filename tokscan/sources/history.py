@@ -100,8 +100,6 @@ class Settings:
 @dataclass(frozen=True)
 class Repository:
     root: Path  # the work tree's top, or the git directory of a bare repository
-    git_dir: Path
-    bare: bool
     shallow: bool
     partial: bool  # a partial clone: blobs may have been filtered out
     hex_length: int  # 40 for SHA-1, 64 for SHA-256
@@ -141,8 +139,6 @@ def open_repository(path: Path) -> Repository:
     partial = any(line.split(b" ", 1)[-1] not in (b"", b"false") for line in promisors if line)
     return Repository(
         root=root,
-        git_dir=Path(git_dir),
-        bare=bare == "true",
         shallow=shallow == "true",
         partial=partial,
         hex_length=64 if object_format == "sha256" else 40,
