@@ -36,7 +36,6 @@ class Origin:
 
     path: str | None  # relative to the root, "/"-separated; None for a commit message
     commit: str | None = None
-    blob: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,11 +98,11 @@ def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobH
         result.size += size
         if _PREFIX.search(buffer, start, end) is None:
             return
-        chunk = Chunk(bytes(buffer[start:end]), Origin(None, blob=oid.decode("ascii")))
+        chunk = Chunk(bytes(buffer[start:end]), Origin(None))
         found = [(c.key, c.line, c.column, c.pragma) for c in detect.find(chunk)]
     else:
         read = stream.reader(size)
-        outcome = scan_stream(Origin(None, blob=oid.decode("ascii")), read, size, binary)
+        outcome = scan_stream(Origin(None), read, size, binary)
         while read(1 << 20):  # a binary blob is abandoned after its first bytes
             pass
         if outcome.skipped is not None:

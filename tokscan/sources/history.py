@@ -812,8 +812,7 @@ def _report(
         collector.error(where, message)
     for entry in introductions:
         path = None if entry.path is None else printable_path(os.fsdecode(entry.path))
-        blob = None if entry.blob is None else entry.blob.decode("ascii")
-        origin = Origin(path, commit=entry.commit.oid or None, blob=blob)
+        origin = Origin(path, commit=entry.commit.oid or None)
         by_head: dict[bool | None, list[Candidate]] = {}
         for hit in entry.hits:
             present = None if entry.path is None else at_head.get((hit[0], entry.path))
