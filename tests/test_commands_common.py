@@ -188,7 +188,7 @@ _AUDIT = """
 import sys
 events = []
 sys.addaudithook(lambda event, args: event.startswith("socket.") and events.append(event))
-from tokscan.cli import main
+from tokscan.entry import main
 code = main(sys.argv[1:])
 print("SOCKET EVENTS", sorted(set(events)), "httpx" in sys.modules, file=sys.stderr)
 sys.exit(code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from tokscan import __version__
-from tokscan.errors import ExitCode, TokscanError
+from tokscan.entry import change_directory
+from tokscan.errors import ExitCode
 from tokscan.options import FORMATS, Options
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,10 +86,7 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
     if config is not None:
         config = config.absolute()
     if directory is not None:
-        try:
-            os.chdir(directory)
-        except OSError as error:
-            raise TokscanError(f"cannot change to {directory}: {error.strerror}") from None
+        change_directory(directory)
     ctx.obj = {"config": config}
 
 
@@ -203,23 +200,18 @@ def pre_push(ctx: click.Context, /, remote: str | None, url: str | None, **param
 
     return command.run(make_options(ctx, params), remote, url, sys.stdin)
 
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the exit code, never a traceback for expected failures."""
+    """Run the command line and return the exit code. Expected failures (TokscanError,
+    Ctrl-C) become messages in entry.main, the one place for both routes."""
     try:
         result = cli.main(args=list(argv) if argv is not None else None,
                           prog_name="tokscan", standalone_mode=False)
-    except TokscanError as error:
-        click.echo(f"tokscan: {error.message}", err=True)
-        return int(error.exit_code)
     except click.exceptions.Abort:
-        click.echo("tokscan: interrupted", err=True)
-        return int(ExitCode.ERROR)
+        raise KeyboardInterrupt from None
     except click.ClickException as error:
         error.show()
         return int(ExitCode.ERROR)
-    except KeyboardInterrupt:
-        click.echo("tokscan: interrupted", err=True)
-        return 130
     if isinstance(result, int):
         return result
     return int(ExitCode.CLEAN)

@@ -60,6 +60,8 @@ class FastCall:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _tolerate_any_encoding()
+    from tokscan.errors import TokscanError
+
     try:
         parsed = parse_fast(args)
         if parsed is not None:
@@ -67,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tokscan.cli import main as cli_main
 
         return cli_main(args)
+    except TokscanError as error:  # an expected failure: its message, never a traceback
+        sys.stderr.write(f"tokscan: {error.message}\n")
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("tokscan: interrupted\n")
+        return 130
     except Exception as error:  # a bug: still exit 2 (not 1, which means "keys found")
         if os.environ.get("TOKSCAN_DEBUG"):
             raise
@@ -163,32 +171,31 @@ def parse_fast(args: list[str]) -> FastCall | None:
 
 
 def _run_fast(call: FastCall) -> int:
+    if call.directory is not None:
+        change_directory(call.directory)
+    if call.options.api_base is not None:  # as early as on the click route
+        from tokscan.verify import api_base
+
+        api_base.check(call.options.api_base)
+    if call.command == "scan":
+        from tokscan.commands import scan
+
+        return scan.run(
+            call.options, call.paths, "--all-files" in call.switches, "--binary" in call.switches
+        )
+    from tokscan.commands import staged
+
+    return staged.run(call.options)
+
+
+def change_directory(directory: str | os.PathLike[str]) -> None:
+    """-C, as git has it, on both routes."""
     from tokscan.errors import TokscanError
 
     try:
-        if call.directory is not None:
-            try:
-                os.chdir(call.directory)
-            except OSError as error:
-                raise TokscanError(f"cannot change to {call.directory}: {error.strerror}") from None
-        if call.options.api_base is not None:  # as early as on the click route
-            from tokscan.verify import api_base
-
-            api_base.check(call.options.api_base)
-        if call.command == "scan":
-            from tokscan.commands import scan
-
-            return scan.run(call.options, call.paths, "--all-files" in call.switches,
-                            "--binary" in call.switches)
-        from tokscan.commands import staged
-
-        return staged.run(call.options)
-    except TokscanError as error:
-        sys.stderr.write(f"tokscan: {error.message}\n")
-        return int(error.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("tokscan: interrupted\n")
-        return 130
+        os.chdir(directory)
+    except OSError as error:
+        raise TokscanError(f"cannot change to {directory}: {error.strerror}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover
