@@ -8,16 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import formats, jsonreport
+from support.gitrepo import GIT_ENV, GitRepo
+from support.keys import KeyFactory
+from support.tokmodel_server import TokModelServer
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-import formats
-import jsonreport
-from gitrepo import GIT_ENV, GitRepo
-from keys import KeyFactory
-from tokmodel_server import TokModelServer
-
-from tokscan.entry import main  # the console script: fast routes and click alike
+from tokscan.cli.main import main  # the console script: fast routes and click alike
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@ line, exit 2) for everything else, without ever echoing a key."""
 
 from __future__ import annotations
 
-import jsonreport
 import pytest
+from support import jsonreport
 
 from tokscan import config
 from tokscan import key as keyformat

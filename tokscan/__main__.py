@@ -1,5 +1,5 @@
 """`python -m tokscan` runs the same entry point as the console script."""
 
-from tokscan.entry import main
+from tokscan.cli.main import main
 
 raise SystemExit(main())

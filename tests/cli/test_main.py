@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tokscan import entry
+from tokscan.cli import main
 from tokscan.commands import scan, staged
 from tokscan.options import Options
 
@@ -33,9 +33,9 @@ SAME_MEANING = [
 def through_click(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Options:
     seen: list[Options] = []
     monkeypatch.setattr(staged, "run", lambda options: seen.append(options) or 0)
-    from tokscan import cli
+    from tokscan.cli import app
 
-    assert cli.main(args) == 0
+    assert app.main(args) == 0
     [options] = seen
     return options
 
@@ -43,7 +43,7 @@ def through_click(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Options:
 @pytest.mark.parametrize("args", SAME_MEANING)
 def test_fast_route_parses_like_click(monkeypatch, tmp_path, args):
     monkeypatch.chdir(tmp_path)
-    parsed = entry.parse_fast(["staged", *args])
+    parsed = main.parse_fast(["staged", *args])
     assert parsed is not None, "the fast route should take these arguments"
     assert (parsed.command, parsed.directory, parsed.paths) == ("staged", None, [])
     assert parsed.options == through_click(monkeypatch, ["staged", *args])
@@ -57,9 +57,9 @@ def scan_through_click(monkeypatch, args):
         return 0
 
     monkeypatch.setattr(scan, "run", fake)
-    from tokscan import cli
+    from tokscan.cli import app
 
-    assert cli.main(args) == 0
+    assert app.main(args) == 0
     [call] = seen
     return call
 
@@ -78,7 +78,7 @@ def scan_through_click(monkeypatch, args):
 )
 def test_fast_scan_route_parses_like_click(monkeypatch, tmp_path, args):
     monkeypatch.chdir(tmp_path)
-    parsed = entry.parse_fast(["scan", *args])
+    parsed = main.parse_fast(["scan", *args])
     assert parsed is not None
     options, paths, all_files, binary = scan_through_click(monkeypatch, ["scan", *args])
     assert parsed.options == options
@@ -89,7 +89,7 @@ def test_fast_scan_route_parses_like_click(monkeypatch, tmp_path, args):
 def test_global_options_before_the_command(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sub").mkdir()
-    parsed = entry.parse_fast(["-C", "sub", "--config", "conf.yaml", "staged"])
+    parsed = main.parse_fast(["-C", "sub", "--config", "conf.yaml", "staged"])
     assert parsed is not None
     assert parsed.directory == "sub"
     assert parsed.options.config == Path("conf.yaml").absolute()
@@ -99,7 +99,7 @@ def test_global_options_before_the_command(monkeypatch, tmp_path):
 def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOKSCAN_API_BASE", "http://localhost:1234")
-    parsed = entry.parse_fast(["staged"])
+    parsed = main.parse_fast(["staged"])
     assert parsed is not None
     assert parsed.options.api_base == "http://localhost:1234"
     assert parsed.options == through_click(monkeypatch, ["staged"])
@@ -124,7 +124,7 @@ def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
     ],
 )
 def test_anything_unusual_goes_to_click(args):
-    assert entry.parse_fast(args) is None
+    assert main.parse_fast(args) is None
 
 
 def test_click_gives_the_usage_error(run_tokscan, repo):

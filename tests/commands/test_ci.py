@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-from forge import ZERO, Forge
-from gitrepo import GitRepo
+from support.forge import ZERO, Forge
+from support.gitrepo import GitRepo
 
-from tokscan.sources import ci as source
+from tokscan.ranges import ci as source
 
 
 @pytest.fixture

@@ -8,17 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.paths import ROOT
 
-from tokscan import install
-
-ROOT = Path(__file__).resolve().parents[1]
+from tokscan.git import hooks
 
 
 @pytest.mark.parametrize("hook", ["pre-commit", "pre-push"])
 def test_hooks_folder_holds_the_generic_scripts(hook):
     """hooks/ is what `tokscan install` writes, minus the recorded interpreter."""
     path = ROOT / "hooks" / hook
-    assert path.read_text() == install.script(hook)
+    assert path.read_text() == hooks.script(hook)
     assert path.stat().st_mode & stat.S_IXUSR
 
 
@@ -55,12 +54,12 @@ def test_never_overwrites_a_different_hook_without_force(repo, run_tokscan):
     backup = hook.with_name("pre-commit.before-tokscan")
     assert backup.read_text() == "#!/bin/sh\necho 'my own hook'\n"
     assert str(backup) in forced.stderr
-    assert install.MARKER in hook.read_text()
+    assert hooks.MARKER in hook.read_text()
 
 
 def test_updates_an_older_tokscan_hook(repo, run_tokscan):
     hook = repo.path / ".git" / "hooks" / "pre-commit"
-    hook.write_text(install.script("pre-commit", "/old/venv/bin/python"))
+    hook.write_text(hooks.script("pre-commit", "/old/venv/bin/python"))
     result = run_tokscan(["install"], cwd=repo.path)
     assert result.code == 0 and "updated" in result.stderr
     assert sys.executable in hook.read_text()
@@ -93,5 +92,5 @@ def test_not_a_repository(tmp_path, run_tokscan):
 
 
 def test_interpreter_path_is_quoted_for_the_shell():
-    text = install.script("pre-commit", '/odd "dir"/$HOME/`x`/python')
+    text = hooks.script("pre-commit", '/odd "dir"/$HOME/`x`/python')
     assert r'python="${TOKSCAN_PYTHON:-/odd \"dir\"/\$HOME/\`x\`/python}"' in text

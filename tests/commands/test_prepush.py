@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo
+from support.gitrepo import GitRepo
 
-from tokscan.sources import prepush
+from tokscan.ranges import prepush
 
 
 def fp(key: str) -> str:

@@ -11,14 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonreport
-import process
 import pytest
-from gitrepo import GitRepo
+from support import jsonreport, process
+from support.gitrepo import GitRepo
+from support.paths import ROOT
 
 from tokscan import key as keyformat
 
-ROOT = Path(__file__).resolve().parent.parent
 ANSI = "\x1b["
 
 

@@ -1,4 +1,4 @@
-"""Verification wired into every scanning command through `common.conclude` (SPEC §3, §5)."""
+"""Verification wired into every scanning command through `session.conclude` (SPEC §3, §5)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tokmodel_server import Reply
+from support.tokmodel_server import Reply
 
-from tokscan.commands import common
+from tokscan.commands import session
 from tokscan.model import Finding, Report, Status, Where
 from tokscan.options import Options
 
@@ -188,7 +188,7 @@ _AUDIT = """
 import sys
 events = []
 sys.addaudithook(lambda event, args: event.startswith("socket.") and events.append(event))
-from tokscan.entry import main
+from tokscan.cli.main import main
 code = main(sys.argv[1:])
 print("SOCKET EVENTS", sorted(set(events)), "httpx" in sys.modules, file=sys.stderr)
 sys.exit(code)
@@ -241,7 +241,7 @@ def test_conclude_verifies_for_every_command(
     report.findings = [
         Finding(key=key, path="a.py", line=1, column=1, where=where, present_at_head=at_head)
     ]
-    code = common.conclude(report, Options(verify=True, format="json"))
+    code = session.conclude(report, Options(verify=True, format="json"))
     [finding] = json.loads(capsys.readouterr().out)["findings"]
     assert (code, finding["status"]) == (1, "live")
     assert expected in finding["advice"]
@@ -290,24 +290,24 @@ def test_staged_hook_with_verify(repo, keys, tokmodel, run_tokscan):
 
 
 def test_staged_fast_path_verifies(repo, keys, tokmodel, capsys, monkeypatch):
-    from tokscan import entry
+    from tokscan.cli import main
 
     key = keys()
     tokmodel.reply(key, 403)
     repo.write("a.py", f"A = '{key}'\n")
     repo.add()
     monkeypatch.chdir(repo.path)
-    code = entry.main(["staged", "--verify", "-f", "json"])
+    code = main.main(["staged", "--verify", "-f", "json"])
     [finding] = json.loads(capsys.readouterr().out)["findings"]
     assert (code, finding["status"], finding["status_detail"]) == (1, "live", "HTTP 403")
 
 
 def test_staged_fast_path_rejects_a_bad_api_base(repo, keys, capsys, monkeypatch):
-    from tokscan import entry
+    from tokscan.cli import main
 
     repo.write("a.py", f"A = '{keys()}'\n")
     repo.add()
     monkeypatch.chdir(repo.path)
     monkeypatch.setenv("TOKSCAN_API_BASE", "http://evil.example")
-    assert entry.main(["staged", "--verify"]) == 2
+    assert main.main(["staged", "--verify"]) == 2
     assert "invalid API base" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from gitrepo import GitRepo
+from support.gitrepo import GitRepo
 
 import tokscan
 
@@ -340,7 +340,7 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
     package = os.path.dirname(os.path.dirname(tokscan.__file__))
     probe = (
         f"import sys; sys.path.insert(0, {package!r}); before = set(sys.modules);"
-        "from tokscan.entry import main; code = main(['staged']);"
+        "from tokscan.cli.main import main; code = main(['staged']);"
         "print(code, ' '.join(sorted(set(sys.modules) - before)))"
     )
     done = subprocess.run(
@@ -355,7 +355,8 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
     ours = {m for m in loaded if m == "tokscan" or m.startswith("tokscan.")}
     assert ours == {
         "tokscan",
-        "tokscan.entry",
+        "tokscan.cli",
+        "tokscan.cli.main",
         "tokscan.options",
         "tokscan.errors",
         "tokscan.commands",
@@ -363,6 +364,7 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
         "tokscan.sources",
         "tokscan.sources.staged",
         "tokscan.git",
+        "tokscan.git.process",
         "tokscan.sources.diff",
         "tokscan.key",
     }

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from tokmodel_server import Reply
+from support.tokmodel_server import Reply
 
 from tokscan import key as keyformat
 

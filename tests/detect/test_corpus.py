@@ -6,11 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import corpus
-import jsonreport
-import process
 import pytest
-from gitrepo import GitRepo
+from support import corpus, jsonreport, process
+from support.gitrepo import GitRepo
 
 from tokscan import key as keyformat
 

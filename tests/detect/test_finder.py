@@ -5,11 +5,12 @@ from __future__ import annotations
 import string
 
 import pytest
-import reference
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import reference
 
-from tokscan import detect, placeholder
+from tokscan import detect
+from tokscan.detect import placeholder
 from tokscan.model import Chunk, Origin
 
 BASE62 = string.ascii_letters + string.digits

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import random
 import string
-from pathlib import Path
 
 import pytest
+from support.paths import FIXTURES
 
-from tokscan import placeholder
+from tokscan.detect import placeholder
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "placeholders.txt"
+FIXTURE = FIXTURES / "placeholders.txt"
 BASE62 = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokscan.errors import TokscanError
-from tokscan.gitobjects import BatchStream, ObjectReader
+from tokscan.git.objects import BatchStream, ObjectReader
 
 # An object as cat-file prints it: (oid, kind, body); kind "missing" has no body.
 objects = st.lists(

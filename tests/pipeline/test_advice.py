@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from tokscan import advice
 from tokscan.model import Finding, Report, Status, Where
+from tokscan.pipeline import advice
 from tokscan.report import text
 
 PLACES = [

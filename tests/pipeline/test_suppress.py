@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 
-import jsonreport
 import pytest
+from support import jsonreport
 
 from tokscan import key as keyformat
-from tokscan import suppress
 from tokscan.errors import TokscanError
 from tokscan.model import Finding, Where
+from tokscan.pipeline import suppress
 
 
 def key_line(key: str, comment: str = "") -> str:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from forge import Forge
-from formats import check_github, check_gitlab, check_sarif
+from support.forge import Forge
+from support.formats import check_github, check_gitlab, check_sarif
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 TEMPLATE = yaml.safe_load((ROOT / "ci" / "gitlab" / "tokscan.gitlab-ci.yml").read_text())
 

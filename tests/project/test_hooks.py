@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo
+from support.gitrepo import GitRepo
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 # A PATH without the virtual environment that has tokscan: what a commit from an IDE or
 # another shell sees.
 BARE_PATH = os.pathsep.join(

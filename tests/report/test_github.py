@@ -4,10 +4,10 @@ start a command; and the Markdown job summary in GITHUB_STEP_SUMMARY."""
 
 from __future__ import annotations
 
-from formats import check_github, check_summary, unescape
 from hypothesis import given
 from hypothesis import strategies as st
-from reports import finding, report
+from support.formats import check_github, check_summary, unescape
+from support.reports import finding, report
 
 from tokscan.model import ScanError, Status
 from tokscan.report import github

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from formats import check_gitlab
-from reports import finding, report
+from support.formats import check_gitlab
+from support.reports import finding, report
 
 from tokscan.model import ScanError, Status
 from tokscan.report import gitlab

@@ -10,12 +10,13 @@ import re
 from pathlib import Path
 
 import pytest
-from forge import Forge
-from formats import check_summary
+from support.forge import Forge
+from support.formats import check_summary
+from support.paths import FIXTURES
 
 from tokscan import key as keyformat
 
-GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
+GOLDEN = FIXTURES / "golden"
 FORMATS = {
     "text": "txt",
     "json": "json",

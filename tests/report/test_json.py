@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import json
 
-import jsonreport
 import jsonschema
 import pytest
-from keys import KeyFactory
-from reports import check_golden, files_report, history_report
+from support import jsonreport
+from support.keys import KeyFactory
+from support.reports import check_golden, files_report, history_report
 
 from tokscan import key as keyformat
 from tokscan.report import json as renderer

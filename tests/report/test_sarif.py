@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import random
 
-from formats import check_sarif, sarif_path
 from hypothesis import given
 from hypothesis import strategies as st
-from reports import finding, report
+from support.formats import check_sarif, sarif_path
+from support.reports import finding, report
 
 from tokscan.model import ScanError, Status
 from tokscan.report import sarif

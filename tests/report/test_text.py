@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from keys import KeyFactory
-from reports import FakeClock, check_golden, files_report, history_report
+from support.keys import KeyFactory
+from support.reports import FakeClock, check_golden, files_report, history_report
 
-from tokscan import advice, pipeline, terminal
+from tokscan import terminal
 from tokscan.model import Report
+from tokscan.pipeline import advice, collect
 from tokscan.report import text
 
 
@@ -20,7 +21,7 @@ def test_golden_scan_through_the_cli(repo, keys, run_tokscan, monkeypatch):
                                    f"  backup: {second}\n")
     repo.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0")
     repo.write("README.md", "# project\n")
-    monkeypatch.setattr(pipeline, "time", FakeClock())
+    monkeypatch.setattr(collect, "time", FakeClock())
     result = run_tokscan(["scan"], cwd=repo.path)
     assert result.code == 1
     assert result.stderr == ""
@@ -31,7 +32,7 @@ def test_golden_scan_through_the_cli(repo, keys, run_tokscan, monkeypatch):
 
 def test_golden_clean_scan(repo, run_tokscan, monkeypatch):
     repo.write("a.py", "print('hello')\n")
-    monkeypatch.setattr(pipeline, "time", FakeClock())
+    monkeypatch.setattr(collect, "time", FakeClock())
     result = run_tokscan(["scan"], cwd=repo.path)
     assert result.code == 0
     assert result.stdout == "No TokModel API keys found · 1 file, 15 B scanned · 1.25s\n"

@@ -8,11 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import jsonreport
-import process
 import pytest
-import reference
-from gitrepo import GitRepo
+from support import jsonreport, process, reference
+from support.gitrepo import GitRepo
 
 from tokscan import key as keyformat
 from tokscan.model import Origin

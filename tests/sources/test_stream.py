@@ -7,12 +7,13 @@ import itertools
 import string
 
 import pytest
-import reference
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import reference
 
-from tokscan import detect, placeholder
+from tokscan import detect
 from tokscan import key as keyformat
+from tokscan.detect import placeholder
 from tokscan.model import Chunk, Origin
 from tokscan.sources import stream
 from tokscan.sources.stream import OVERLAP, Chunker, advance, stream_chunks

@@ -24,13 +24,10 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from keys import KeyFactory
-
+from support.keys import KeyFactory
+from support.paths import FIXTURES
 from tokscan.sources.stream import CHUNK_SIZE
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BASE62 = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 UPPER = string.ascii_uppercase + string.digits

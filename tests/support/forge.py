@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo
+
+from support.gitrepo import GitRepo
 
 ZERO = "0" * 40
 

@@ -22,9 +22,10 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema
 
+from support.paths import FIXTURES
 from tokscan import key as keyformat
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "fixtures" / "schemas"
+SCHEMAS = FIXTURES / "schemas"
 GITHUB_COMMANDS = ("error", "warning", "notice", "debug")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import string
 
-from tokscan import placeholder
+from tokscan.detect import placeholder
 
 BASE62 = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"

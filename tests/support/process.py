@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonreport
+from support import jsonreport
 
 # Linux capabilities that let root read any file; dropping them makes permissions bind.
 _PR_CAPBSET_DROP = 24

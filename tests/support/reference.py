@@ -12,7 +12,7 @@ import re
 import string
 from typing import NamedTuple
 
-from tokscan import placeholder
+from tokscan.detect import placeholder
 
 ALNUM = frozenset((string.ascii_letters + string.digits).encode())
 PRAGMA = b"tokscan:allow"

@@ -8,14 +8,13 @@ and review the diff.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from keys import KeyFactory
-
-from tokscan import pipeline
+from support.keys import KeyFactory
+from support.paths import FIXTURES
 from tokscan.model import Finding, Report, ScanError, Status, Where
+from tokscan.pipeline import collect
 
-GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
+GOLDEN = FIXTURES / "golden"
 
 
 class FakeClock:
@@ -78,7 +77,7 @@ def history_report(keys: KeyFactory) -> Report:
         ("baseline", Finding(key=keys(), path="u.py", line=1, column=1, where=Where.HISTORY)),
         ("pragma", Finding(key=keys(), path="v.py", line=1, column=1, where=Where.HISTORY)),
     ]
-    return pipeline.finish(report)
+    return collect.finish(report)
 
 
 def files_report(keys: KeyFactory) -> Report:
@@ -92,7 +91,7 @@ def files_report(keys: KeyFactory) -> Report:
         Finding(key=second, path="config/prod.yaml", line=4, column=11, where=Where.WORKTREE),
         Finding(key=first, path=".env", line=1, column=18, where=Where.WORKTREE),
     ]
-    return pipeline.finish(report)
+    return collect.finish(report)
 
 
 # Reports built in memory for the CI-format tests (test_sarif, test_github, test_gitlab):
@@ -111,9 +110,9 @@ def finding(key: str, path: str | None = "app.py", line: int = 1, column: int = 
 
 def report(*findings: Finding, errors: tuple[ScanError, ...] = (), mode: str = "files",
            fail_on_revoked: bool = False) -> Report:
-    made = pipeline.new_report(mode, "/repo")
+    made = collect.new_report(mode, "/repo")
     made.findings.extend(findings)
     made.errors.extend(errors)
     made.fail_on_revoked = fail_on_revoked
     made.verified = any(f.status is not Status.UNVERIFIED for f in findings)
-    return pipeline.finish(made)
+    return collect.finish(made)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tokmodel_server import TokModelServer
+from support.tokmodel_server import TokModelServer
 
 from tokscan.errors import ExitCode, TokscanError
 from tokscan.verify import api_base

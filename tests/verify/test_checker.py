@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokmodel_server import Reply
+from support.tokmodel_server import Reply
 
 from tokscan.model import Finding, Report, Status, Where
 from tokscan.verify import checker

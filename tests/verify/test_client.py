@@ -9,7 +9,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tokmodel_server import Reply, TokModelServer
+from support.tokmodel_server import Reply, TokModelServer
 
 from tokscan import __version__
 from tokscan.errors import TokscanError

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from tokscan import __version__
-from tokscan.entry import change_directory
+from tokscan.cli.main import change_directory
 from tokscan.errors import ExitCode
 from tokscan.options import FORMATS, Options
 

@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = parse_fast(args)
         if parsed is not None:
             return _run_fast(parsed)
-        from tokscan.cli import main as cli_main
+        from tokscan.cli.app import main as cli_main
 
         return cli_main(args)
     except TokscanError as error:  # an expected failure: its message, never a traceback

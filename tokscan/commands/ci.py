@@ -14,14 +14,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tokscan import config as configuration
-from tokscan import git, output, pipeline, suppress
-from tokscan.commands import common
+from tokscan import git
+from tokscan.commands import session
 from tokscan.errors import TokscanError
 from tokscan.model import ScanRange
 from tokscan.options import Options
-from tokscan.pipeline import Collector
-from tokscan.sources import ci as source
-from tokscan.sources import pragmas
+from tokscan.pipeline import collect, pragmas, suppress
+from tokscan.pipeline.collect import Collector
+from tokscan.ranges import ci as source
+from tokscan.report import output
 from tokscan.terminal import plural
 
 
@@ -34,9 +35,9 @@ def run(options: Options, base: str | None = None, env: Mapping[str, str] | None
     for note in plan.notes:
         _tell(options, note)
     config = _configuration(root, plan.base, options)
-    common.apply_config(config, options)  # `verify: true` counts only from the base, too
+    session.apply_config(config, options)  # `verify: true` counts only from the base, too
     baseline = _baseline(root, plan.base, options)
-    report = pipeline.new_report("ci", str(root), plan.revisions)
+    report = collect.new_report("ci", str(root), plan.revisions)
     report.range = ScanRange(
         asked.provider, asked.event, plan.head, plan.base, plan.commits, plan.reason
     )
@@ -45,13 +46,13 @@ def run(options: Options, base: str | None = None, env: Mapping[str, str] | None
     trusted = f"from {plan.base[:12]}" if plan.base else "built in (there is no base revision)"
     if not plan.revisions:
         _tell(options, "nothing to scan")
-        return common.conclude(report, options)
+        return session.conclude(report, options)
     _tell(options, f"scanning {plural(plan.commits, 'commit')}; configuration {trusted}")
     excluded = configuration.excluder(config.exclude)
     with pragmas.Diff(root, plan.diff_base, plan.head) as diff:  # runs while the scan does
         scan_history(root, plan.revisions, collector, options, excluded)
         report.pragmas_added = pragmas.added(report, diff, excluded)
-    return common.conclude(report, options)
+    return session.conclude(report, options)
 
 
 def scan_history(
@@ -64,15 +65,15 @@ def scan_history(
     """The history engine scans the range's commits into the collector (attributed findings:
     commit, author, date, path, line). The range was made whole first, so a shallow clone
     is fine here."""
-    from tokscan.sources import history
+    from tokscan.sources.history import scan
 
-    settings = history.Settings(
-        jobs=common.jobs(options),
-        progress=common.wants_progress(options),
+    settings = scan.Settings(
+        jobs=session.jobs(options),
+        progress=session.wants_progress(options),
         excluded=excluded,
         range_complete=True,
     )
-    history.scan_revisions(root, revisions, collector, settings)
+    scan.scan_revisions(root, revisions, collector, settings)
 
 
 # --- What is trusted: read from the base --------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokscan import install, output
+from tokscan.git import hooks
+from tokscan.report import output
 
 
 def run(hook: str, force: bool) -> int:
-    target, outcome = install.install(Path.cwd(), hook, force)
+    target, outcome = hooks.install(Path.cwd(), hook, force)
     output.write_err(f"tokscan {hook} hook {outcome}: {target}\n")
     return 0

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import TextIO
 
 from tokscan import config as configuration
-from tokscan import pipeline
-from tokscan.commands import common
+from tokscan.commands import session
 from tokscan.errors import TokscanError
 from tokscan.model import Where
 from tokscan.options import Options
-from tokscan.sources import history, prepush
+from tokscan.pipeline import collect
+from tokscan.ranges import prepush
+from tokscan.sources.history import scan
 
 
 def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> int:
     try:  # a work tree's top, or the git directory of a bare repository (a mirror)
-        root = history.open_repository(Path(os.getcwd())).root
+        root = scan.open_repository(Path(os.getcwd())).root
     except TokscanError:
         raise TokscanError(
             "not in a git repository: `tokscan pre-push` runs as git's pre-push hook"
@@ -34,16 +35,16 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         push = prepush.from_lines(root, remote, lines)
     if push.empty:
         return 0  # deleting refs, or nothing on standard input: nothing is sent
-    config = common.load_config(root, options)
-    report = pipeline.new_report("pre-push", str(root), push.rev_args())
-    collector = pipeline.Collector(report, common.suppressor(config, options))
-    settings = history.Settings(
-        jobs=common.jobs(options),
-        progress=common.wants_progress(options),
+    config = session.load_config(root, options)
+    report = collect.new_report("pre-push", str(root), push.rev_args())
+    collector = collect.Collector(report, session.suppressor(config, options))
+    settings = scan.Settings(
+        jobs=session.jobs(options),
+        progress=session.wants_progress(options),
         excluded=configuration.excluder(config.exclude),
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
         where=Where.UNPUSHED,
         tags=tuple(push.tips),  # an annotated tag's message is sent too
     )
-    history.scan_revisions(root, push.rev_args(), collector, settings)
-    return common.conclude(report, options, quiet_when_clean=True)
+    scan.scan_revisions(root, push.rev_args(), collector, settings)
+    return session.conclude(report, options, quiet_when_clean=True)

@@ -7,10 +7,11 @@ from functools import partial
 from pathlib import Path
 
 from tokscan import config as configuration
-from tokscan import parallel, pipeline
-from tokscan.commands import common
+from tokscan import parallel
+from tokscan.commands import session
 from tokscan.model import Outcome, Where
 from tokscan.options import Options
+from tokscan.pipeline import collect
 from tokscan.sources import files
 
 
@@ -20,9 +21,9 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
     if not on_disk and not read_stdin:
         on_disk = [Path(".")]
     root, in_git = files.find_root(on_disk or [Path(".")])
-    config = common.load_config(root, options)
-    report = pipeline.new_report("files", str(root))
-    collector = pipeline.Collector(report, common.suppressor(config, options))
+    config = session.load_config(root, options)
+    report = collect.new_report("files", str(root))
+    collector = collect.Collector(report, session.suppressor(config, options))
     if read_stdin and sys.stdin is None:  # started with standard input closed
         collector.error(files.STDIN, "standard input is closed")
     elif read_stdin:
@@ -34,13 +35,13 @@ def run(options: Options, paths: list[str], all_files: bool = False, binary: boo
             collector.add(item, Where.WORKTREE)
         else:
             targets.append(item)
-    jobs = common.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
+    jobs = session.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
     batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
     for batch in parallel.map_unordered(partial(files.scan_batch, binary=binary), batches, jobs):
         collector.count(batch.files, batch.size)  # files with nothing key-shaped
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)
-    return common.conclude(report, options)
+    return session.conclude(report, options)
 
 
 # Below this many files, starting worker processes costs more than it saves.

@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 from tokscan import config as configuration
-from tokscan import output, pipeline, policy, suppress
 from tokscan.model import Report
 from tokscan.options import Options
 from tokscan.parallel import default_jobs
+from tokscan.pipeline import collect, policy, suppress
+from tokscan.report import output
 
 
 def load_config(root: Path, options: Options) -> configuration.Config:
@@ -51,7 +52,7 @@ def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -
     report.fail_on_revoked = options.fail_on_revoked
     if options.verify:
         verify(report, options)
-    pipeline.finish(report)
+    collect.finish(report)
     clean = not report.findings and not report.errors
     if not (quiet_when_clean and clean and options.format == "text" and options.output is None):
         output.emit(report, options)

@@ -55,14 +55,15 @@ def _report(root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: 
     from pathlib import Path
 
     from tokscan import config as configuration
-    from tokscan import detect, pipeline
-    from tokscan.commands import common
+    from tokscan import detect
+    from tokscan.commands import session
     from tokscan.model import Outcome, Where
+    from tokscan.pipeline import collect
 
-    config = common.load_config(Path(root), options)
+    config = session.load_config(Path(root), options)
     excluded = configuration.excluder(config.exclude)
-    report = pipeline.new_report("staged", root)
-    collector = pipeline.Collector(report, common.suppressor(config, options))
+    report = collect.new_report("staged", root)
+    collector = collect.Collector(report, session.suppressor(config, options))
     skipped = {"binary": scanner.binary_files} if scanner.binary_files else {}
     collector.count(scanner.files, scanner.bytes_added, skipped)  # the unit is a staged file
     candidates = {}
@@ -77,7 +78,7 @@ def _report(root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: 
     for origin, candidate in candidates.values():
         outcome = Outcome(origin, [candidate])
         collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
-    return common.conclude(report, options, quiet_when_clean=True)
+    return session.conclude(report, options, quiet_when_clean=True)
 
 
 def _already_merged(

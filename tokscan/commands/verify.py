@@ -12,9 +12,11 @@ import sys
 from typing import TYPE_CHECKING, BinaryIO
 
 from tokscan import key as keyformat
-from tokscan import output, policy, terminal
+from tokscan import terminal
 from tokscan.errors import TokscanError
 from tokscan.options import Options
+from tokscan.pipeline import policy
+from tokscan.report import output
 from tokscan.sources import files
 
 if TYPE_CHECKING:

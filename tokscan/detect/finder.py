@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tokscan import key as keyformat
-from tokscan import placeholder
+from tokscan.detect import placeholder
 from tokscan.model import Candidate, Chunk
 
 PRAGMA = b"tokscan:allow"

@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from tokscan import advice
 from tokscan.model import Finding, Outcome, Report, ScanError, Where
-from tokscan.suppress import Suppressor
+from tokscan.pipeline import advice
+from tokscan.pipeline.suppress import Suppressor
 
 
 def new_report(mode: str, root: str, revisions: Iterable[str] = ()) -> Report:

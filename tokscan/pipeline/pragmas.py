@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tokscan import detect, git
 from tokscan.errors import TokscanError
-from tokscan.gitobjects import read_errors
+from tokscan.git.objects import read_errors
 from tokscan.model import Chunk, Finding, Origin, PragmaSite, Report, Where
 from tokscan.sources import diff
 

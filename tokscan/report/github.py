@@ -11,8 +11,8 @@ says so when there are more.
 
 from __future__ import annotations
 
-from tokscan import advice, policy
 from tokscan.model import Finding, PragmaSite, Report
+from tokscan.pipeline import advice, policy
 from tokscan.report import rule
 from tokscan.terminal import plural
 

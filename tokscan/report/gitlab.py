@@ -23,8 +23,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from tokscan import __version__, advice, policy
+from tokscan import __version__
 from tokscan.model import Finding, Report, Status
+from tokscan.pipeline import advice, policy
 from tokscan.report import rule
 
 VERSION = "15.0.7"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tokscan import __version__, policy
+from tokscan import __version__
 from tokscan.model import Finding, PragmaSite, Report, Status
+from tokscan.pipeline import policy
 
 SCHEMA_VERSION = 1
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from tokscan import advice
 from tokscan.key import KEY_LENGTH
 from tokscan.model import Finding
+from tokscan.pipeline import advice
 
 ID = "tokmodel-api-key"
 NAME = "TokModelApiKey"

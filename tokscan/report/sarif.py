@@ -21,8 +21,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from tokscan import __version__, policy
+from tokscan import __version__
 from tokscan.model import Finding, Report, Status
+from tokscan.pipeline import policy
 from tokscan.report import json as json_report
 from tokscan.report import rule
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tokscan import advice, policy
 from tokscan.model import Finding, Report, Status
+from tokscan.pipeline import advice, policy
 from tokscan.terminal import Painter, plural, printable
 
 _STATUS_STYLE = {

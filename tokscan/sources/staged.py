@@ -33,7 +33,7 @@ def marked_binary(root: str, scanner: DiffScanner) -> list[Chunk]:
     hook and then fail CI. Files whose staged content has a NUL in its first 8000 bytes stay
     skipped; `scanner`'s counts take in what this adds.
     """
-    from tokscan.gitobjects import ObjectReader
+    from tokscan.git.objects import ObjectReader
     from tokscan.sources.stream import BINARY_SNIFF
 
     files = _binary_files(git.run(root, *DIFF_ARGS, "--numstat", "-z"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokscan.sources import blobscan
+from tokscan.sources.history import blobscan
 
 
 def _blob(repo, path: str) -> bytes:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tokscan import git
 from tokscan.errors import TokscanError
-from tokscan.sources import gitlog
+from tokscan.sources.history import gitlog
 
 
 def _log(repo, *revisions: str) -> list[gitlog.Commit]:

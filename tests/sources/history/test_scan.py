@@ -7,11 +7,11 @@ import os
 import subprocess
 
 import pytest
-from gitrepo import GitRepo
-from keys import KeyFactory
+from support.gitrepo import GitRepo
+from support.keys import KeyFactory
 
 from tokscan import key as keyformat
-from tokscan.sources import blobscan, history
+from tokscan.sources.history import blobscan, scan
 
 
 def audit(run_tokscan, repo: GitRepo, *args: str, keys: KeyFactory | None = None):
@@ -407,11 +407,11 @@ def test_range_new_branch_not_on_remote(repo, keys, run_tokscan, branched, tmp_p
 
 def test_range_through_the_engine_api(repo, keys, branched):
     """pre-push and ci call the engine directly with their own rev-list arguments."""
-    from tokscan import pipeline, suppress
+    from tokscan.pipeline import collect, suppress
 
-    report = pipeline.new_report("pre-push", str(repo.path))
-    collector = pipeline.Collector(report, suppress.Suppressor())
-    history.scan_revisions(repo.path, ["main..feature"], collector)
+    report = collect.new_report("pre-push", str(repo.path))
+    collector = collect.Collector(report, suppress.Suppressor())
+    scan.scan_revisions(repo.path, ["main..feature"], collector)
     [finding] = report.findings
     key, commit = branched["feature"]
     assert (finding.key, finding.path, finding.commit, finding.line) == (
@@ -433,7 +433,7 @@ def test_narrow_range_reads_only_the_blobs_it_adds(repo, keys, run_tokscan, bran
 
 
 def test_wide_range_is_read_in_pack_order(repo, keys, run_tokscan, branched, monkeypatch):
-    monkeypatch.setattr(history, "_DIRECT_LIMIT", 0)
+    monkeypatch.setattr(scan, "_DIRECT_LIMIT", 0)
     repo.git("gc", "-q")
     key, commit = branched["feature"]
     _, report = audit(run_tokscan, repo, "main..feature", keys=keys)
@@ -655,7 +655,7 @@ def test_check_revisions_passes_selection_options():
         "--",
         "weird --output=path",
     ]
-    assert history.check_revisions(args) == args
+    assert scan.check_revisions(args) == args
 
 
 def test_hostile_config_cannot_run_programs(repo, keys, run_tokscan, tmp_path):
@@ -757,11 +757,11 @@ def test_bare_repository(tmp_path, keys, run_tokscan, repo):
 
 
 def test_tagger_dates_keep_their_offset():
-    assert history._signature(b"Rel <rel@example.com> 1700000000 -0530") == (
+    assert scan._signature(b"Rel <rel@example.com> 1700000000 -0530") == (
         "Rel <rel@example.com>",
         "2023-11-14T16:43:20-05:30",
     )
-    assert history._signature(b"garbage") == ("garbage", "")
+    assert scan._signature(b"garbage") == ("garbage", "")
 
 
 def test_sha256_repository(tmp_path, keys, run_tokscan):

@@ -34,7 +34,7 @@ from typing import Any
 
 from tokscan import detect, git
 from tokscan.errors import TokscanError
-from tokscan.gitobjects import BatchStream, Header, grow_pipe, read_errors
+from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
 from tokscan.model import Chunk, Origin
 from tokscan.sources.stream import BINARY_SNIFF, scan_stream
 

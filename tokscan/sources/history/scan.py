@@ -65,12 +65,12 @@ from typing import IO, NamedTuple
 
 from tokscan import detect, git
 from tokscan.errors import TokscanError
-from tokscan.gitobjects import ObjectReader, read_errors
+from tokscan.git.objects import ObjectReader, read_errors
 from tokscan.model import Candidate, Chunk, Origin, Outcome, Where, printable_path
-from tokscan.pipeline import Collector
+from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
-from tokscan.sources import blobscan, gitlog
-from tokscan.sources.blobscan import BlobHits, Hit
+from tokscan.sources.history import blobscan, gitlog
+from tokscan.sources.history.blobscan import BlobHits, Hit
 
 
 def _nothing_excluded(path: str) -> bool:
@@ -796,7 +796,7 @@ def _check_completeness(repo: Repository, settings: Settings, collector: Collect
     if not settings.allow_shallow:
         raise TokscanError(f"{problem} (or pass --allow-shallow to scan only what is here)")
     collector.report.notes.append(f"incomplete audit: {problem}")
-    from tokscan import output
+    from tokscan.report import output
 
     output.warn(f"warning: {problem}; scanning only what is here")
 
