@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokscan import placeholder
+from tokscan.detect import placeholder
 
 _WORDS = (
     "account",

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tokscan import placeholder
+from tokscan.detect import placeholder
 
 ALPHABETS = {"base62": string.ascii_letters + string.digits, "hex": "0123456789abcdef"}
 LIMIT = 1 / 100_000

@@ -31,6 +31,14 @@ class Status(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """What TokModel said about a key (SPEC §5), and why tokscan concluded it."""
+
+    status: Status
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a chunk's bytes came from."""
 

@@ -1,8 +1,12 @@
-"""The options every scanning command shares, parsed by click (cli.py) or by the hook's
-fast path (entry.py) into the same record.
+"""The command line's options, declared once, and the record they are parsed into.
 
-A plain class rather than a dataclass: `dataclasses` costs several milliseconds to import,
-and this record is on the pre-commit hook's hot path.
+`OUTPUT_OPTIONS` (what every scanning command takes, SPEC §3), `GLOBAL_OPTIONS` (before
+or after the command name) and `SWITCHES` (a command's own flags) are data: the click
+application (cli/app.py) and the hook's fast parser (cli/fast.py) are both built from
+them, so the two routes cannot drift apart.
+
+Plain classes rather than dataclasses: `dataclasses` costs several milliseconds to import,
+and this module is on the pre-commit hook's hot path.
 """
 
 from __future__ import annotations
@@ -13,8 +17,96 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
+# The one place that names the environment variable for the API base; both parsers read
+# it through the option below, and verification never looks at the environment itself.
+API_BASE_ENV = "TOKSCAN_API_BASE"
+
+
+class Option:
+    """One command-line option.
+
+    `kind` is "flag" (a switch that sets True; with `negative`, a --x/--no-x pair whose
+    default is None: "not said"), "text", "path", "choice" (one of `choices`) or "count"
+    (an integer of at least 1). `env` names an environment variable that gives the value
+    when the option is absent.
+    """
+
+    __slots__ = ("choices", "default", "env", "field", "help", "kind", "metavar", "names",
+                 "negative")
+
+    def __init__(self, field: str, names: tuple[str, ...], kind: str, help: str, *,
+                 negative: str | None = None, choices: tuple[str, ...] = (),
+                 default: object = None, env: str | None = None,
+                 metavar: str | None = None) -> None:
+        self.field = field
+        self.names = names
+        self.kind = kind
+        self.help = help
+        self.negative = negative
+        self.choices = choices
+        self.default = default
+        self.env = env
+        self.metavar = metavar
+
+
+OUTPUT_OPTIONS = (
+    Option("format", ("-f", "--format"), "choice", "Report format.", choices=FORMATS,
+           default="text"),
+    Option("output", ("-o", "--output"), "path",
+           "Write the report to FILE instead of standard output."),
+    Option("verify", ("--verify",), "flag",
+           "Ask the TokModel API whether each key is live (off by default).",
+           negative="--no-verify"),
+    Option("api_base", ("--api-base",), "text",
+           f"TokModel API base for --verify [env: {API_BASE_ENV}].", env=API_BASE_ENV,
+           metavar="URL"),
+    Option("show_secrets", ("--show-secrets",), "flag",
+           "Print full keys instead of redacted ones."),
+    Option("baseline", ("--baseline",), "path",
+           "Suppress findings whose fingerprint is in this baseline file."),
+    Option("write_baseline", ("--write-baseline",), "path",
+           "Write the findings' fingerprints to this baseline file."),
+    Option("quiet", ("-q", "--quiet"), "flag", "Print only findings and errors."),
+    Option("progress", ("--progress",), "flag",
+           "Show progress on stderr (default: when it is a terminal).",
+           negative="--no-progress"),
+    Option("jobs", ("--jobs",), "count", "Processes to use (default: all cores).",
+           metavar="N"),
+    Option("fail_on_revoked", ("--fail-on-revoked",), "flag",
+           "Fail the run on keys verified revoked too."),
+)
+
+GLOBAL_OPTIONS = (
+    Option("directory", ("-C",), "path", "Run as if started in this directory (like git -C)."),
+    Option("config", ("--config",), "path",
+           "Configuration file (default: .tokscan.yaml at the root)."),
+)
+
+# A command's own flags. `scan` and `staged` have a fast route (cli/fast.py): a scan of a
+# big tree should not pay for click either.
+SWITCHES = {
+    "staged": (),
+    "scan": (
+        Option("all_files", ("--all-files",), "flag", "Also scan files that git ignores."),
+        Option("binary", ("--binary",), "flag", "Also scan files that look binary."),
+    ),
+    "history": (
+        Option("allow_shallow", ("--allow-shallow",), "flag",
+               "Scan a shallow or partial clone anyway (the audit is then incomplete)."),
+        Option("binary", ("--binary",), "flag", "Also scan blobs that look binary."),
+    ),
+}
+
+
+def by_field(*fields: str) -> tuple[Option, ...]:
+    """Output options by field name, for a command that takes only some of them."""
+    return tuple(option for option in OUTPUT_OPTIONS if option.field in fields)
+
 
 class Options:
+    """What the user asked for. Read-only once parsed: what a run decides from it (the
+    config's `verify` default, how many jobs) lives in the session (commands/session.py)."""
+
     __slots__ = (
         "api_base",
         "baseline",
@@ -50,7 +142,7 @@ class Options:
         self.format = format
         self.output = output
         self.verify = verify  # None: the config file's `verify`, else off
-        self.api_base = api_base
+        self.api_base = api_base  # --api-base, else $TOKSCAN_API_BASE, else None
         self.show_secrets = show_secrets
         self.baseline = baseline
         self.write_baseline = write_baseline

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tokscan.cli import main
+from tokscan.cli import fast
 from tokscan.commands import scan, staged
 from tokscan.options import Options
 
@@ -43,7 +43,7 @@ def through_click(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Options:
 @pytest.mark.parametrize("args", SAME_MEANING)
 def test_fast_route_parses_like_click(monkeypatch, tmp_path, args):
     monkeypatch.chdir(tmp_path)
-    parsed = main.parse_fast(["staged", *args])
+    parsed = fast.parse(["staged", *args])
     assert parsed is not None, "the fast route should take these arguments"
     assert (parsed.command, parsed.directory, parsed.paths) == ("staged", None, [])
     assert parsed.options == through_click(monkeypatch, ["staged", *args])
@@ -78,18 +78,18 @@ def scan_through_click(monkeypatch, args):
 )
 def test_fast_scan_route_parses_like_click(monkeypatch, tmp_path, args):
     monkeypatch.chdir(tmp_path)
-    parsed = main.parse_fast(["scan", *args])
+    parsed = fast.parse(["scan", *args])
     assert parsed is not None
     options, paths, all_files, binary = scan_through_click(monkeypatch, ["scan", *args])
     assert parsed.options == options
     assert parsed.paths == paths
-    assert ("--all-files" in parsed.switches, "--binary" in parsed.switches) == (all_files, binary)
+    assert ("all_files" in parsed.switches, "binary" in parsed.switches) == (all_files, binary)
 
 
 def test_global_options_before_the_command(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sub").mkdir()
-    parsed = main.parse_fast(["-C", "sub", "--config", "conf.yaml", "staged"])
+    parsed = fast.parse(["-C", "sub", "--config", "conf.yaml", "staged"])
     assert parsed is not None
     assert parsed.directory == "sub"
     assert parsed.options.config == Path("conf.yaml").absolute()
@@ -99,7 +99,7 @@ def test_global_options_before_the_command(monkeypatch, tmp_path):
 def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOKSCAN_API_BASE", "http://localhost:1234")
-    parsed = main.parse_fast(["staged"])
+    parsed = fast.parse(["staged"])
     assert parsed is not None
     assert parsed.options.api_base == "http://localhost:1234"
     assert parsed.options == through_click(monkeypatch, ["staged"])
@@ -124,7 +124,7 @@ def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
     ],
 )
 def test_anything_unusual_goes_to_click(args):
-    assert main.parse_fast(args) is None
+    assert fast.parse(args) is None
 
 
 def test_click_gives_the_usage_error(run_tokscan, repo):

@@ -241,7 +241,7 @@ def test_conclude_verifies_for_every_command(
     report.findings = [
         Finding(key=key, path="a.py", line=1, column=1, where=where, present_at_head=at_head)
     ]
-    code = session.conclude(report, Options(verify=True, format="json"))
+    code = session.conclude(report, Options(verify=True, format="json", api_base=tokmodel.url))
     [finding] = json.loads(capsys.readouterr().out)["findings"]
     assert (code, finding["status"]) == (1, "live")
     assert expected in finding["advice"]

@@ -357,6 +357,7 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
         "tokscan",
         "tokscan.cli",
         "tokscan.cli.main",
+        "tokscan.cli.fast",
         "tokscan.options",
         "tokscan.errors",
         "tokscan.commands",

@@ -54,14 +54,23 @@ def test_rejected(value, why):
     assert raised.value.exit_code is ExitCode.ERROR
 
 
-def test_default_and_environment(monkeypatch):
-    assert api_base.resolve(None) == "https://tokmodel.com"
-    monkeypatch.setenv("TOKSCAN_API_BASE", "http://127.0.0.1:1234/")
-    assert api_base.resolve(None) == "http://127.0.0.1:1234"
-    assert api_base.resolve("https://other.example") == "https://other.example"
+def test_default_and_given(monkeypatch):
+    """resolve() never reads the environment: the command line does (one place for both
+    parsers, tokscan/options.py), so a value that reaches here was chosen by the user."""
     monkeypatch.setenv("TOKSCAN_API_BASE", "http://evil.example")
-    with pytest.raises(TokscanError):
-        api_base.resolve(None)
+    assert api_base.resolve(None) == "https://tokmodel.com"
+    assert api_base.resolve("http://127.0.0.1:1234/") == "http://127.0.0.1:1234"
+    assert api_base.resolve("https://other.example") == "https://other.example"
+
+
+@pytest.mark.parametrize("command", [["staged"], ["scan", "."], ["history"], ["verify"]])
+def test_an_unsafe_environment_base_fails_on_every_route(monkeypatch, run_tokscan, repo, command):
+    monkeypatch.setenv("TOKSCAN_API_BASE", "http://evil.example")
+    repo.write("a.py", "x = 1\n")
+    repo.commit("first")
+    result = run_tokscan(command, cwd=repo.path)
+    assert result.code == 2
+    assert "invalid API base" in result.stderr
 
 
 def test_an_error_never_shows_a_key(keys):

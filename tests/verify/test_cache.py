@@ -9,10 +9,9 @@ import stat
 import pytest
 
 from tokscan import key as keyformat
-from tokscan.model import Status
+from tokscan.model import Status, Verdict
 from tokscan.verify import cache
 from tokscan.verify.cache import Cache
-from tokscan.verify.client import Verdict
 
 BASE = "https://tokmodel.com"
 LIVE = Verdict(Status.LIVE, "HTTP 400")

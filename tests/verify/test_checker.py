@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from support.tokmodel_server import Reply
 
-from tokscan.model import Finding, Report, Status, Where
+from tokscan.model import Finding, Report, Status, Verdict, Where
 from tokscan.verify import checker
-from tokscan.verify.client import Settings, Verdict
+from tokscan.verify.client import Settings
 
 
 def test_a_second_run_asks_nothing(tokmodel, keys):

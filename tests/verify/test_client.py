@@ -13,9 +13,9 @@ from support.tokmodel_server import Reply, TokModelServer
 
 from tokscan import __version__
 from tokscan.errors import TokscanError
-from tokscan.model import Status
+from tokscan.model import Status, Verdict
 from tokscan.verify import client
-from tokscan.verify.client import Settings, Verdict
+from tokscan.verify.client import Settings
 
 # Quick retries, so the tests of retrying take a fraction of a second.
 FAST = Settings(timeout=2.0, backoff=0.02, retry_after_cap=2.0)

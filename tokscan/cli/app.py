@@ -1,4 +1,6 @@
-"""The command line (click): builds options, calls the command, turns errors into exit codes."""
+"""The click application: every command, its options built from the table in
+tokscan/options.py, calling `tokscan.commands.<name>.run`. Errors are turned into messages
+and exit codes by cli/main.py, not here."""
 
 from __future__ import annotations
 
@@ -10,76 +12,70 @@ from typing import Any, TypeVar
 import click
 
 from tokscan import __version__
-from tokscan.cli.main import change_directory
+from tokscan.cli.fast import change_directory
 from tokscan.errors import ExitCode
-from tokscan.options import FORMATS, Options
+from tokscan.options import GLOBAL_OPTIONS, OUTPUT_OPTIONS, SWITCHES, Option, Options, by_field
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def output_options(function: F) -> F:
-    """The options every scanning command takes (SPEC §3)."""
-    decorators = [
-        click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default="text",
-                     show_default=True, help="Report format."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the report to FILE instead of standard output."),
-        click.option("--verify/--no-verify", default=None,
-                     help="Ask the TokModel API whether each key is live (off by default)."),
-        click.option("--api-base", metavar="URL", envvar="TOKSCAN_API_BASE",
-                     help="TokModel API base for --verify [env: TOKSCAN_API_BASE]."),
-        click.option("--show-secrets", is_flag=True,
-                     help="Print full keys instead of redacted ones."),
-        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Suppress findings whose fingerprint is in this baseline file."),
-        click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the findings' fingerprints to this baseline file."),
-        click.option("-q", "--quiet", is_flag=True, help="Print only findings and errors."),
-        click.option("--progress/--no-progress", default=None,
-                     help="Show progress on stderr (default: when it is a terminal)."),
-        click.option("--jobs", type=click.IntRange(min=1), metavar="N",
-                     help="Processes to use (default: all cores)."),
-        click.option("--fail-on-revoked", is_flag=True,
-                     help="Fail the run on keys verified revoked too."),
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+def click_option(option: Option) -> Callable[[F], F]:
+    """The click declaration of one option from the table in tokscan/options.py."""
+    names = list(option.names)
+    if option.negative:  # a --x/--no-x pair: None when neither is given
+        names = [f"{names[0]}/{option.negative}"]
+    settings: dict[str, Any] = {"help": option.help}
+    if option.env:
+        settings["envvar"] = option.env
+    if option.metavar:
+        settings["metavar"] = option.metavar
+    if option.kind == "flag":
+        if option.negative:  # click makes a --x/--no-x pair a flag by itself
+            settings["default"] = None
+        else:
+            settings.update(is_flag=True, default=False)
+    elif option.kind == "choice":
+        settings.update(type=click.Choice(option.choices), default=option.default,
+                        show_default=True)
+    elif option.kind == "path":  # -C names a folder; every other path names a file
+        folder = option.field == "directory"
+        settings["type"] = click.Path(path_type=Path, file_okay=not folder, dir_okay=folder)
+    elif option.kind == "count":
+        settings["type"] = click.IntRange(min=1)
+    return click.option(option.field, *names, **settings)
+
+
+def with_options(*options: Option) -> Callable[[F], F]:
+    def decorate(function: F) -> F:
+        for option in reversed(options):
+            function = click_option(option)(function)
+        return function
+
+    return decorate
+
+
+output_options = with_options(*OUTPUT_OPTIONS)
 
 
 def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
+    """The Options record from click's parameters (the command's own are left in `params`)."""
     obj = ctx.find_root().obj or {}
-    return Options(
-        config=obj.get("config"),
-        format=params.pop("format_"),
-        output=params.pop("output"),
-        verify=params.pop("verify"),
-        api_base=_api_base(params.pop("api_base")),
-        show_secrets=params.pop("show_secrets"),
-        baseline=params.pop("baseline"),
-        write_baseline=params.pop("write_baseline"),
-        quiet=params.pop("quiet"),
-        progress=params.pop("progress"),
-        jobs=params.pop("jobs"),
-        fail_on_revoked=params.pop("fail_on_revoked"),
-    )
+    values = {option.field: params.pop(option.field) for option in OUTPUT_OPTIONS}
+    _check_api_base(values["api_base"])
+    return Options(config=obj.get("config"), **values)
 
 
-def _api_base(value: str | None) -> str | None:
+def _check_api_base(value: str | None) -> None:
     """Checked now, so a bad --api-base fails before a long scan rather than after it."""
     if value is not None:
         from tokscan.verify import api_base
 
         api_base.check(value)
-    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tokscan")
-@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Run as if started in this directory (like git -C).")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              help="Configuration file (default: .tokscan.yaml at the root).")
+@with_options(*GLOBAL_OPTIONS)
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None:
     """Find TokModel API keys before they leak through git."""
@@ -92,8 +88,7 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--all-files", is_flag=True, help="Also scan files that git ignores.")
-@click.option("--binary", is_flag=True, help="Also scan files that look binary.")
+@with_options(*SWITCHES["scan"])
 @output_options
 @click.pass_context
 def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool, binary: bool,
@@ -128,9 +123,7 @@ def install(hook: str, force: bool) -> int:
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
-@click.option("--allow-shallow", is_flag=True,
-              help="Scan a shallow or partial clone anyway (the audit is then incomplete).")
-@click.option("--binary", is_flag=True, help="Also scan blobs that look binary.")
+@with_options(*SWITCHES["history"])
 @output_options
 @click.pass_context
 def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bool, binary: bool,
@@ -165,16 +158,13 @@ def ci(ctx: click.Context, /, base: str | None, **params: Any) -> int:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.option("-f", "--format", "format_", type=click.Choice(("text", "json")), default="text",
+@click.option("format", "-f", "--format", type=click.Choice(("text", "json")), default="text",
               show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of standard output.")
-@click.option("--api-base", metavar="URL", envvar="TOKSCAN_API_BASE",
-              help="TokModel API base [env: TOKSCAN_API_BASE].")
-@click.option("--show-secrets", is_flag=True, help="Print full keys instead of redacted ones.")
-@click.option("-q", "--quiet", is_flag=True, help="Do not prompt when stdin is a terminal.")
+@with_options(*by_field("output", "api_base", "show_secrets"))
+@click.option("quiet", "-q", "--quiet", is_flag=True,
+              help="Do not prompt when stdin is a terminal.")
 @click.pass_context
-def verify(ctx: click.Context, /, format_: str, output: Path | None, api_base: str | None,
+def verify(ctx: click.Context, /, format: str, output: Path | None, api_base: str | None,
            show_secrets: bool, quiet: bool) -> int:
     """Check whether keys are live: reads them from standard input, one a line.
 
@@ -183,11 +173,10 @@ def verify(ctx: click.Context, /, format_: str, output: Path | None, api_base: s
     """
     from tokscan.commands import verify as command
 
-    options = Options(format=format_, output=output, api_base=api_base,
+    _check_api_base(api_base)
+    options = Options(format=format, output=output, api_base=api_base,
                       show_secrets=show_secrets, quiet=quiet)
     return command.run(options, list(ctx.args))
-
-
 
 @cli.command("pre-push")
 @click.argument("remote", required=False)
@@ -203,7 +192,7 @@ def pre_push(ctx: click.Context, /, remote: str | None, url: str | None, **param
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code. Expected failures (TokscanError,
-    Ctrl-C) become messages in entry.main, the one place for both routes."""
+    Ctrl-C) become messages in cli/main.py, the one boundary for both routes."""
     try:
         result = cli.main(args=list(argv) if argv is not None else None,
                           prog_name="tokscan", standalone_mode=False)

@@ -1,1 +1,1 @@
-"""One module per command: `run(...) -> int`, free of click so hooks can start fast."""
+"""One module per command: `run(...) -> ExitCode`, free of click so hooks can start fast."""

@@ -10,23 +10,25 @@ cannot allowlist its own leak; the `tokscan:allow` pragmas it adds are listed fo
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from tokscan import config as configuration
 from tokscan import git
-from tokscan.commands import session
-from tokscan.errors import TokscanError
+from tokscan.commands.session import Session
+from tokscan.errors import ExitCode, TokscanError
 from tokscan.model import ScanRange
 from tokscan.options import Options
-from tokscan.pipeline import collect, pragmas, suppress
-from tokscan.pipeline.collect import Collector
+from tokscan.pipeline import pragmas, suppress
 from tokscan.ranges import ci as source
 from tokscan.report import output
+from tokscan.sources.range_diff import RangeDiff
 from tokscan.terminal import plural
 
 
-def run(options: Options, base: str | None = None, env: Mapping[str, str] | None = None) -> int:
+def run(
+    options: Options, base: str | None = None, env: Mapping[str, str] | None = None
+) -> ExitCode:
     root = git.toplevel(Path("."))
     if root is None:
         raise TokscanError("not in a git work tree: `tokscan ci` scans the commits of a checkout")
@@ -34,46 +36,39 @@ def run(options: Options, base: str | None = None, env: Mapping[str, str] | None
     plan = source.resolve(root, asked)
     for note in plan.notes:
         _tell(options, note)
+    # The policy comes from the base, `verify: true` included.
     config = _configuration(root, plan.base, options)
-    session.apply_config(config, options)  # `verify: true` counts only from the base, too
     baseline = _baseline(root, plan.base, options)
-    report = collect.new_report("ci", str(root), plan.revisions)
+    session = Session(options, "ci", root, config, baseline, plan.revisions)
+    report = session.report
     report.range = ScanRange(
         asked.provider, asked.event, plan.head, plan.base, plan.commits, plan.reason
     )
-    collector = Collector(report, suppress.Suppressor(config.allowed, baseline))
     _tell(options, plan.reason)
     trusted = f"from {plan.base[:12]}" if plan.base else "built in (there is no base revision)"
     if not plan.revisions:
         _tell(options, "nothing to scan")
-        return session.conclude(report, options)
+        return session.conclude()
     _tell(options, f"scanning {plural(plan.commits, 'commit')}; configuration {trusted}")
-    excluded = configuration.excluder(config.exclude)
-    with pragmas.Diff(root, plan.diff_base, plan.head) as diff:  # runs while the scan does
-        scan_history(root, plan.revisions, collector, options, excluded)
-        report.pragmas_added = pragmas.added(report, diff, excluded)
-    return session.conclude(report, options)
+    with RangeDiff(root, plan.diff_base, plan.head) as diff:  # runs while the scan does
+        scan_history(root, plan.revisions, session)
+        report.pragmas_added = pragmas.to_review(report, diff.pragma_lines(), session.excluded)
+    return session.conclude()
 
 
-def scan_history(
-    root: Path,
-    revisions: list[str],
-    collector: Collector,
-    options: Options,
-    excluded: Callable[[str], bool],
-) -> None:
+def scan_history(root: Path, revisions: list[str], session: Session) -> None:
     """The history engine scans the range's commits into the collector (attributed findings:
     commit, author, date, path, line). The range was made whole first, so a shallow clone
     is fine here."""
     from tokscan.sources.history import scan
 
     settings = scan.Settings(
-        jobs=session.jobs(options),
-        progress=session.wants_progress(options),
-        excluded=excluded,
+        jobs=session.jobs,
+        progress=session.progress,
+        excluded=session.excluded,
         range_complete=True,
     )
-    scan.scan_revisions(root, revisions, collector, settings)
+    scan.scan_revisions(root, revisions, session.collector, settings)
 
 
 # --- What is trusted: read from the base --------------------------------------------------

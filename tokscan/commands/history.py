@@ -5,27 +5,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokscan import config as configuration
-from tokscan.commands import session
+from tokscan.commands.session import Session
+from tokscan.errors import ExitCode
 from tokscan.options import Options
-from tokscan.pipeline import collect
 from tokscan.sources.history import scan
 
 
 def run(
     options: Options, revisions: list[str], allow_shallow: bool = False, binary: bool = False
-) -> int:
+) -> ExitCode:
     checked = scan.check_revisions(revisions)
     repo = scan.open_repository(Path("."))
-    config = session.load_config(repo.root, options)
-    report = collect.new_report("history", str(repo.root), checked)
-    collector = collect.Collector(report, session.suppressor(config, options))
+    session = Session.open(options, "history", repo.root, checked)
     settings = scan.Settings(
-        jobs=session.jobs(options),
+        jobs=session.jobs,
         binary=binary,
-        progress=session.wants_progress(options),
-        excluded=configuration.excluder(config.exclude),
+        progress=session.progress,
+        excluded=session.excluded,
         allow_shallow=allow_shallow,
     )
-    scan.scan_revisions(repo.root, checked, collector, settings)
-    return session.conclude(report, options)
+    scan.scan_revisions(repo.root, checked, session.collector, settings)
+    return session.conclude()

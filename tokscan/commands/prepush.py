@@ -1,6 +1,6 @@
 """`tokscan pre-push [REMOTE] [URL]`: the commits a push sends (the pre-push hook).
 
-The range comes from the ref lines git writes on standard input (sources/prepush.py) and
+The range comes from the ref lines git writes on standard input (ranges/prepush.py) and
 is scanned by the history engine, so each finding names the commit that brought the key.
 """
 
@@ -10,17 +10,15 @@ import os
 from pathlib import Path
 from typing import TextIO
 
-from tokscan import config as configuration
-from tokscan.commands import session
-from tokscan.errors import TokscanError
+from tokscan.commands.session import Session
+from tokscan.errors import ExitCode, TokscanError
 from tokscan.model import Where
 from tokscan.options import Options
-from tokscan.pipeline import collect
 from tokscan.ranges import prepush
 from tokscan.sources.history import scan
 
 
-def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> int:
+def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> ExitCode:
     try:  # a work tree's top, or the git directory of a bare repository (a mirror)
         root = scan.open_repository(Path(os.getcwd())).root
     except TokscanError:
@@ -34,17 +32,15 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
     else:
         push = prepush.from_lines(root, remote, lines)
     if push.empty:
-        return 0  # deleting refs, or nothing on standard input: nothing is sent
-    config = session.load_config(root, options)
-    report = collect.new_report("pre-push", str(root), push.rev_args())
-    collector = collect.Collector(report, session.suppressor(config, options))
+        return ExitCode.CLEAN  # deleting refs, or nothing on standard input: nothing is sent
+    session = Session.open(options, "pre-push", root, push.rev_args())
     settings = scan.Settings(
-        jobs=session.jobs(options),
-        progress=session.wants_progress(options),
-        excluded=configuration.excluder(config.exclude),
+        jobs=session.jobs,
+        progress=session.progress,
+        excluded=session.excluded,
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
         where=Where.UNPUSHED,
         tags=tuple(push.tips),  # an annotated tag's message is sent too
     )
-    scan.scan_revisions(root, push.rev_args(), collector, settings)
-    return session.conclude(report, options, quiet_when_clean=True)
+    scan.scan_revisions(root, push.rev_args(), session.collector, settings)
+    return session.conclude(quiet_when_clean=True)

@@ -6,42 +6,41 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from tokscan import config as configuration
 from tokscan import parallel
-from tokscan.commands import session
+from tokscan.commands.session import Session
+from tokscan.errors import ExitCode
 from tokscan.model import Outcome, Where
 from tokscan.options import Options
-from tokscan.pipeline import collect
 from tokscan.sources import files
 
 
-def run(options: Options, paths: list[str], all_files: bool = False, binary: bool = False) -> int:
+def run(
+    options: Options, paths: list[str], all_files: bool = False, binary: bool = False
+) -> ExitCode:
     read_stdin = "-" in paths
     on_disk = [Path(p) for p in paths if p != "-"]
     if not on_disk and not read_stdin:
         on_disk = [Path(".")]
     root, in_git = files.find_root(on_disk or [Path(".")])
-    config = session.load_config(root, options)
-    report = collect.new_report("files", str(root))
-    collector = collect.Collector(report, session.suppressor(config, options))
+    session = Session.open(options, "files", root)
+    collector = session.collector
     if read_stdin and sys.stdin is None:  # started with standard input closed
         collector.error(files.STDIN, "standard input is closed")
     elif read_stdin:
         collector.add(files.scan_stdin(sys.stdin.buffer, binary), Where.WORKTREE)
-    excluded = configuration.excluder(config.exclude)
     targets = []
-    for item in files.list_targets(on_disk, root, in_git, all_files, excluded):
+    for item in files.list_targets(on_disk, root, in_git, all_files, session.excluded):
         if isinstance(item, Outcome):
             collector.add(item, Where.WORKTREE)
         else:
             targets.append(item)
-    jobs = session.jobs(options) if len(targets) >= _PARALLEL_FROM else 1
+    jobs = session.jobs if len(targets) >= _PARALLEL_FROM else 1
     batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
     for batch in parallel.map_unordered(partial(files.scan_batch, binary=binary), batches, jobs):
         collector.count(batch.files, batch.size)  # files with nothing key-shaped
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)
-    return session.conclude(report, options)
+    return session.conclude()
 
 
 # Below this many files, starting worker processes costs more than it saves.

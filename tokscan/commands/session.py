@@ -1,11 +1,20 @@
-"""What every scanning command does before and after its source runs."""
+"""One scanning run, opened and concluded the same way by every command.
+
+A session holds what the user asked for (`Options`, read-only), the policy that applies
+(the configuration, its allowlist and exclusions, the baseline) and the report being
+collected. A command opens one, lets its source scan into `session.collector`, and ends
+with `conclude`: verification if asked, the report written, the baseline written, and the
+exit code decided from the report by pipeline/policy.py.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from tokscan import config as configuration
+from tokscan.errors import ExitCode
 from tokscan.model import Report
 from tokscan.options import Options
 from tokscan.parallel import default_jobs
@@ -13,30 +22,63 @@ from tokscan.pipeline import collect, policy, suppress
 from tokscan.report import output
 
 
-def load_config(root: Path, options: Options) -> configuration.Config:
-    config = configuration.load(root, options.config)
-    apply_config(config, options)
-    return config
+class Session:
+    def __init__(
+        self,
+        options: Options,
+        mode: str,
+        root: Path | str,
+        config: configuration.Config,
+        baseline: frozenset[str] = frozenset(),
+        revisions: Iterable[str] = (),
+    ) -> None:
+        self.options = options
+        self.root = Path(root)
+        self.config = config
+        # The command line wins; else the configuration's `verify` (SPEC §7).
+        self.verify = config.verify if options.verify is None else options.verify
+        self.excluded = configuration.excluder(config.exclude)
+        self.report = collect.new_report(mode, str(root), revisions)
+        self.collector = collect.Collector(
+            self.report, suppress.Suppressor(allowed=config.allowed, baseline=baseline)
+        )
 
+    @classmethod
+    def open(
+        cls, options: Options, mode: str, root: Path | str, revisions: Iterable[str] = ()
+    ) -> Session:
+        """A session whose policy comes from the work tree: `--config FILE` or the root's
+        `.tokscan.yaml`, and `--baseline FILE`. (`tokscan ci` reads its policy from the
+        base revision instead, and builds its session with `Session(...)`.)"""
+        config = configuration.load(Path(root), options.config)
+        baseline = (
+            suppress.read_baseline(options.baseline) if options.baseline else frozenset()
+        )
+        return cls(options, mode, root, config, baseline, revisions)
 
-def apply_config(config: configuration.Config, options: Options) -> None:
-    """Defaults from the config for what the command line left open (`verify`). Commands
-    that read their config another way (from a base revision) call this themselves."""
-    if options.verify is None:
-        options.verify = config.verify
+    @property
+    def jobs(self) -> int:
+        """--jobs, else all cores."""
+        return self.options.jobs or default_jobs()
 
+    @property
+    def progress(self) -> bool:
+        """--progress/--no-progress, else on when stderr is a terminal; never with --quiet."""
+        return wants_progress(self.options)
 
-def suppressor(config: configuration.Config, options: Options) -> suppress.Suppressor:
-    baseline = suppress.read_baseline(options.baseline) if options.baseline else frozenset()
-    return suppress.Suppressor(allowed=config.allowed, baseline=baseline)
+    def tell(self, text: str) -> None:
+        """A line for the user on stderr, unless --quiet."""
+        if not self.options.quiet:
+            output.write_err(f"{text}\n")
 
+    def conclude(self, quiet_when_clean: bool = False) -> ExitCode:
+        """Finish the report, write it (and the baseline), and decide the exit code.
 
-def jobs(options: Options) -> int:
-    return options.jobs if options.jobs and options.jobs > 0 else default_jobs()
+        `quiet_when_clean`: hooks print nothing at all when there is nothing to say."""
+        return conclude(self.report, self.options, self.verify, quiet_when_clean)
 
 
 def wants_progress(options: Options) -> bool:
-    """--progress/--no-progress, else on when stderr is a terminal; never with --quiet."""
     if options.quiet:
         return False
     if options.progress is not None:
@@ -44,14 +86,13 @@ def wants_progress(options: Options) -> bool:
     return sys.stderr.isatty()
 
 
-def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -> int:
-    """Finish the report, write it (and the baseline), and decide the exit code.
-
-    `quiet_when_clean`: hooks print nothing at all when there is nothing to say.
-    """
+def conclude(
+    report: Report, options: Options, verify: bool | None = None, quiet_when_clean: bool = False
+) -> ExitCode:
+    """See `Session.conclude`; `verify` None means as the options say."""
     report.fail_on_revoked = options.fail_on_revoked
-    if options.verify:
-        verify(report, options)
+    if verify if verify is not None else options.verify:
+        _verify(report, options)
     collect.finish(report)
     clean = not report.findings and not report.errors
     if not (quiet_when_clean and clean and options.format == "text" and options.output is None):
@@ -61,10 +102,10 @@ def conclude(report: Report, options: Options, quiet_when_clean: bool = False) -
         count = suppress.write_baseline(options.write_baseline, accepted)
         if not options.quiet:
             output.warn(f"wrote {count} fingerprints to baseline {options.write_baseline}")
-    return int(policy.exit_code(report, baseline_written=options.write_baseline is not None))
+    return policy.exit_code(report, baseline_written=options.write_baseline is not None)
 
 
-def verify(report: Report, options: Options) -> None:
+def _verify(report: Report, options: Options) -> None:
     """Ask TokModel about each key found (SPEC §5). Imported here, so that a run without
     --verify never loads the HTTP client, let alone opens a socket."""
     from tokscan.verify import api_base, checker

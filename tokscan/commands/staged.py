@@ -10,18 +10,17 @@ from __future__ import annotations
 import os
 
 from tokscan import key as keyformat
+from tokscan.errors import ExitCode
 from tokscan.sources import diff
 from tokscan.sources import staged as source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from tokscan.model import Chunk
     from tokscan.options import Options
 
 
-def run(options: Options) -> int:
+def run(options: Options) -> ExitCode:
     root = find_root()
     git_diff = source.stream(root)
     try:
@@ -37,7 +36,7 @@ def run(options: Options) -> int:
             and keyformat.PREFIX not in head
             and diff.BINARY_HEADER not in head
         ):
-            return 0
+            return ExitCode.CLEAN
         scanner = diff.DiffScanner()
         chunks = list(scanner.chunks(diff.Joined(head, git_diff.stdout)))
     finally:
@@ -51,69 +50,18 @@ def run(options: Options) -> int:
 _IN_MEMORY = 32 << 20
 
 
-def _report(root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: Options) -> int:
-    from pathlib import Path
+def _report(
+    root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: Options
+) -> ExitCode:
+    from tokscan.commands.session import Session
+    from tokscan.model import Where
 
-    from tokscan import config as configuration
-    from tokscan import detect
-    from tokscan.commands import session
-    from tokscan.model import Outcome, Where
-    from tokscan.pipeline import collect
-
-    config = session.load_config(Path(root), options)
-    excluded = configuration.excluder(config.exclude)
-    report = collect.new_report("staged", root)
-    collector = collect.Collector(report, session.suppressor(config, options))
+    session = Session.open(options, "staged", root)
     skipped = {"binary": scanner.binary_files} if scanner.binary_files else {}
-    collector.count(scanner.files, scanner.bytes_added, skipped)  # the unit is a staged file
-    candidates = {}
-    for chunk in chunks:
-        path = chunk.origin.path
-        if path is None or excluded(path):
-            continue
-        for candidate in detect.find(chunk):
-            candidates[(path, candidate.line, candidate.column)] = (chunk.origin, candidate)
-    for key_site in _already_merged(root, candidates):
-        del candidates[key_site]
-    for origin, candidate in candidates.values():
-        outcome = Outcome(origin, [candidate])
-        collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
-    return session.conclude(report, options, quiet_when_clean=True)
-
-
-def _already_merged(
-    root: str, candidates: Mapping[tuple[str, int, int], object]
-) -> list[tuple[str, int, int]]:
-    """During a merge, added lines that one of the merged commits already has are not new:
-    they were committed (and checked) on that branch. Only the merge's own additions stay."""
-    if not candidates:
-        return []
-    from tokscan import git
-
-    merge_head = git.try_run(root, "rev-parse", "--git-path", "MERGE_HEAD")
-    if merge_head is None:
-        return []
-    path = os.path.join(root, os.fsdecode(merge_head.strip()))
-    try:
-        with open(path) as handle:
-            parents = [line.strip() for line in handle if line.strip()]
-    except OSError:
-        return []
-    keep = set(candidates)
-    for parent in parents:
-        git_diff = source.stream(root, (parent,))
-        scanner = diff.DiffScanner()
-        from tokscan import detect
-
-        found = set()
-        try:
-            for chunk in scanner.chunks(git_diff.stdout):
-                for candidate in detect.find(chunk):
-                    found.add((chunk.origin.path, candidate.line, candidate.column))
-        finally:
-            git_diff.check()
-        keep &= found
-    return [site for site in candidates if site not in keep]
+    session.collector.count(scanner.files, scanner.bytes_added, skipped)  # unit: a staged file
+    for outcome in source.outcomes(root, chunks, session.excluded):
+        session.collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
+    return session.conclude(quiet_when_clean=True)
 
 
 def find_root() -> str:

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from tokscan import key as keyformat
 from tokscan import terminal
-from tokscan.errors import TokscanError
+from tokscan.errors import ExitCode, TokscanError
 from tokscan.options import Options
 from tokscan.pipeline import policy
 from tokscan.report import output
 from tokscan.sources import files
 
 if TYPE_CHECKING:
-    from tokscan.verify.client import Verdict
+    from tokscan.model import Verdict
 
 NO_ARGUMENTS = (
     "tokscan verify reads keys from standard input, never from arguments: a command line "
@@ -29,7 +29,7 @@ NO_ARGUMENTS = (
 )
 
 
-def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -> int:
+def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -> ExitCode:
     if arguments:
         raise TokscanError(_refusal(arguments))
     from tokscan.verify import api_base, checker
@@ -50,7 +50,7 @@ def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -
     verdicts = checker.check(keys, base, fresh=True)
     rows = [(key, verdicts[key]) for key in keys]
     _emit(rows, base, options)
-    return int(policy.verify_exit_code(verdict.status for _, verdict in rows))
+    return policy.verify_exit_code(verdict.status for _, verdict in rows)
 
 
 def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:

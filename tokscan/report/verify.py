@@ -13,7 +13,7 @@ from tokscan.report import text
 from tokscan.terminal import Painter
 
 if TYPE_CHECKING:
-    from tokscan.verify.client import Verdict
+    from tokscan.model import Verdict
 
 SCHEMA_VERSION = 1
 _STYLE = {Status.LIVE: ("red", "bold"), Status.UNKNOWN: ("yellow",), Status.REVOKED: ("green",)}

@@ -20,7 +20,9 @@ from tokscan.sources.diff import DIFF_OPTIONS, DiffScanner
 
 TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:
-    from tokscan.model import Chunk
+    from collections.abc import Callable, Iterable, Iterator
+
+    from tokscan.model import Chunk, Outcome
 
 DIFF_ARGS = ("diff", "--cached", *DIFF_OPTIONS)
 
@@ -76,3 +78,56 @@ def _binary_files(numstat: bytes) -> list[tuple[str, ...]]:
 def stream(root: str, extra: tuple[str, ...] = ()) -> git.Stream:
     """Start the one git process that the staged scan needs."""
     return git.Stream(root, *DIFF_ARGS, *extra)
+
+
+def outcomes(
+    root: str, chunks: Iterable[Chunk], excluded: Callable[[str], bool]
+) -> Iterator[Outcome]:
+    """The keys in the added lines, one outcome each, less the paths the configuration
+    excludes and, during a merge, the lines that a merged commit already has."""
+    from tokscan import detect
+    from tokscan.model import Outcome
+
+    found = {}
+    for chunk in chunks:
+        path = chunk.origin.path
+        if path is None or excluded(path):
+            continue
+        for candidate in detect.find(chunk):
+            found[(path, candidate.line, candidate.column)] = (chunk.origin, candidate)
+    for site in _already_merged(root, found):
+        del found[site]
+    for origin, candidate in found.values():
+        yield Outcome(origin, [candidate])
+
+
+def _already_merged(root: str, found: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """During a merge, added lines that one of the merged commits already has are not new:
+    they were committed (and checked) on that branch. Only the merge's own additions stay."""
+    sites = set(found)
+    if not sites:
+        return []
+    from tokscan import detect
+
+    merge_head = git.try_run(root, "rev-parse", "--git-path", "MERGE_HEAD")
+    if merge_head is None:
+        return []
+    path = os.path.join(root, os.fsdecode(merge_head.strip()))
+    try:
+        with open(path) as handle:
+            parents = [line.strip() for line in handle if line.strip()]
+    except OSError:
+        return []
+    keep = set(sites)
+    for parent in parents:
+        git_diff = stream(root, (parent,))
+        scanner = DiffScanner()
+        seen = set()
+        try:
+            for chunk in scanner.chunks(git_diff.stdout):
+                for candidate in detect.find(chunk):
+                    seen.add((chunk.origin.path, candidate.line, candidate.column))
+        finally:
+            git_diff.check()
+        keep &= seen
+    return [site for site in sites if site not in keep]

@@ -8,22 +8,19 @@ carries the key; plain http is allowed only to this machine's loopback, for test
 from __future__ import annotations
 
 import ipaddress
-import os
 from urllib.parse import urlsplit
 
 from tokscan import key as keyformat
 from tokscan.errors import TokscanError
 
 DEFAULT = "https://tokmodel.com"
-ENV_VAR = "TOKSCAN_API_BASE"
 
 
 def resolve(value: str | None) -> str:
-    """The API base to use: `value` (from --api-base), else $TOKSCAN_API_BASE, else the
-    default; checked, without a trailing slash. Raises TokscanError (exit 2) if unsafe."""
-    if value is None:
-        value = os.environ.get(ENV_VAR) or None
-    if value is None:
+    """The API base to use: `value` (--api-base, or $TOKSCAN_API_BASE, which the command
+    line reads: tokscan/options.py), else the default; checked, without a trailing slash.
+    Raises TokscanError (exit 2) if unsafe."""
+    if not value:
         return DEFAULT
     return check(value)
 

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tokscan import key as keyformat
-from tokscan.model import Status
-from tokscan.verify.client import Verdict
+from tokscan.model import Status, Verdict
 
 FILENAME = "verify.json"
 ENV_VAR = "TOKSCAN_VERIFY_CACHE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tokscan.model import Report
+from tokscan.model import Report, Verdict
 from tokscan.verify import client
 from tokscan.verify.cache import Cache
 
@@ -15,14 +15,14 @@ def check(
     *,
     fresh: bool = False,
     settings: client.Settings | None = None,
-) -> dict[str, client.Verdict]:
+) -> dict[str, Verdict]:
     """Each distinct key's verdict. `fresh` asks TokModel even when the cache knows (what
     `tokscan verify` does, since it is how a user confirms a revocation)."""
     unique = list(dict.fromkeys(keys))
     if not unique:
         return {}
     cache = Cache.open(api_base)
-    verdicts: dict[str, client.Verdict] = {}
+    verdicts: dict[str, Verdict] = {}
     if cache is not None and not fresh:
         for key in unique:
             cached = cache.get(key)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from tokscan import __version__
 from tokscan import key as keyformat
 from tokscan.errors import TokscanError
-from tokscan.model import Status
+from tokscan.model import Status, Verdict
 from tokscan.verify import api_base as apibase
 
 if TYPE_CHECKING:
@@ -55,14 +55,6 @@ _MAX_BODY = 64 * 1024
 _DRAIN_TIMEOUT = 1.0
 _MAX_DETAIL = 160
 _MAX_BACKOFF = 8.0
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What TokModel said about a key, and why tokscan concluded it."""
-
-    status: Status
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
