@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 from support.gitrepo import GitRepo
+from support.keys import fingerprint as fp
 
 from tokscan.ranges import prepush
-
-
-def fp(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @pytest.fixture

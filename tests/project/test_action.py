@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.forge import Forge
+from support.forge import Forge, pull_request_event
 from support.formats import check_github, check_gitlab, check_sarif
 from support.paths import ROOT
 
@@ -70,13 +70,7 @@ def inputs(**given: str) -> dict[str, str]:
 def test_action_step_annotates_a_pull_request(pull_request, tmp_path):
     forge, base, head, key = pull_request
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 1, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(1, base, head), sha=head)
     summary = tmp_path / "summary.md"
     done = run_step(
         action_step("tokscan ci")["run"],
@@ -96,13 +90,7 @@ def test_action_step_annotates_a_pull_request(pull_request, tmp_path):
 def test_action_step_writes_sarif_and_checks_verify(pull_request, tmp_path):
     forge, base, head, key = pull_request
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 1, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(1, base, head), sha=head)
     script = action_step("tokscan ci")["run"]
     done = run_step(
         script,
