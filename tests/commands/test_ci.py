@@ -18,6 +18,11 @@ from support.keys import fingerprint as fp
 
 from tokscan.ranges import ci as source
 
+# Each test here builds an origin, a developer's clone and a runner's checkout, and most
+# fetch and deepen through file:// as a runner would: the big CI-range tests.
+# `pytest -m "not slow"` still runs a pull request end to end in tests/report/test_golden.py.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def forge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Forge:

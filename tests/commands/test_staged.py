@@ -303,6 +303,7 @@ def test_not_a_repository_is_a_clear_error(tmp_path, run_tokscan):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_commit_all_uses_the_temporary_index(repo, keys, tmp_path):
     """`git commit -a` runs the hook with GIT_INDEX_FILE pointing at a temporary index."""
     key = keys()

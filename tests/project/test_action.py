@@ -67,6 +67,7 @@ def inputs(**given: str) -> dict[str, str]:
     return values
 
 
+@pytest.mark.slow
 def test_action_step_annotates_a_pull_request(pull_request, tmp_path):
     forge, base, head, key = pull_request
     repo = forge.checkout(head)
@@ -87,6 +88,7 @@ def test_action_step_annotates_a_pull_request(pull_request, tmp_path):
     assert key not in done.stdout + done.stderr + summary.read_text()
 
 
+@pytest.mark.slow
 def test_action_step_writes_sarif_and_checks_verify(pull_request, tmp_path):
     forge, base, head, key = pull_request
     repo = forge.checkout(head)
@@ -108,6 +110,7 @@ def test_action_step_writes_sarif_and_checks_verify(pull_request, tmp_path):
     assert wrong.stdout == "::error title=tokscan::verify must be true, false or empty\n"
 
 
+@pytest.mark.slow
 def test_gitlab_template_reports_a_merge_request(pull_request):
     forge, base, head, key = pull_request
     job = TEMPLATE["tokscan"]

@@ -853,6 +853,7 @@ def test_commit_without_committer_has_a_null_date(repo, keys, run_tokscan):
     assert (finding["commit"], finding["date"]) == (commit.strip(), None)
 
 
+@pytest.mark.slow
 def test_thousands_of_keys_in_one_file(repo, keys, run_tokscan):
     # A dump of many keys: one finding each (and repeats folded), found in time linear in
     # their number (the fold once compared every key with every other: 50,000 took 30 s).
