@@ -36,8 +36,11 @@ def test_progress_draws_throttled_and_clears():
     assert text.endswith("\r\033[K")
 
 
-def test_progress_without_a_stream_draws_nothing():
+def test_progress_without_a_stream_draws_nothing(capfd):
     progress = Progress(None)
     progress.start("scanning", 10, 1000)
     progress.update(5, 500, force=True)
+    progress.scanned(10, 1000, 10, 1000)
     progress.clear()  # nothing to clear, nothing raised
+    assert progress.stream is None  # it did not fall back to a stream of its own
+    assert capfd.readouterr() == ("", "")  # not a byte on stdout or stderr

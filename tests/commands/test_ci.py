@@ -8,24 +8,25 @@ report's `scan.revisions` and `scan.ci`), the findings and the exit code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from support.forge import ZERO, Forge
+from support.forge import ZERO, Forge, pull_request_event, push_event
 from support.gitrepo import GitRepo
+from support.keys import fingerprint as fp
 
 from tokscan.ranges import ci as source
+
+# Each test here builds an origin, a developer's clone and a runner's checkout, and most
+# fetch and deepen through file:// as a runner would: the big CI-range tests.
+# `pytest -m "not slow"` still runs a pull request end to end in tests/report/test_golden.py.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def forge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Forge:
     return Forge(tmp_path / "forge", monkeypatch)
-
-
-def fp(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def ci(run_tokscan, repo: GitRepo, *args: str):
@@ -92,10 +93,7 @@ def test_github_pull_request_scans_base_sha_to_head_sha(forge, keys, run_tokscan
     )
     forge.github_event(
         "pull_request",
-        {
-            "number": 7,
-            "pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": leaky}},
-        },
+        {"number": 7, **pull_request_event(7, base, leaky)},
         sha=merge,
         ref="refs/pull/7/merge",
     )
@@ -128,13 +126,7 @@ def test_github_pull_request_without_keys_passes(forge, keys, run_tokscan):
     head = forge.dev.commit("clean")
     forge.push("feature")
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 3, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(3, base, head), sha=head)
     code, report, said, _ = ci(run_tokscan, repo)
     assert (code, report["findings"], report["summary"]["failing"]) == (0, [], 0)
     assert said[-1] == f"scanning 1 commit; configuration from {base[:12]}"
@@ -154,9 +146,7 @@ def test_github_pull_request_in_a_depth_1_checkout_is_fetched_and_deepened(
     assert forge.is_shallow(repo)
     forge.github_event(
         "pull_request",
-        {
-            "pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": leaky}},
-        },
+        pull_request_event(7, base, leaky),
         sha=merge,
         ref="refs/pull/7/merge",
     )
@@ -191,14 +181,7 @@ def test_github_push_scans_before_to_after(forge, keys, run_tokscan):
     repo = forge.checkout(after)
     forge.github_event(
         "push",
-        {
-            "ref": "refs/heads/main",
-            "before": before,
-            "after": after,
-            "created": False,
-            "forced": False,
-            "repository": {"default_branch": "main"},
-        },
+        push_event(before, after, created=False, forced=False, default_branch="main"),
         sha=after,
     )
 
@@ -225,9 +208,7 @@ def test_github_push_in_a_depth_1_checkout_fetches_before(forge, keys, run_toksc
     after = dev.head()
     forge.push("main")
     repo = forge.checkout(after, (f"+{after}:refs/remotes/origin/main",), depth=1)
-    forge.github_event(
-        "push", {"ref": "refs/heads/main", "before": before, "after": after}, sha=after
-    )
+    forge.github_event("push", push_event(before, after), sha=after)
 
     code, report, said, _ = ci(run_tokscan, repo)
 
@@ -248,13 +229,7 @@ def test_github_new_branch_scans_what_no_other_branch_has(forge, keys, run_toksc
     repo = forge.checkout(leaky)
     forge.github_event(
         "push",
-        {
-            "ref": "refs/heads/feature",
-            "before": ZERO,
-            "after": leaky,
-            "created": True,
-            "repository": {"default_branch": "main"},
-        },
+        push_event(ZERO, leaky, "refs/heads/feature", created=True, default_branch="main"),
         sha=leaky,
         ref="refs/heads/feature",
     )
@@ -286,13 +261,7 @@ def test_github_new_branch_in_a_shallow_checkout(forge, keys, run_tokscan):
     repo = forge.checkout(leaky, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=1)
     forge.github_event(
         "push",
-        {
-            "ref": "refs/heads/feature",
-            "before": ZERO,
-            "after": leaky,
-            "created": True,
-            "repository": {"default_branch": "main"},
-        },
+        push_event(ZERO, leaky, "refs/heads/feature", created=True, default_branch="main"),
         sha=leaky,
         ref="refs/heads/feature",
     )
@@ -314,13 +283,7 @@ def test_github_first_push_of_a_repository_scans_every_commit(forge, keys, run_t
     repo = forge.checkout(main)
     forge.github_event(
         "push",
-        {
-            "ref": "refs/heads/main",
-            "before": ZERO,
-            "after": main,
-            "created": True,
-            "repository": {"default_branch": "main"},
-        },
+        push_event(ZERO, main, created=True, default_branch="main"),
         sha=main,
     )
 
@@ -355,13 +318,7 @@ def test_github_forced_push_scans_after_not_before(forge, keys, run_tokscan):
     repo = forge.checkout(after)  # the old tip is on no branch of origin any more
     forge.github_event(
         "push",
-        {
-            "ref": "refs/heads/feature",
-            "before": before,
-            "after": after,
-            "forced": True,
-            "repository": {"default_branch": "main"},
-        },
+        push_event(before, after, "refs/heads/feature", forced=True, default_branch="main"),
         sha=after,
         ref="refs/heads/feature",
     )
@@ -397,13 +354,7 @@ def test_github_forced_push_whose_old_tip_is_gone_scans_as_a_new_branch(forge, k
     repo = forge.checkout(after)
     forge.github_event(
         "push",
-        {
-            "ref": "refs/heads/feature",
-            "before": before,
-            "after": after,
-            "forced": True,
-            "repository": {"default_branch": "main"},
-        },
+        push_event(before, after, "refs/heads/feature", forced=True, default_branch="main"),
         sha=after,
         ref="refs/heads/feature",
     )
@@ -426,7 +377,7 @@ def test_github_deleted_branch_scans_nothing(forge, keys, run_tokscan):
     repo = forge.checkout(main)
     forge.github_event(
         "push",
-        {"ref": "refs/heads/gone", "before": main, "after": ZERO, "deleted": True},
+        push_event(main, ZERO, "refs/heads/gone", deleted=True),
         sha=ZERO,
         ref="refs/heads/gone",
     )
@@ -466,13 +417,7 @@ def test_github_pull_request_target_fetches_the_head(forge, keys, run_tokscan):
     # A fork's pull request: its commits are only under refs/pull/N/head on origin.
     forge.push("contrib:refs/pull/9/head")
     repo = forge.checkout(base, ("+refs/heads/main:refs/remotes/origin/main",))
-    forge.github_event(
-        "pull_request_target",
-        {
-            "pull_request": {"number": 9, "base": {"sha": base}, "head": {"sha": leaky}},
-        },
-        sha=base,
-    )
+    forge.github_event("pull_request_target", pull_request_event(9, base, leaky), sha=base)
 
     code, report, said, _ = ci(run_tokscan, repo)
 
@@ -508,13 +453,7 @@ def test_shallow_clone_is_deepened_in_steps(forge, keys, run_tokscan, monkeypatc
     head = dev.head()
     forge.push("long")
     repo = forge.checkout(head, ("+refs/heads/long:refs/remotes/origin/long",), depth=1)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 1, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(1, base, head), sha=head)
 
     code, report, said, _ = ci(run_tokscan, repo)
 
@@ -535,13 +474,7 @@ def test_shallow_clone_that_cannot_be_deepened_says_how_to_fix_it(forge, keys, r
     forge.push("feature")
     repo = forge.checkout(leaky, ("+refs/heads/*:refs/remotes/origin/*",), depth=1)
     repo.git("remote", "set-url", "origin", (forge.base / "nowhere.git").as_uri())
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 2, "base": {"sha": base}, "head": {"sha": leaky}},
-        },
-        sha=leaky,
-    )
+    forge.github_event("pull_request", pull_request_event(2, base, leaky), sha=leaky)
 
     result = run_tokscan(["ci"], cwd=repo.path)
 
@@ -560,13 +493,7 @@ def test_the_fetch_refuses_transports_that_run_commands(forge, keys, run_tokscan
     repo = forge.checkout(leaky, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=1)
     marker = tmp_path / "ran"
     repo.git("remote", "set-url", "origin", f"ext::sh -c touch% {marker}")
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 2, "base": {"sha": base}, "head": {"sha": leaky}},
-        },
-        sha=leaky,
-    )
+    forge.github_event("pull_request", pull_request_event(2, base, leaky), sha=leaky)
     result = run_tokscan(["ci"], cwd=repo.path)
     assert result.code == 2
     assert not marker.exists()
@@ -754,7 +681,7 @@ def test_base_option_scans_head_not_base(repo, keys, run_tokscan):
 def test_base_option_overrides_the_ci_environment(forge, keys, run_tokscan):
     main, _ = start_main(forge, keys)
     repo = forge.checkout(main)
-    forge.github_event("push", {"before": ZERO, "after": main}, sha=main)
+    forge.github_event("push", push_event(ZERO, main, None), sha=main)
     code, report, _said, _ = ci(run_tokscan, repo, "--base", f"{main}~1")
     assert report["scan"]["ci"]["event"] == "--base"
     assert report["scan"]["revisions"] == [main, "--not", forge.sha(f"{main}~1")]
@@ -781,13 +708,7 @@ def allow(*keys: str, exclude: tuple[str, ...] = ()) -> str:
 
 def pull_request(forge: Forge, base: str, head: str, number: int = 5) -> GitRepo:
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": number, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(number, base, head), sha=head)
     return repo
 
 
@@ -987,11 +908,7 @@ def rewrite_history_with_a_baseline(forge: Forge, keys, run_tokscan, tmp_path: P
     after = dev.commit("the old key again, and a new one")
     forge.push("HEAD:main", force=True)
     repo = forge.checkout(after)
-    forge.github_event(
-        "push",
-        {"ref": "refs/heads/main", "before": before, "after": after, "forced": True},
-        sha=after,
-    )
+    forge.github_event("push", push_event(before, after, forced=True), sha=after)
     return repo, old, new, after
 
 
@@ -1031,7 +948,7 @@ def test_baseline_added_by_the_change_itself_is_not_used(forge, keys, run_toksca
 def test_baseline_kept_outside_the_repository_is_read_from_disk(forge, keys, run_tokscan):
     main, old = start_main(forge, keys)
     repo = forge.checkout(main)
-    forge.github_event("push", {"ref": "refs/heads/main", "before": ZERO, "after": main}, sha=main)
+    forge.github_event("push", push_event(ZERO, main), sha=main)
     outside = forge.base / "accepted.json"
     outside.write_text(json.dumps({"findings": [{"fingerprint": fp(old)}]}))
     code, report, _, _ = ci(run_tokscan, repo, "--baseline", str(outside))

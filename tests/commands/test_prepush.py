@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 from support.gitrepo import GitRepo
+from support.keys import fingerprint as fp
 
 from tokscan.ranges import prepush
-
-
-def fp(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @pytest.fixture
@@ -178,6 +174,7 @@ def hooked(work, run_tokscan):
     return work
 
 
+@pytest.mark.slow
 def test_push_with_a_key_is_blocked(hooked, origin, keys):
     key = keys()
     hooked.write("settings.py", f"TOKEN = '{key}'\n")
@@ -191,6 +188,7 @@ def test_push_with_a_key_is_blocked(hooked, origin, keys):
     assert origin.git("rev-parse", "main").strip() != commit
 
 
+@pytest.mark.slow
 def test_clean_push_passes(hooked, origin):
     hooked.write("a.py", "x = 1\n")
     commit = hooked.commit("clean")
@@ -199,6 +197,7 @@ def test_clean_push_passes(hooked, origin):
     assert origin.git("rev-parse", "main").strip() == commit
 
 
+@pytest.mark.slow
 def test_new_branch_with_a_key_is_blocked_and_deletion_passes(hooked, keys):
     hooked.git("checkout", "-q", "-b", "topic")
     hooked.write("t.py", f"K = '{keys()}'\n")
@@ -210,12 +209,14 @@ def test_new_branch_with_a_key_is_blocked_and_deletion_passes(hooked, keys):
     assert push(hooked, "origin", "--delete", "side").returncode == 0
 
 
+@pytest.mark.slow
 def test_allowed_line_passes_the_push(hooked, keys):
     hooked.write("fixture.py", f"FAKE = '{keys()}'  # tokscan:allow test data\n")
     hooked.commit("fixture")
     assert push(hooked, "origin", "main").returncode == 0
 
 
+@pytest.mark.slow
 def test_pushed_annotated_tag_with_a_key_in_its_message_is_blocked(hooked, origin, keys):
     """Regression: the push sends the tag object, whose message `tokscan history` scans, but
     pre-push looked only at commits, so the key reached the remote. Lightweight tags and
@@ -234,6 +235,7 @@ def test_pushed_annotated_tag_with_a_key_in_its_message_is_blocked(hooked, origi
     assert origin.git("tag", "--list").split() == ["clean", "light"]
 
 
+@pytest.mark.slow
 def test_push_from_a_bare_repository(work, origin, keys, tmp_path, run_tokscan):
     """Regression: a mirror (bare repository) pushing on was refused with "not in a git work
     tree", although `tokscan install` put the hook there and history reads bare repositories."""

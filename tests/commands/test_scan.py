@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from support import jsonreport, process
 from support.gitrepo import GitRepo
+from support.jsonreport import places
 from support.paths import ROOT
 
 from tokscan import key as keyformat
@@ -23,10 +24,6 @@ ANSI = "\x1b["
 
 def key_line(key: str) -> str:
     return f'TOKMODEL_API_KEY = "{key}"\n'  # the key at column 21
-
-
-def places(report: dict) -> set[tuple[str, int, int]]:
-    return {(f["path"], f["line"], f["column"]) for f in report["findings"]}
 
 
 def assert_never_shown(key: str, *texts: str) -> None:

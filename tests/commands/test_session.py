@@ -68,6 +68,7 @@ def test_revoked_keys_do_not_fail_the_run(tmp_path, keys, tokmodel, run_tokscan)
     assert run_tokscan(["scan", "--verify", "--fail-on-revoked", "."], cwd=root).code == 1
 
 
+@pytest.mark.slow
 def test_unknown_fails_the_run(tmp_path, keys, tokmodel, run_tokscan):
     key = keys()
     tokmodel.reply(key, 503)
@@ -166,6 +167,7 @@ def test_output_file_holds_no_key(tmp_path, keys, tokmodel, run_tokscan):
     assert json.loads(shown.stdout)["findings"][0]["secret"] == key
 
 
+@pytest.mark.slow
 def test_verify_without_network_is_not_a_crash(tmp_path, keys, run_tokscan, monkeypatch):
     """No DNS, no connections: every key is `unknown` with the reason, and the run fails."""
 
@@ -260,6 +262,7 @@ def _commit_through_hook(repo, env: dict[str, str]) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_staged_hook_with_verify(repo, keys, tokmodel, run_tokscan):
     """A real `git commit` through the installed hook, with `verify: true` in the config:
     a revoked key lets the commit through, a live one blocks it."""

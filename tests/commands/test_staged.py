@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from support.gitrepo import GitRepo
+from support.keys import fingerprint as fp
 
 import tokscan
 
@@ -21,12 +22,6 @@ def staged_json(run_tokscan, repo: GitRepo) -> list[tuple[str, int, int, str]]:
     found = [(f["path"], f["line"], f["column"], f["fingerprint"]) for f in report["findings"]]
     assert result.code == (1 if found else 0)
     return found
-
-
-def fp(key: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def test_new_file_and_staged_hunk_reported_unstaged_and_head_keys_not(repo, keys, run_tokscan):
@@ -308,6 +303,7 @@ def test_not_a_repository_is_a_clear_error(tmp_path, run_tokscan):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_commit_all_uses_the_temporary_index(repo, keys, tmp_path):
     """`git commit -a` runs the hook with GIT_INDEX_FILE pointing at a temporary index."""
     key = keys()

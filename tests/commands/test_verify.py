@@ -161,6 +161,7 @@ def test_from_a_real_pipe(keys, tokmodel, tmp_path):
     assert key not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_a_mixed_crowd_through_a_rate_limit(keys, tokmodel, run_tokscan):
     """Live, revoked, forbidden and flaky keys behind latency and a per-second rate limit:
     every key gets its real status, and apart from retries each is asked once."""

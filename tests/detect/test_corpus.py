@@ -58,6 +58,7 @@ def test_every_planted_key_and_nothing_else(made):
     assert leaked == []
 
 
+@pytest.mark.slow
 def test_the_same_corpus_in_git_and_twice_over_in_parallel(made, tmp_path):
     """Committed to a repository, the corpus gives the same findings; two copies (over 256
     files) are spread over processes and still give exactly both sets."""

@@ -323,6 +323,7 @@ def awkward_bytes(draw: st.DrawFn) -> bytes:
     return b"".join(parts)
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(st.one_of(st.binary(max_size=300), awkward_bytes()))
 def test_any_bytes_match_the_slow_reference(data):

@@ -40,6 +40,7 @@ def test_every_fixture_placeholder_is_rejected(entry):
     assert placeholder.reason(entry[3:])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("alphabet", "seed"), [(BASE62, 1), (HEX, 2), (HEX.upper() + HEX, 3)])
 def test_random_keys_are_never_rejected(alphabet, seed):
     rng = random.Random(seed)

@@ -48,6 +48,7 @@ def _pipe(data: bytes) -> int:
     return read
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(items=objects, buffer_size=st.integers(min_value=128, max_value=512))
 def test_every_object_comes_back_whole(items, buffer_size):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.forge import Forge
+from support.forge import Forge, pull_request_event
 from support.formats import check_github, check_gitlab, check_sarif
 from support.paths import ROOT
 
@@ -67,16 +67,11 @@ def inputs(**given: str) -> dict[str, str]:
     return values
 
 
+@pytest.mark.slow
 def test_action_step_annotates_a_pull_request(pull_request, tmp_path):
     forge, base, head, key = pull_request
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 1, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(1, base, head), sha=head)
     summary = tmp_path / "summary.md"
     done = run_step(
         action_step("tokscan ci")["run"],
@@ -93,16 +88,11 @@ def test_action_step_annotates_a_pull_request(pull_request, tmp_path):
     assert key not in done.stdout + done.stderr + summary.read_text()
 
 
+@pytest.mark.slow
 def test_action_step_writes_sarif_and_checks_verify(pull_request, tmp_path):
     forge, base, head, key = pull_request
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 1, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(1, base, head), sha=head)
     script = action_step("tokscan ci")["run"]
     done = run_step(
         script,
@@ -120,6 +110,7 @@ def test_action_step_writes_sarif_and_checks_verify(pull_request, tmp_path):
     assert wrong.stdout == "::error title=tokscan::verify must be true, false or empty\n"
 
 
+@pytest.mark.slow
 def test_gitlab_template_reports_a_merge_request(pull_request):
     forge, base, head, key = pull_request
     job = TEMPLATE["tokscan"]

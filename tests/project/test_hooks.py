@@ -39,6 +39,7 @@ def hooked(repo: GitRepo, run_tokscan) -> GitRepo:
     return repo
 
 
+@pytest.mark.slow
 def test_commit_with_a_key_is_blocked_even_without_tokscan_on_path(hooked, keys):
     if shutil.which("tokscan", path=BARE_PATH):
         pytest.skip("tokscan is installed system-wide; cannot test the recorded interpreter")
@@ -54,6 +55,7 @@ def test_commit_with_a_key_is_blocked_even_without_tokscan_on_path(hooked, keys)
     assert hooked.git("rev-list", "--count", "HEAD").strip() == "1"
 
 
+@pytest.mark.slow
 def test_clean_commit_passes_silently(hooked):
     hooked.write("app.py", "TOKEN = os.environ['TOKMODEL_API_KEY']\n")
     hooked.add()
@@ -62,6 +64,7 @@ def test_clean_commit_passes_silently(hooked):
     assert hooked.git("rev-list", "--count", "HEAD").strip() == "2"
 
 
+@pytest.mark.slow
 def test_allowed_line_passes(hooked, keys):
     hooked.write("test_app.py", f"FAKE = '{keys()}'  # tokscan:allow test fixture\n")
     hooked.add()
@@ -69,6 +72,7 @@ def test_allowed_line_passes(hooked, keys):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_missing_tokscan_fails_closed_with_instructions(hooked, keys):
     if shutil.which("tokscan", path=BARE_PATH):
         pytest.skip("tokscan is installed system-wide")
@@ -99,6 +103,7 @@ def try_repo(repo: GitRepo, home: Path, hook: str, *extra: str):
     )
 
 
+@pytest.mark.slow
 def test_pre_commit_framework_blocks_and_passes(repo, keys, pre_commit_home):
     key = keys()
     repo.write("README.md", "project\n")
@@ -164,6 +169,7 @@ def framework(repo: GitRepo, home: Path, *args: str, stdin: str | None = None):
                           timeout=600, input=stdin)
 
 
+@pytest.mark.slow
 def test_real_commit_and_push_through_the_framework(
     repo, keys, tmp_path, pre_commit_home, hook_repository
 ):

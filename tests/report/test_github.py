@@ -4,6 +4,7 @@ start a command; and the Markdown job summary in GITHUB_STEP_SUMMARY."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support.formats import check_github, check_summary, unescape
@@ -24,6 +25,7 @@ def test_escaping_follows_the_toolkit():
     assert github.command("notice", "plain") == "::notice::plain"
 
 
+@pytest.mark.slow
 @given(st.text(), st.text())
 def test_any_text_makes_one_command_that_decodes_back(path, message):
     line = github.command("error", message, file=path, title=path)

@@ -4,19 +4,15 @@ them after an intended change, and read the diff."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from pathlib import Path
 
 import pytest
-from support.forge import Forge
+from support.forge import Forge, pull_request_event
 from support.formats import check_summary
-from support.paths import FIXTURES
+from support.keys import fingerprint
+from support.reports import check_golden
 
-from tokscan import key as keyformat
-
-GOLDEN = FIXTURES / "golden"
 FORMATS = {
     "text": "txt",
     "json": "json",
@@ -35,14 +31,6 @@ def normalize(text: str, root: Path) -> str:
     return re.sub(r"\b\d+\.\d\ds\b", "<seconds>", text)
 
 
-def compare(name: str, text: str) -> None:
-    assert not keyformat.find_in_text(text), f"{name} holds a full key"
-    path = GOLDEN / name
-    if os.environ.get("TOKSCAN_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
-
-
 @pytest.fixture
 def pull_request(tmp_path, monkeypatch, keys):
     """A pull request bringing keys in a file, in an odd path, in a commit message and
@@ -50,10 +38,10 @@ def pull_request(tmp_path, monkeypatch, keys):
     forge = Forge(tmp_path / "forge", monkeypatch)
     dev = forge.dev
     documented = keys()
-    fingerprint = hashlib.sha256(documented.encode()).hexdigest()
     dev.write(
         ".tokscan.yaml",
-        f'allow:\n  - fingerprint: "{fingerprint}"\n    reason: the example key in our docs\n',
+        f'allow:\n  - fingerprint: "{fingerprint(documented)}"\n'
+        "    reason: the example key in our docs\n",
     )
     dev.write("README.md", "# service\n")
     base = dev.commit("start")
@@ -68,13 +56,7 @@ def pull_request(tmp_path, monkeypatch, keys):
     head = dev.head()
     forge.push("feature")
     repo = forge.checkout(head)
-    forge.github_event(
-        "pull_request",
-        {
-            "pull_request": {"number": 12, "base": {"sha": base}, "head": {"sha": head}},
-        },
-        sha=head,
-    )
+    forge.github_event("pull_request", pull_request_event(12, base, head), sha=head)
     return repo
 
 
@@ -84,6 +66,6 @@ def test_every_format_matches_its_golden_file(pull_request, run_tokscan, monkeyp
     for fmt, suffix in FORMATS.items():
         result = run_tokscan(["ci", "-f", fmt], cwd=pull_request.path)
         assert result.code == 1, result.stderr
-        compare(f"ci-pull-request.{suffix}", normalize(result.stdout, pull_request.path))
+        check_golden(f"ci-pull-request.{suffix}", normalize(result.stdout, pull_request.path))
     check_summary(summary.read_text())
-    compare("ci-pull-request.summary.md", summary.read_text())
+    check_golden("ci-pull-request.summary.md", summary.read_text())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support.formats import check_sarif, sarif_path
@@ -69,6 +70,7 @@ def test_same_key_twice_in_one_file_stays_two_results(keys):
     assert len(set(prints)) == 2
 
 
+@pytest.mark.slow
 def test_results_are_capped_at_what_code_scanning_shows(keys):
     key = keys()
     many = [finding(key, path=f"f{n:05}.py") for n in range(sarif.MAX_RESULTS + 3)]

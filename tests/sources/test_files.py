@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from support import jsonreport, process, reference
 from support.gitrepo import GitRepo
+from support.jsonreport import places
 
 from tokscan import key as keyformat
 from tokscan.model import Origin
@@ -21,10 +22,6 @@ from tokscan.sources.stream import CHUNK_SIZE
 def report_of(run_tokscan, *args: str, cwd: Path) -> tuple[int, dict]:
     result = run_tokscan(["scan", "-f", "json", *args], cwd=cwd)
     return result.code, jsonreport.load(result.stdout)
-
-
-def places(report: dict) -> set[tuple[str, int, int]]:
-    return {(f["path"], f["line"], f["column"]) for f in report["findings"]}
 
 
 def paths(report: dict) -> set[str]:

@@ -87,6 +87,7 @@ def streams(draw: st.DrawFn) -> bytes:
     return b"".join(draw(st.lists(st.sampled_from(pieces), max_size=120)))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=streams(), chunk_size=st.integers(1, 700), head_size=st.integers(0, 900))
 @example(data=b"a" * 133 + b"\\" * 40 + b"n" + EXAMPLE_KEY + b"\n", chunk_size=208, head_size=0)
@@ -104,6 +105,7 @@ def test_chunked_scan_equals_whole_scan(data, chunk_size, head_size):
         assert found == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     data=streams(),
@@ -124,6 +126,7 @@ def test_feeding_a_chunker_in_any_pieces_equals_whole_scan(data, cuts, chunk_siz
     assert found == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(data=streams(), chunk_size=st.integers(1, 700))
 def test_chunked_scan_equals_the_slow_reference(data, chunk_size):

@@ -4,6 +4,7 @@
 GitLab; `dev` is a developer's clone that pushes to it; `checkout` makes the clone a CI
 runner makes (all branches, or one ref at a given depth), and `github_event` /
 `gitlab_pipeline` give the variables (and event payload) the CI would set.
+`pull_request_event` and `push_event` build the payloads of GitHub's two main events.
 """
 
 from __future__ import annotations
@@ -17,6 +18,29 @@ import pytest
 from support.gitrepo import GitRepo
 
 ZERO = "0" * 40
+
+
+def pull_request_event(number: int, base: str, head: str) -> dict[str, object]:
+    """The payload of a GitHub `pull_request` (or `pull_request_target`) event, as far as
+    tokscan reads it."""
+    return {"pull_request": {"number": number, "base": {"sha": base}, "head": {"sha": head}}}
+
+
+def push_event(
+    before: str,
+    after: str,
+    ref: str | None = "refs/heads/main",
+    *,
+    default_branch: str | None = None,
+    **flags: bool,
+) -> dict[str, object]:
+    """The payload of a GitHub `push` event: `ref` (None: left out), `before`, `after`, any
+    of the flags `created`, `deleted` and `forced`, and the repository's default branch."""
+    payload: dict[str, object] = {} if ref is None else {"ref": ref}
+    payload.update(before=before, after=after, **flags)
+    if default_branch is not None:
+        payload["repository"] = {"default_branch": default_branch}
+    return payload
 
 
 class Forge:

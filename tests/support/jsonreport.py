@@ -73,3 +73,11 @@ def wants_json(args: Sequence[str]) -> bool:
 
 def writes_to_file(args: Sequence[str]) -> bool:
     return any(a in ("-o", "--output") or a.startswith("--output=") for a in args)
+
+
+def places(
+    report: dict[str, Any], fields: Sequence[str] = ("path", "line", "column")
+) -> set[tuple[Any, ...]]:
+    """Where a parsed report's findings are: the set of their `fields`, (path, line, column)
+    unless asked for others."""
+    return {tuple(f[name] for name in fields) for f in report["findings"]}

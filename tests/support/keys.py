@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 
@@ -30,3 +31,9 @@ class KeyFactory:
 
     def __call__(self) -> str:
         return self.key()
+
+
+def fingerprint(key: str) -> str:
+    """What tokscan reports as a key's fingerprint (SPEC §2): the SHA-256 of the whole key,
+    in lowercase hex. Computed here, not by tokscan, so that tests check tokscan against it."""
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -1,8 +1,8 @@
 """Fixed reports and a fake clock for the renderer tests, and the golden-file check.
 
 Golden files live in fixtures/golden/ and hold redacted keys only. After an intended change
-to a renderer, regenerate them with `TOKSCAN_UPDATE_GOLDEN=1 pytest tests/test_report_*.py`
-and review the diff.
+to a renderer, regenerate them with `TOKSCAN_UPDATE_GOLDEN=1 pytest tests/report` and review
+the diff.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 
 from support.keys import KeyFactory
 from support.paths import FIXTURES
+from tokscan import key as keyformat
 from tokscan.model import Finding, Report, ScanError, Status, Where
 from tokscan.pipeline import collect
 
@@ -28,12 +29,15 @@ class FakeClock:
 
 
 def check_golden(name: str, actual: str) -> None:
+    """`actual` must hold no full key and equal fixtures/golden/NAME byte for byte; with
+    TOKSCAN_UPDATE_GOLDEN set, it is written there first."""
+    assert not keyformat.find_in_text(actual), f"{name} holds a full key"
     path = GOLDEN / name
     if os.environ.get("TOKSCAN_UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(actual.encode("utf-8"))
     expected = path.read_bytes().decode("utf-8")
-    assert actual == expected, f"{name} differs from the golden file (see tests/reports.py)"
+    assert actual == expected, f"{name} differs from its golden file (see tests/support/reports.py)"
 
 
 def history_report(keys: KeyFactory) -> Report:

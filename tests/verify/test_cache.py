@@ -154,7 +154,11 @@ def test_an_unwritable_cache_is_not_an_error(keys, tmp_path, monkeypatch):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder should be")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
-    saved(keys(), LIVE)  # no exception
+    key = keys()
+    store = saved(key, LIVE)  # no exception
+    assert store.path == blocked / "tokscan" / cache.FILENAME
+    assert blocked.read_text() == "a file where the cache folder should be"  # left alone
+    assert reopened(now=store.now).get(key) is None  # nothing remembered, nothing broken
 
 
 def test_it_can_be_turned_off(monkeypatch):

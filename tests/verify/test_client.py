@@ -91,6 +91,7 @@ def test_no_keys_no_request(tokmodel):
     assert tokmodel.requests == []
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_then_success(tokmodel, keys):
     key = keys()
     tokmodel.reply(key, Reply(429, {"Retry-After": "1"}), 400)
@@ -109,6 +110,7 @@ def test_retry_after_is_capped(tokmodel, keys):
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.slow
 def test_a_rate_limit_holds_back_every_request(tokmodel, keys):
     limited, slow, later = keys(), keys(), keys()
     tokmodel.reply(limited, Reply(429, {"Retry-After": "1"}), 400)
@@ -296,6 +298,7 @@ def test_timeout_from_the_environment(monkeypatch):
     assert Settings.from_env() == Settings()
 
 
+@pytest.mark.slow
 def test_a_concurrency_limited_api_still_gets_every_key_right(tokmodel, keys):
     """An API that answers 429 (without Retry-After) above 2 requests in flight: tokscan
     backs off and lowers its concurrency until every key has its real answer."""
@@ -311,6 +314,7 @@ def test_a_concurrency_limited_api_still_gets_every_key_right(tokmodel, keys):
     assert all(verdicts[key].status is Status.REVOKED for key in revoked)
 
 
+@pytest.mark.slow
 def test_a_per_second_rate_limit_is_waited_out(tokmodel, keys):
     tokmodel.per_second = 15
     many = [keys() for _ in range(40)]
@@ -337,6 +341,7 @@ def test_always_dropped_is_unknown(tokmodel, keys):
     assert verdict.detail.startswith("connection failed") and verdict.detail.endswith("4 attempts")
 
 
+@pytest.mark.slow
 def test_a_body_that_never_comes_does_not_hide_the_status(tokmodel, keys):
     key = keys()
     tokmodel.reply(key, Reply(403, stall=True))
@@ -352,6 +357,7 @@ def test_cookies_never_link_one_key_to_the_next(tokmodel, keys):
     assert "cookie" not in tokmodel.requests_for(second)[0].headers
 
 
+@pytest.mark.slow
 def test_requests_that_time_out_keep_their_slot(tokmodel, keys):
     """The API may still be working on a request tokscan gave up on: counted by the server
     as in flight until its handler returns, it must not let tokscan exceed the limit."""

@@ -63,6 +63,7 @@ def test_unexpected_output_is_an_error():
         list(gitlog.commits(io.BytesIO(b"\x01abc\0author\0")))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     names=st.lists(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from functools import partial
 
 import pytest
+from support import jsonreport
 from support.gitrepo import GitRepo
 from support.keys import KeyFactory
+from support.keys import fingerprint as fp
 
-from tokscan import key as keyformat
 from tokscan.sources.history import blobscan, scan
 
 
@@ -24,13 +26,8 @@ def audit(run_tokscan, repo: GitRepo, *args: str, keys: KeyFactory | None = None
     return result, report
 
 
-def places(report) -> set[tuple[str, str | None, str | None, int]]:
-    """(fingerprint, path, commit, line) of every finding."""
-    return {(f["fingerprint"], f["path"], f["commit"], f["line"]) for f in report["findings"]}
-
-
-def fp(key: str) -> str:
-    return keyformat.fingerprint(key)
+# (fingerprint, path, commit, line) of every finding
+places = partial(jsonreport.places, fields=("fingerprint", "path", "commit", "line"))
 
 
 def source(*lines: str) -> str:
@@ -856,6 +853,7 @@ def test_commit_without_committer_has_a_null_date(repo, keys, run_tokscan):
     assert (finding["commit"], finding["date"]) == (commit.strip(), None)
 
 
+@pytest.mark.slow
 def test_thousands_of_keys_in_one_file(repo, keys, run_tokscan):
     # A dump of many keys: one finding each (and repeats folded), found in time linear in
     # their number (the fold once compared every key with every other: 50,000 took 30 s).
