@@ -1,6 +1,6 @@
 """Verification throughput (SPEC §9): 500 unique keys against a server answering in 100 ms.
 
-Starts the stand-in TokModel server (tests/tokmodel_server.py) in its own process, so it
+Starts the stand-in TokModel server (tests/support/tokmodel_server.py) in its own process, so it
 does not compete with tokscan for the GIL, then times `tokscan verify` end to end (a fresh
 process: start-up, reading stdin, every probe) with the cache off. The reference is the
 ideal: keys / concurrency x delay, what perfect use of the concurrency limit would take.
@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent / "tests"
 sys.path.insert(0, str(TESTS))
 
-from keys import KeyFactory  # noqa: E402
+from support.keys import KeyFactory  # noqa: E402
 
 from tokscan.verify.client import Settings  # noqa: E402
 
@@ -41,7 +41,7 @@ def main() -> int:
     server = subprocess.Popen(
         [
             sys.executable,
-            str(TESTS / "tokmodel_server.py"),
+            str(TESTS / "support" / "tokmodel_server.py"),
             "--delay",
             str(args.delay),
             "--status",

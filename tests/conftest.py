@@ -41,7 +41,7 @@ def keys() -> KeyFactory:
 
 @pytest.fixture
 def tokmodel(monkeypatch: pytest.MonkeyPatch) -> Iterator[TokModelServer]:
-    """A stand-in for TokModel's API on 127.0.0.1 (tests/tokmodel_server.py), which
+    """A stand-in for TokModel's API on 127.0.0.1 (tests/support/tokmodel_server.py), which
     TOKSCAN_API_BASE points at. Keys it was not told about get 401, like TokModel's."""
     with TokModelServer() as api:
         monkeypatch.setenv("TOKSCAN_API_BASE", api.url)

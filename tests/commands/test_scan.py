@@ -341,7 +341,7 @@ def test_scanning_this_repository_passes(run_tokscan):
 
 def test_no_key_shaped_literal_outside_fixtures():
     """Stricter than a scan: any `tm-` + 32 alphanumerics, glued or not, on a pragma line
-    or not. Test keys are made at run time (tests/keys.py)."""
+    or not. Test keys are made at run time (tests/support/keys.py)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, check=True,

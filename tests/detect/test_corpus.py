@@ -1,4 +1,4 @@
-"""The acceptance test of issue 2, with our own corpus (tests/corpus.py): every planted key
+"""The acceptance test of issue 2, with our own corpus (tests/support/corpus.py): every planted key
 found at the right path, line and column, and nothing else reported."""
 
 from __future__ import annotations

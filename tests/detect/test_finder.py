@@ -1,4 +1,4 @@
-"""tokscan/detect.py: bytes in, candidates (key, line, column, pragma) out (SPEC §2)."""
+"""tokscan/detect/finder.py: bytes in, candidates (key, line, column, pragma) out (SPEC §2)."""
 
 from __future__ import annotations
 

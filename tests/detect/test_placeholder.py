@@ -1,4 +1,4 @@
-"""tokscan/placeholder.py: placeholders rejected, random keys kept (SPEC §2).
+"""tokscan/detect/placeholder.py: placeholders rejected, random keys kept (SPEC §2).
 
 The full measurement on a million keys of each alphabet is benchmarks/placeholder_rates.py;
 here 200,000 of each must all be kept, which bounds the rate well below 1 in 100,000 would

@@ -3,7 +3,7 @@
 Each test plants a program that leaves a marker file if git runs it, configures the
 repository to run it at one of tokscan's git call sites, runs tokscan, and checks that the
 marker was never written (and that the scan still worked). Removing the matching safety
-flag from tokscan/git.py (or from the call site) makes the test fail.
+flag from tokscan/git/process.py (or from the call site) makes the test fail.
 """
 
 from __future__ import annotations

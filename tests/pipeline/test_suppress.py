@@ -1,4 +1,4 @@
-"""tokscan/suppress.py: the pragma, the allowlist and baselines (SPEC §7). Suppressed
+"""tokscan/pipeline/suppress.py: the pragma, the allowlist and baselines (SPEC §7). Suppressed
 findings are counted, never shown, and never fail the run; baselines hold no raw key."""
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ TESTS = ROOT / "tests"
 # where they are tested instead. Keep it short: a module that grows logic of its own
 # deserves its own test file.
 ALLOW = {
-    "cli/app": "the click command line: tests/cli/test_main.py and every command's tests",
+    "cli/app": "the click command line: tests/cli/test_fast.py and every command's tests",
     "commands/history": "`tokscan history` end to end: tests/sources/history/test_scan.py",
     "errors": "exit codes and TokscanError: asserted by every command's and source's tests",
     "git/hooks": "hook scripts: tests/commands/test_install.py, tests/project/test_hooks.py",
     "model": "plain records, built by the pipeline, source and renderer tests",
-    "options": "the shared option record: tests/cli/test_main.py and the commands' tests",
+    "options": "the option table and record: tests/cli/test_fast.py and the commands' tests",
     "parallel": "forked workers: --jobs in tests/commands/test_scan.py and history's tests",
     "pipeline/collect": "builds every report: tests/support/reports.py, history's tests",
     "pipeline/policy": "the exit code (SPEC §3): every command's tests assert it",
@@ -30,6 +30,7 @@ ALLOW = {
     "ranges/prepush": "push lines to revision ranges: TestRange in tests/commands/test_prepush.py",
     "report/rule": "rule metadata: tests/report/test_sarif.py, test_gitlab.py, test_github.py",
     "report/verify": "`tokscan verify`'s output: tests/commands/test_verify.py",
+    "sources/range_diff": "the lines a CI range adds, for the pragma review: test_ci.py",
     "sources/diff": "`git diff -U0` reading: tests/commands/test_staged.py, test_ci.py",
     "sources/staged": "the staged change's added lines: tests/commands/test_staged.py",
     "terminal": "colour and printable names: tests/commands/test_scan.py, test_text.py",

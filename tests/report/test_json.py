@@ -1,4 +1,4 @@
-"""tokscan/report/json.py: the JSON report is exactly SPEC §4 (tests/report.schema.json)."""
+"""tokscan/report/json.py: the JSON report is exactly SPEC §4 (tests/support/report.schema.json)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""tokscan/output.py: where the report and messages go, and what happens when they cannot."""
+"""tokscan/report/output.py: where the report and messages go, and what happens when they cannot."""
 
 from __future__ import annotations
 

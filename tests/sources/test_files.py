@@ -1,6 +1,6 @@
 """tokscan/sources/files.py through `tokscan scan`: which files are scanned, and how.
 
-Real git repositories (tests/gitrepo.py) and plain directories in temporary folders.
+Real git repositories (tests/support/gitrepo.py) and plain directories in temporary folders.
 """
 
 from __future__ import annotations

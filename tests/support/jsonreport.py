@@ -1,5 +1,5 @@
 """Reading tokscan's JSON reports in tests: every report is checked against the schema of
-SPEC §4 (tests/report.schema.json) and for the consistency the schema cannot express."""
+SPEC §4 (tests/support/report.schema.json) and for the consistency the schema cannot express."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A slow, literal reading of SPEC §2, written independently of tokscan/detect.py and
+"""A slow, literal reading of SPEC §2, written independently of tokscan/detect/ and
 tokscan/key.py, to check the fast detector (and the chunked one) against.
 
 It looks at every position, decodes whole lines to count columns, and decides escapes with

@@ -1,6 +1,6 @@
 """`tokscan ci`: the commits a CI run brings, found from the CI's environment.
 
-The range comes from sources/ci.py; the scan is the history engine's. What is trusted comes
+The range comes from ranges/ci.py; the scan is the history engine's. What is trusted comes
 from the range's base, never from the commits under review (SPEC §6): the configuration
 (`.tokscan.yaml`, or `--config FILE` when that file is in the repository), the allowlist in
 it and a `--baseline FILE` kept in the repository are read as the base has them. A change

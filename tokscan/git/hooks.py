@@ -1,7 +1,7 @@
 """Plain git hooks: their text, and installing them into a repository's hooks folder.
 
 The scripts in the top-level `hooks/` folder are `script(hook)` with no recorded
-interpreter (tests/test_install.py keeps them equal); `tokscan install` writes the same
+interpreter (tests/commands/test_install.py keeps them equal); `tokscan install` writes the same
 script with the interpreter that has tokscan, so the hook works when that virtual
 environment is not on PATH at commit time.
 """
