@@ -73,7 +73,8 @@ def test_load_reads_the_root_file_or_the_explicit_one(tmp_path):
         ("exclude: [a\n", 2, "malformed YAML"),
         ("exclude:\n  - a\n - b\n", 3, "malformed YAML"),
         ("verify: true\nverify: false\n", 2, "appears twice"),
-        ("excludes:\n  - a\n", 1, "unknown key 'excludes' (known keys: allow, exclude, verify)"),
+        ("excludes:\n  - a\n", 1, "unknown key 'excludes' (known keys: allow, exclude, verify, "
+         "binary, archive_max_bytes, archive_max_members, archive_max_depth)"),
         ("verify: false\n\nallowlist: []\n", 3, "unknown key 'allowlist'"),
         ("- a\n- b\n", 1, "must be a mapping"),
         ("just text\n", 1, "must be a mapping"),

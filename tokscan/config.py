@@ -1,4 +1,5 @@
-"""`.tokscan.yaml`: excludes, the allowlist and the default for `--verify` (SPEC §7).
+"""`.tokscan.yaml`: excludes, the allowlist, the defaults for `--verify` and `--binary`, and
+the archive limits (SPEC §7, §10).
 
 PyYAML is imported only when a configuration file exists, because the pre-commit hook
 must start fast in the common case of a repository without one.
@@ -18,7 +19,21 @@ if TYPE_CHECKING:
     import yaml
 
 FILENAME = ".tokscan.yaml"
-_KNOWN = ("allow", "exclude", "verify")
+_KNOWN = (
+    "allow",
+    "exclude",
+    "verify",
+    "binary",
+    "archive_max_bytes",
+    "archive_max_members",
+    "archive_max_depth",
+)
+_SWITCHES = ("verify", "binary")
+_COUNTS = {  # at least this much: a limit of 0 would skip every archive without a trace
+    "archive_max_bytes": 1,
+    "archive_max_members": 1,
+    "archive_max_depth": 1,
+}
 # Keys a repository might try to set that only the user may choose (SPEC §5, §6).
 _FORBIDDEN = {
     "api_base": "the API base can only be set with --api-base or TOKSCAN_API_BASE, so that "
@@ -39,6 +54,10 @@ class Config:
     exclude: tuple[str, ...] = ()
     allow: tuple[AllowEntry, ...] = ()
     verify: bool = False
+    binary: bool = True  # search binary files' bytes too (--no-binary turns it off)
+    archive_max_bytes: int = 256 << 20  # decompressed bytes per archive, nesting included
+    archive_max_members: int = 10_000
+    archive_max_depth: int = 3  # archives inside archives
     source: str | None = None  # the file it came from, for messages
     allowed: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -94,10 +113,14 @@ def parse(text: bytes, name: str) -> Config:
 def _read(name: str, option: str, node: yaml.Node) -> Any:
     import yaml
 
-    if option == "verify":
+    if option in _SWITCHES or option in _COUNTS:
         value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
-        if not isinstance(value, bool):
-            raise _error(name, node, "'verify' must be true or false")
+        if option in _SWITCHES and not isinstance(value, bool):
+            raise _error(name, node, f"'{option}' must be true or false")
+        if option in _COUNTS and (
+            isinstance(value, bool) or not isinstance(value, int) or value < _COUNTS[option]
+        ):
+            raise _error(name, node, f"'{option}' must be a whole number of at least 1")
         return value
     if not isinstance(node, yaml.SequenceNode):
         raise _error(name, node, f"'{option}' must be a list")

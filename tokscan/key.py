@@ -79,6 +79,37 @@ def _all_in(chunk: bytes, allowed: frozenset[int]) -> bool:
     return all(byte in allowed for byte in chunk)
 
 
+def _base64_needles(text: bytes) -> list[bytes]:
+    """The fixed strings that base64 of anything holding `text` contains: one for each of
+    the three alignments `text` can have against base64's 3-byte groups. They are the
+    output characters whose six bits all come from `text`, so they do not depend on what
+    surrounds it (and the standard and URL-safe alphabets agree on them unless they hold
+    `+` or `/`, which these do not)."""
+    import binascii
+
+    needles = []
+    for shift in range(3):
+        encoded = binascii.b2a_base64(b"\0" * shift + text + b"\0\0\0", newline=False)
+        first = -(-shift * 8 // 6)  # the first character that starts inside `text`
+        last = (shift + len(text)) * 8 // 6  # one past the last that ends inside it
+        needles.append(encoded[first:last])
+    return needles
+
+
+# A key encoded in base64 holds one of these (SPEC §10: the decoders); base64 of that text
+# holds one of the second set. Searching for them keeps the search for encoded keys a
+# literal search, like the search for PREFIX.
+BASE64_NEEDLES = tuple(_base64_needles(PREFIX))
+BASE64_TWICE_NEEDLES = tuple(
+    sorted({needle for once in BASE64_NEEDLES for needle in _base64_needles(once)})
+)
+# The prefix in UTF-16 (either byte order: LE is t 0 m 0 -, BE is 0 t 0 m 0 -) and UTF-32.
+UTF16_NEEDLE = b"t\0m\0-"
+UTF32_NEEDLE = b"t\0\0\0m\0\0\0-"
+# Everything that can start an encoded key, for a quick test of a whole buffer.
+ENCODED_NEEDLES = (*BASE64_NEEDLES, *BASE64_TWICE_NEEDLES, UTF16_NEEDLE)
+
+
 def find_in_text(text: str) -> list[str]:
     """Every key-shaped string in a piece of text (used where input is already text)."""
     return _KEY_IN_TEXT.findall(text)

@@ -61,6 +61,8 @@ class Chunk:
     column: int = 1
     report_from: int = 0
     report_until: int | None = None
+    offset: int = 0  # the byte offset of `data[0]` in its file
+    binary: bool = False  # from a binary file: candidates carry their byte offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,12 @@ class Candidate:
     line: int
     column: int
     pragma: bool = False  # the line carries `tokscan:allow`
+    # How the key was encoded, outer first ("base64", "utf-16le", ...); () when plain.
+    # `line` and `column` are then where the encoded text starts.
+    encoding: tuple[str, ...] = ()
+    byte_offset: int | None = None  # in a binary file: where the key (or its encoding) starts
+    # Inside an archive: the member's path, from the outside in (nested archives).
+    inner_path: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -84,6 +92,8 @@ class Finding:
     author: str | None = None
     date: str | None = None
     present_at_head: bool | None = None
+    encoding: tuple[str, ...] = ()  # how the key was encoded, outer first; () when plain
+    byte_offset: int | None = None  # in a binary file
     status: Status = Status.UNVERIFIED
     status_detail: str | None = None
     advice: str = ""

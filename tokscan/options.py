@@ -74,6 +74,9 @@ OUTPUT_OPTIONS = (
            metavar="N"),
     Option("fail_on_revoked", ("--fail-on-revoked",), "flag",
            "Fail the run on keys verified revoked too."),
+    Option("binary", ("--binary",), "flag",
+           "Search binary files for keys too (the default; the config's `binary` can "
+           "change it).", negative="--no-binary"),
 )
 
 GLOBAL_OPTIONS = (
@@ -88,12 +91,10 @@ SWITCHES = {
     "staged": (),
     "scan": (
         Option("all_files", ("--all-files",), "flag", "Also scan files that git ignores."),
-        Option("binary", ("--binary",), "flag", "Also scan files that look binary."),
     ),
     "history": (
         Option("allow_shallow", ("--allow-shallow",), "flag",
                "Scan a shallow or partial clone anyway (the audit is then incomplete)."),
-        Option("binary", ("--binary",), "flag", "Also scan blobs that look binary."),
     ),
 }
 
@@ -110,6 +111,7 @@ class Options:
     __slots__ = (
         "api_base",
         "baseline",
+        "binary",
         "config",
         "fail_on_revoked",
         "format",
@@ -137,6 +139,7 @@ class Options:
         progress: bool | None = None,
         jobs: int | None = None,
         fail_on_revoked: bool = False,
+        binary: bool | None = None,
     ) -> None:
         self.config = config  # --config: else .tokscan.yaml at the root
         self.format = format
@@ -150,6 +153,7 @@ class Options:
         self.progress = progress  # None: on when stderr is a terminal
         self.jobs = jobs  # None: all cores
         self.fail_on_revoked = fail_on_revoked
+        self.binary = binary  # None: the config file's `binary`, else on
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}

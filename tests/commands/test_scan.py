@@ -67,10 +67,11 @@ def test_closed_stdin_is_an_error_not_a_traceback(tmp_path):
     ]
 
 
-def test_stdin_binary_is_skipped_unless_asked(keys, run_tokscan, tmp_path):
+def test_stdin_binary_is_searched_unless_told_not_to(keys, run_tokscan, tmp_path):
     data = b"\0\x01" + b" " + keys().encode()
-    assert run_tokscan(["scan", "-"], cwd=tmp_path, stdin=data).code == 0
+    assert run_tokscan(["scan", "-"], cwd=tmp_path, stdin=data).code == 1
     assert run_tokscan(["scan", "--binary", "-"], cwd=tmp_path, stdin=data).code == 1
+    assert run_tokscan(["scan", "--no-binary", "-"], cwd=tmp_path, stdin=data).code == 0
 
 
 def test_stdin_and_paths_together(repo, keys, run_tokscan):
@@ -313,7 +314,7 @@ def test_both_cores_give_the_same_report_as_one(repo, keys, run_tokscan):
 
     one, two = report("1"), report("2")
     assert one == two
-    assert one["scan"]["objects_scanned"] == 300
+    assert one["scan"]["objects_scanned"] == 301  # blob.bin too: binary files are read
     assert len(one["findings"]) == 28 + 2 * 6
     # The findings come out ordered, whatever order the processes finished in.
     order = [(f["path"], f["line"], f["column"]) for f in two["findings"]]

@@ -135,22 +135,30 @@ def test_config_excludes(tmp_path, keys, run_tokscan, in_git):
 # --- binary files ---------------------------------------------------------------------
 
 
-def test_binary_files_are_skipped_and_counted(repo, keys, run_tokscan):
+def test_binary_files_are_searched_unless_told_not_to(repo, keys, run_tokscan):
     key = keys()
-    repo.write("image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0" + key.encode() + b"\0")
+    header = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0"
+    repo.write("image.png", header + key.encode() + b"\0")
     repo.write("late-nul.txt", b"x" * 9000 + b"\0" + key_line(keys()).encode())
     repo.write("text.py", key_line(keys()))
     code, report = report_of(run_tokscan, cwd=repo.path)
     assert code == 1
-    # git's rule: only a NUL in the first 8000 bytes makes a file binary.
-    assert paths(report) == {"late-nul.txt", "text.py"}
-    result = run_tokscan(["scan"], cwd=repo.path)
-    assert "skipped 1 binary" in result.stderr + result.stdout
-
-    _, report = report_of(run_tokscan, "--binary", cwd=repo.path)
     assert paths(report) == {"image.png", "late-nul.txt", "text.py"}
     [png] = [f for f in report["findings"] if f["path"] == "image.png"]
     assert png["fingerprint"] == keyformat.fingerprint(key)
+    assert png["byte_offset"] == len(header)  # a binary finding says where its bytes are
+    assert all("byte_offset" not in f for f in report["findings"] if f["path"] != "image.png")
+
+    # --no-binary: git's rule, only a NUL in the first 8000 bytes makes a file binary.
+    code, report = report_of(run_tokscan, "--no-binary", cwd=repo.path)
+    assert paths(report) == {"late-nul.txt", "text.py"}
+    result = run_tokscan(["scan", "--no-binary"], cwd=repo.path)
+    assert "skipped 1 binary" in result.stderr + result.stdout
+    repo.write(".tokscan.yaml", "binary: false\n")
+    _, report = report_of(run_tokscan, cwd=repo.path)
+    assert paths(report) == {"late-nul.txt", "text.py"}
+    _, report = report_of(run_tokscan, "--binary", cwd=repo.path)  # the command line wins
+    assert paths(report) == {"image.png", "late-nul.txt", "text.py"}
 
 
 # --- large files ----------------------------------------------------------------------

@@ -91,12 +91,12 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
 @with_options(*SWITCHES["scan"])
 @output_options
 @click.pass_context
-def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool, binary: bool,
+def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool,
          **params: Any) -> int:
     """Scan files and directories (default: .); - reads standard input."""
     from tokscan.commands import scan as command
 
-    return command.run(make_options(ctx, params), list(paths), all_files, binary)
+    return command.run(make_options(ctx, params), list(paths), all_files)
 
 
 @cli.command()

@@ -70,9 +70,7 @@ def _run_fast(call: fast.FastCall) -> ExitCode:
     if call.command == "scan":
         from tokscan.commands import scan
 
-        return scan.run(
-            call.options, call.paths, "all_files" in call.switches, "binary" in call.switches
-        )
+        return scan.run(call.options, call.paths, "all_files" in call.switches)
     from tokscan.commands import staged
 
     return staged.run(call.options)

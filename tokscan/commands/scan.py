@@ -15,7 +15,7 @@ from tokscan.sources import files
 
 
 def run(
-    options: Options, paths: list[str], all_files: bool = False, binary: bool = False
+    options: Options, paths: list[str], all_files: bool = False
 ) -> ExitCode:
     read_stdin = "-" in paths
     on_disk = [Path(p) for p in paths if p != "-"]
@@ -27,7 +27,7 @@ def run(
     if read_stdin and sys.stdin is None:  # started with standard input closed
         collector.error(files.STDIN, "standard input is closed")
     elif read_stdin:
-        collector.add(files.scan_stdin(sys.stdin.buffer, binary), Where.WORKTREE)
+        collector.add(files.scan_stdin(sys.stdin.buffer, session.reading), Where.WORKTREE)
     targets = []
     for item in files.list_targets(on_disk, root, in_git, all_files, session.excluded):
         if isinstance(item, Outcome):
@@ -36,7 +36,8 @@ def run(
             targets.append(item)
     jobs = session.jobs if len(targets) >= _PARALLEL_FROM else 1
     batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
-    for batch in parallel.map_unordered(partial(files.scan_batch, binary=binary), batches, jobs):
+    scan_batch = partial(files.scan_batch, reading=session.reading)
+    for batch in parallel.map_unordered(scan_batch, batches, jobs):
         collector.count(batch.files, batch.size)  # files with nothing key-shaped
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)

@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tokscan import config as configuration
+from tokscan.decode import archive
 from tokscan.errors import ExitCode
 from tokscan.model import Report
 from tokscan.options import Options
 from tokscan.parallel import default_jobs
 from tokscan.pipeline import collect, policy, suppress
 from tokscan.report import output
+from tokscan.sources.stream import Reading
 
 
 class Session:
@@ -37,6 +39,13 @@ class Session:
         self.config = config
         # The command line wins; else the configuration's `verify` (SPEC §7).
         self.verify = config.verify if options.verify is None else options.verify
+        # How streams are read: binary content, and the archive limits (SPEC §10).
+        self.reading = Reading(
+            binary=config.binary if options.binary is None else options.binary,
+            limits=archive.Limits(
+                config.archive_max_bytes, config.archive_max_members, config.archive_max_depth
+            ),
+        )
         self.excluded = configuration.excluder(config.exclude)
         self.report = collect.new_report(mode, str(root), revisions)
         self.collector = collect.Collector(

@@ -38,7 +38,7 @@ def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -
     stream = stdin if stdin is not None else sys.stdin.buffer
     if not options.quiet and _isatty(stream):
         output.warn("paste keys, one a line, then press Ctrl-D")
-    outcome = files.scan_stdin(stream, binary=True)
+    outcome = files.scan_stdin(stream)
     if outcome.error is not None:
         raise TokscanError(f"cannot read standard input: {outcome.error}")
     keys = list(dict.fromkeys(candidate.key for candidate in outcome.candidates))

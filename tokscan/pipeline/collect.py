@@ -46,9 +46,10 @@ class Collector:
         path matched the config's `exclude`: its findings are counted as suppressed, so a
         configuration cannot hide keys without a trace."""
         report = self.report
-        if outcome.error is not None:
+        if outcome.error is not None:  # what could be read still counts (an archive's members)
             report.errors.append(ScanError(outcome.origin.path, outcome.error))
-            return []
+            if not outcome.candidates:
+                return []
         if outcome.skipped is not None:
             report.skipped[outcome.skipped] = report.skipped.get(outcome.skipped, 0) + 1
             return []
@@ -57,13 +58,18 @@ class Collector:
             report.bytes_scanned += outcome.size
         kept = []
         for candidate in outcome.candidates:
+            path = outcome.origin.path
+            if candidate.inner_path and path is not None:  # `dist/app.whl!app/settings.py`
+                path = "!".join((path, *candidate.inner_path))
             finding = Finding(
                 key=candidate.key,
-                path=outcome.origin.path,
+                path=path,
                 line=candidate.line,
                 column=candidate.column,
                 where=where,
                 commit=outcome.origin.commit,
+                encoding=candidate.encoding,
+                byte_offset=candidate.byte_offset,
                 **context,  # type: ignore[arg-type]
             )
             identity = (finding.key, finding.path, finding.commit, finding.line, finding.column)

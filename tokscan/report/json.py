@@ -59,6 +59,9 @@ def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "status": finding.status.value,
         "status_detail": finding.status_detail,
         "advice": finding.advice,
+        # SPEC §10: only for keys found encoded, or in a binary file.
+        **({"encoding": list(finding.encoding)} if finding.encoding else {}),
+        **({"byte_offset": finding.byte_offset} if finding.byte_offset is not None else {}),
     }
 
 

@@ -17,10 +17,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from tokscan import detect, git
-from tokscan import key as keyformat
-from tokscan.model import Chunk, Origin, Outcome, printable_path
-from tokscan.sources.stream import BINARY_SNIFF, CHUNK_SIZE, scan_stream
+from tokscan import git
+from tokscan.model import Origin, Outcome, printable_path
+from tokscan.sources.stream import (
+    CHUNK_SIZE,
+    DEFAULT_READING,
+    Reading,
+    looks_binary,
+    may_hold_key,
+    scan_stream,
+)
 
 _UNREADABLE_DIRECTORY = re.compile(r"warning: could not open directory '(.*)': (.*)")
 STDIN = "<stdin>"
@@ -161,17 +167,17 @@ def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
         )
 
 
-def scan(target: Target, binary: bool = False) -> Outcome:
+def scan(target: Target, reading: Reading = DEFAULT_READING) -> Outcome:
     """Read one file (streamed when large) and find the keys in it."""
-    size, outcome = _scan(target, binary)
+    size, outcome = _scan(target, reading)
     return outcome if outcome is not None else Outcome(Origin(target.path), size=size)
 
 
-def scan_batch(targets: list[Target], binary: bool = False) -> Batch:
+def scan_batch(targets: list[Target], reading: Reading = DEFAULT_READING) -> Batch:
     """Scan several files; clean files are only counted, so little crosses processes."""
     batch = Batch()
     for target in targets:
-        size, outcome = _scan(target, binary)
+        size, outcome = _scan(target, reading)
         if outcome is None:
             batch.files += 1
             batch.size += size
@@ -194,7 +200,7 @@ class Batch:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
+def _scan(target: Target, reading: Reading) -> tuple[int, Outcome | None]:
     """(bytes read, None) for a file with no key-shaped text, else (0, its outcome).
 
     O_NOFOLLOW refuses symbolic links and O_NONBLOCK keeps a FIFO from blocking the scan;
@@ -219,24 +225,21 @@ def _scan(target: Target, binary: bool) -> tuple[int, Outcome | None]:
         if st.st_size < CHUNK_SIZE:
             # One read of one byte more than the size: a small file needs a single call.
             head = os.read(fd, st.st_size + 1)
-            if len(head) <= st.st_size:
-                if not binary and b"\0" in head[:BINARY_SNIFF]:
+            if len(head) <= st.st_size and not may_hold_key(head):
+                if not reading.binary and looks_binary(head):
                     return 0, Outcome(Origin(target.path), skipped="binary")
-                if keyformat.PREFIX not in head:
-                    return len(head), None
-                origin = Origin(target.path)
-                return 0, Outcome(origin, list(detect.find(Chunk(head, origin))), len(head))
+                return len(head), None
         read = lambda n: os.read(fd, n)  # noqa: E731
-        return 0, scan_stream(Origin(target.path), read, st.st_size, binary, head)
+        return 0, scan_stream(Origin(target.path), read, st.st_size, reading, head)
     except OSError as error:
         return 0, Outcome(Origin(target.path), error=_describe(error))
     finally:
         os.close(fd)
 
 
-def scan_stdin(stream: BinaryIO, binary: bool = False) -> Outcome:
+def scan_stdin(stream: BinaryIO, reading: Reading = DEFAULT_READING) -> Outcome:
     try:
-        return scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, binary)
+        return scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, reading)
     except OSError as error:
         return Outcome(Origin(STDIN), error=_describe(error))
 

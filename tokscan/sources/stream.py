@@ -12,11 +12,14 @@ locations are the same as for a file read whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import NamedTuple
 
 from tokscan import detect
 from tokscan import key as keyformat
-from tokscan.model import Chunk, Origin, Outcome
+from tokscan.decode import archive, text
+from tokscan.model import Candidate, Chunk, Origin, Outcome
 
 CHUNK_SIZE = 4 << 20
 BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
@@ -28,11 +31,18 @@ class Chunker:
     """Collects fed bytes and hands out chunks of about `chunk_size` bytes."""
 
     def __init__(
-        self, origin: Origin, line: int = 1, column: int = 1, chunk_size: int = CHUNK_SIZE
+        self,
+        origin: Origin,
+        line: int = 1,
+        column: int = 1,
+        chunk_size: int = CHUNK_SIZE,
+        binary: bool = False,
     ) -> None:
         self.origin = origin
         self.chunk_size = max(chunk_size, _MIN_CHUNK)
+        self.binary = binary
         self._line, self._column = line, column
+        self._offset = 0  # the byte offset of the first byte kept
         self._parts: list[bytes] = []
         self._size = 0
         self._report_from = 0  # bytes at the front that an earlier chunk already covered
@@ -46,7 +56,10 @@ class Chunker:
     def finish(self) -> Iterator[Chunk]:
         data = self._join()
         if len(data) > self._report_from:
-            yield Chunk(data, self.origin, self._line, self._column, self._report_from)
+            yield Chunk(
+                data, self.origin, self._line, self._column, self._report_from, None,
+                self._offset, self.binary,
+            )  # fmt: skip
         self._parts, self._size = [], 0
 
     def _join(self) -> bytes:
@@ -62,8 +75,12 @@ class Chunker:
         else:  # a line longer than a chunk
             cut = len(data) - OVERLAP
             keep = _context_start(data, cut - keyformat.LOOKBEHIND)
-        chunk = Chunk(data, self.origin, self._line, self._column, self._report_from, cut)
+        chunk = Chunk(
+            data, self.origin, self._line, self._column, self._report_from, cut,
+            self._offset, self.binary,
+        )  # fmt: skip
         self._line, self._column = advance(data[:keep], self._line, self._column)
+        self._offset += keep
         self._report_from = cut - keep
         self._parts = [data[keep:]]
         self._size = len(data) - keep
@@ -75,9 +92,10 @@ def stream_chunks(
     origin: Origin,
     head: bytes = b"",
     chunk_size: int = CHUNK_SIZE,
+    binary: bool = False,
 ) -> Iterator[Chunk]:
     """Chunks of everything `read` returns, after `head` (bytes already read)."""
-    chunker = Chunker(origin, chunk_size=chunk_size)
+    chunker = Chunker(origin, chunk_size=chunk_size, binary=binary)
     if head:
         yield from chunker.feed(head)
     while block := read(chunker.chunk_size):
@@ -118,34 +136,160 @@ def _char_start(data: bytes, pos: int) -> int:
     return max(pos, 0)
 
 
+class Reading(NamedTuple):
+    """How to read streams: what the configuration and command line say."""
+
+    binary: bool = True  # search binary content as bytes (--no-binary: skip it)
+    limits: archive.Limits = archive.DEFAULT_LIMITS  # how much of an archive to walk
+
+
+DEFAULT_READING = Reading()
+
+
+def may_hold_key(data: bytes) -> bool:
+    """Whether `data` (a whole small file) needs a closer look: it holds the key prefix or
+    an encoded form's needle, or it is an archive. Most files do not, and cost only this."""
+    if keyformat.PREFIX in data or archive.kind(data) is not None:
+        return True
+    return any(needle in data for needle in _NEEDLES)
+
+
+_NEEDLES = (*keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
+
+
+def looks_binary(head: bytes) -> bool:
+    """A NUL in the first 8000 bytes (git's rule), in data that is not UTF-16 or UTF-32
+    text and not an archive."""
+    sniffed = head[:BINARY_SNIFF]
+    return b"\0" in sniffed and text.sniff(sniffed) is None and archive.kind(head) is None
+
+
 def scan_stream(
-    origin: Origin, read: Callable[[int], bytes], size_hint: int, binary: bool, head: bytes = b""
+    origin: Origin,
+    read: Callable[[int], bytes],
+    size_hint: int,
+    reading: Reading = DEFAULT_READING,
+    head: bytes = b"",
+    archives: bool = True,
 ) -> Outcome:
-    """Read a whole stream (a file, a blob, stdin) after `head`, in bounded memory, and find
-    the keys in it; binary content (a NUL in the first 8000 bytes) is skipped."""
+    """Read a whole stream (a file, a blob, stdin, an archive member) after `head`, in
+    bounded memory, and find the keys in it, in whatever form it holds them: an archive is
+    walked member by member, UTF-16 or UTF-32 text is read as text, and other binary content
+    (a NUL in the first 8000 bytes) is searched as bytes, unless `reading.binary` is off."""
+    binary = reading.binary
     # Read one byte more than the expected size, so a small file needs a single read.
-    want = min(size_hint + 1, CHUNK_SIZE)
+    want = max(min(size_hint + 1, CHUNK_SIZE), _SNIFF)
     if len(head) < want:
         head += _read_full(read, want - len(head))
-    if not binary and b"\0" in head[:BINARY_SNIFF]:
+    if archives and archive.kind(head) is not None:
+        return _scan_archive(origin, read, head, reading)
+    found = text.sniff(head[:BINARY_SNIFF])
+    if found is not None:
+        return _scan_text(origin, read, head, *found)
+    is_binary = b"\0" in head[:BINARY_SNIFF]
+    if is_binary and not binary:
         return Outcome(origin, size=0, skipped="binary")
     outcome = Outcome(origin)
     if len(head) < min(size_hint + 1, CHUNK_SIZE):
         outcome.size = len(head)
-        outcome.candidates = list(detect.find(Chunk(head, origin)))
+        outcome.candidates = list(detect.find(Chunk(head, origin, binary=is_binary)))
         return outcome
-    total = 0
+    counted = _Counted(read)
+    for chunk in stream_chunks(counted.read, origin, head, binary=is_binary):
+        outcome.candidates.extend(detect.find(chunk))
+    outcome.size = counted.total + len(head)
+    return outcome
 
-    def counting_read(n: int) -> bytes:
-        nonlocal total
-        block = _read_full(read, n)
-        total += len(block)
+
+# At least this much is read first: archives are told by their first 512 bytes (tar's
+# magic is at 257).
+_SNIFF = 512
+
+
+class _Counted:
+    """A read function that counts what it returned."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self._read = read
+        self.total = 0
+
+    def read(self, size: int) -> bytes:
+        block = _read_full(self._read, size)
+        self.total += len(block)
         return block
 
-    for chunk in stream_chunks(counting_read, origin, head=head):
-        outcome.candidates.extend(detect.find(chunk))
-    outcome.size = total + len(head)
+
+def _scan_text(
+    origin: Origin, read: Callable[[int], bytes], head: bytes, encoding: str, bom: int
+) -> Outcome:
+    """UTF-16 or UTF-32 text, read as the text it is: lines and columns count in it."""
+    counted = _Counted(read)
+    chunker = Chunker(origin)
+    outcome = Outcome(origin)
+    for piece in text.transcode(counted.read, head, encoding, bom, CHUNK_SIZE):
+        for chunk in chunker.feed(piece):
+            outcome.candidates.extend(_encoded(detect.find(chunk), encoding))
+    for chunk in chunker.finish():
+        outcome.candidates.extend(_encoded(detect.find(chunk), encoding))
+    outcome.size = counted.total + len(head)
     return outcome
+
+
+def _encoded(candidates: Iterable[Candidate], how: str) -> Iterator[Candidate]:
+    for candidate in candidates:
+        yield replace(candidate, encoding=(how, *candidate.encoding))
+
+
+def _scan_archive(
+    origin: Origin, read: Callable[[int], bytes], head: bytes, reading: Reading
+) -> Outcome:
+    """Every member of an archive, each scanned as a stream of its own; a member's keys
+    carry its path inside the archive. A part that could not be read, or a limit reached,
+    makes the outcome an error: the scan is incomplete."""
+    limits = reading.limits
+    counted = _Counted(read)
+    data = head + _read_to_limit(counted.read, limits.max_bytes)
+    outcome = Outcome(origin, size=len(head) + counted.total)
+    problems = []
+    if counted.read(1):
+        problems.append(
+            f"archive larger than {limits.max_bytes >> 20} MiB: not scanned past that"
+        )
+    for item in archive.walk(data, limits):
+        if isinstance(item, archive.Problem):
+            where = "!".join(item.path)
+            problems.append(f"{where}: {item.message}" if where else item.message)
+            continue
+        names = tuple(name or _stem(origin.path) for name in item.path)
+        member = scan_stream(origin, item.stream.read, CHUNK_SIZE, reading, archives=False)
+        if member.error is not None:
+            problems.append(f"{'!'.join(names)}: {member.error}")
+        for candidate in member.candidates:
+            outcome.candidates.append(
+                replace(candidate, inner_path=(*names, *candidate.inner_path))
+            )
+    if problems:
+        outcome.error = "; ".join(problems)
+    return outcome
+
+
+def _read_to_limit(read: Callable[[int], bytes], limit: int) -> bytes:
+    parts = []
+    got = 0
+    while got < limit and (block := read(min(CHUNK_SIZE, limit - got))):
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)
+
+
+def _stem(path: str | None) -> str:
+    """A compressed file's member name when the file does not record one: its own name
+    without the compression suffix (`config.json.gz` holds `config.json`)."""
+    name = (path or "").rsplit("/", 1)[-1]
+    for suffix in (".gz", ".gzip", ".bz2", ".xz", ".tgz"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)] + (".tar" if suffix == ".tgz" else "")
+    return name or "data"
 
 
 def _read_full(read: Callable[[int], bytes], size: int) -> bytes:

@@ -36,7 +36,7 @@ from tokscan import detect, git
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
 from tokscan.model import Chunk, Origin
-from tokscan.sources.stream import BINARY_SNIFF, scan_stream
+from tokscan.sources.stream import BINARY_SNIFF, Reading, scan_stream
 
 # What a process sends back about a key: (key, line, column, pragma). Plain tuples pickle
 # cheaply and the same on every Python version.
@@ -102,7 +102,7 @@ def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobH
         found = [(c.key, c.line, c.column, c.pragma) for c in detect.find(chunk)]
     else:
         read = stream.reader(size)
-        outcome = scan_stream(Origin(None), read, size, binary)
+        outcome = scan_stream(Origin(None), read, size, Reading(binary=binary))
         while read(1 << 20):  # a binary blob is abandoned after its first bytes
             pass
         if outcome.skipped is not None:
