@@ -548,6 +548,26 @@ def test_shallow_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
     result = run_tokscan(["history", "--no-progress", "--allow-shallow"], cwd=clone)
     assert result.code == 0
     assert "shallow" in result.stderr
+    # The warning comes before the scan (which may then fail), the note with the report.
+    problem = (
+        "this is a shallow clone, so older history is missing; run `git fetch --unshallow` first"
+    )
+    result = run_tokscan(["history", "-f", "json", "--no-progress", "--allow-shallow"], cwd=clone)
+    assert result.stderr.splitlines() == [
+        f"tokscan: warning: {problem}; scanning only what is here",
+        f"tokscan: incomplete audit: {problem}",
+    ]
+    result = run_tokscan(["history", "--allow-shallow", "no-such-branch"], cwd=clone)
+    assert result.code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"tokscan: warning: {problem}; scanning only what is here"
+    )
+
+
+def test_a_repository_without_commits_has_nothing_to_scan(repo, run_tokscan):
+    result = run_tokscan(["history", "-f", "json", "--no-progress"], cwd=repo.path)
+    assert result.code == 0
+    assert result.stderr == "tokscan: the repository has no commits yet: nothing to scan\n"
 
 
 def test_missing_object_is_an_error_naming_it(repo, keys, run_tokscan):
