@@ -64,13 +64,14 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from tokscan import detect, git
+from tokscan import key as keyformat
 from tokscan.errors import TokscanError
 from tokscan.git.objects import ObjectReader, read_errors
 from tokscan.model import Candidate, Chunk, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
 from tokscan.sources.history import blobscan, gitlog
-from tokscan.sources.history.blobscan import BlobHits, Hit
+from tokscan.sources.history.blobscan import BlobHits
 
 
 def _nothing_excluded(path: str) -> bool:
@@ -312,7 +313,7 @@ class BlobKeys:
         self._keys: dict[bytes, frozenset[str]] = {}
         self._reader: ObjectReader | None = None
 
-    def hits(self, oid: bytes) -> list[Hit]:
+    def hits(self, oid: bytes) -> list[Candidate]:
         return self.blobs.hits.get(oid, [])
 
     def keys(self, oid: bytes) -> frozenset[str]:
@@ -322,11 +323,11 @@ class BlobKeys:
         hits = self.blobs.hits.get(oid)
         if hits is None and oid not in self.scanned and oid not in self.blobs.unreadable:
             hits = self._read(oid)
-        known = frozenset(hit[0] for hit in hits or ())
+        known = frozenset(hit.key for hit in hits or ())
         self._keys[oid] = known
         return known
 
-    def _read(self, oid: bytes) -> list[Hit]:
+    def _read(self, oid: bytes) -> list[Candidate]:
         """Keys in a blob the scan did not cover; one that cannot be read goes into
         `blobs.unreadable` (whoever needed it reports the error: the scan is incomplete)."""
         if self._reader is None:
@@ -373,7 +374,7 @@ class Introduction:
     commit: CommitInfo
     path: bytes | None
     blob: bytes | None
-    hits: list[Hit]
+    hits: list[Candidate]
     keys: set[str] = field(default_factory=set)  # the keys in `hits`, for a quick test
 
 
@@ -403,7 +404,9 @@ class Attribution:
         self.submodules = 0
         self._reported: set[bytes] = set()
         # merge commit -> (its other parents, [(path, blob, hit)]) to check afterwards
-        self._merges: dict[str, tuple[CommitInfo, list[str], list[tuple[bytes, bytes, Hit]]]] = {}
+        self._merges: dict[
+            str, tuple[CommitInfo, list[str], list[tuple[bytes, bytes, Candidate]]]
+        ] = {}
 
     def run(self, commits: Iterator[gitlog.Commit]) -> None:
         for commit in commits:
@@ -440,7 +443,7 @@ class Attribution:
             if old in unreadable:  # the previous version: was the key there already?
                 self._unreadable(old, path, commit.oid)
             for hit in hits[new]:
-                key = hit[0]
+                key = hit.key
                 if key in before:
                     continue
                 if left is None:
@@ -461,19 +464,19 @@ class Attribution:
 
     def _message(self, info: CommitInfo, message: bytes) -> None:
         self.message_bytes += len(message)
-        if b"tm-" not in message:
+        if keyformat.PREFIX not in message:
             return
         for candidate in detect.find(Chunk(message, Origin(None, commit=info.oid))):
-            self._introduce(info, None, None, _hit(candidate))
+            self._introduce(info, None, None, candidate)
 
     def _introduce(
-        self, info: CommitInfo, path: bytes | None, blob: bytes | None, hit: Hit
+        self, info: CommitInfo, path: bytes | None, blob: bytes | None, hit: Candidate
     ) -> None:
         entry = self.introductions.get((info.oid, path, blob))
         if entry is None:
             entry = self.introductions[(info.oid, path, blob)] = Introduction(info, path, blob, [])
-        if hit[0] not in entry.keys:  # one finding per key and path
-            entry.keys.add(hit[0])
+        if hit.key not in entry.keys:  # one finding per key and path
+            entry.keys.add(hit.key)
             entry.hits.append(hit)
 
     def is_excluded(self, path: bytes) -> bool:
@@ -498,7 +501,7 @@ class Attribution:
             paths = list(dict.fromkeys(path for path, _, _ in items))
             versions = [tree_blobs(self.repo, parent, paths) for parent in parents]
             for path, blob, hit in items:
-                if not any(hit[0] in self.keys.keys(v[path]) for v in versions if path in v):
+                if not any(hit.key in self.keys.keys(v[path]) for v in versions if path in v):
                     self._introduce(info, path, blob, hit)
                 for other in (v[path] for v in versions if path in v):
                     if other in self.keys.blobs.unreadable:
@@ -508,7 +511,7 @@ class Attribution:
         """For each (key, path) found, whether the default branch's tip holds the key
         there, or at a path a rename took it to."""
         wanted = {
-            (hit[0], e.path)
+            (hit.key, e.path)
             for e in self.introductions.values()
             if e.path is not None
             for hit in e.hits
@@ -531,10 +534,6 @@ class Attribution:
                     places.append(target)
                     todo.append(target)
         return places
-
-
-def _hit(candidate: Candidate) -> Hit:
-    return (candidate.key, candidate.line, candidate.column, candidate.pragma)
 
 
 def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[bytes, bytes]:
@@ -603,9 +602,9 @@ def scan_tags(
                 todo.append((fields[b"object"].decode(), ref))
             elif target in (b"blob", b"tree"):
                 targets.append(Tagged(ref, target.decode(), fields[b"object"].decode(), info))
-            if b"tm-" not in message:
+            if keyformat.PREFIX not in message:
                 continue
-            hits = [_hit(c) for c in detect.find(Chunk(message, Origin(None, commit=oid)))]
+            hits = list(detect.find(Chunk(message, Origin(None, commit=oid))))
             if hits:
                 found.append(Introduction(info, None, None, hits))
     return found, len(seen), size, targets
@@ -815,8 +814,8 @@ def _report(
         origin = Origin(path, commit=entry.commit.oid or None)
         by_head: dict[bool | None, list[Candidate]] = {}
         for hit in entry.hits:
-            present = None if entry.path is None else at_head.get((hit[0], entry.path))
-            by_head.setdefault(present, []).append(Candidate(*hit))
+            present = None if entry.path is None else at_head.get((hit.key, entry.path))
+            by_head.setdefault(present, []).append(hit)
         excluded = entry.path is not None and attribution.is_excluded(entry.path)
         for present, found in by_head.items():
             collector.add(
@@ -834,7 +833,7 @@ def _note_unreachable(collector: Collector, blobs: BlobHits, attribution: Attrib
     """Keys in blobs that no scanned commit adds: objects left by amended or rebased
     commits (kept by reflogs) or dangling ones. Counted, not reported."""
     stray = {
-        hit[0] for oid, hits in blobs.hits.items() if oid not in attribution.seen for hit in hits
+        hit.key for oid, hits in blobs.hits.items() if oid not in attribution.seen for hit in hits
     }
     if stray:
         collector.report.notes.append(
