@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tokscan import config as configuration
 from tokscan.commands import session
+from tokscan.git.repository import open_repository
 from tokscan.options import Options
 from tokscan.pipeline import collect
 from tokscan.sources.history import scan
@@ -16,7 +17,7 @@ def run(
     options: Options, revisions: list[str], allow_shallow: bool = False, binary: bool = False
 ) -> int:
     checked = scan.check_revisions(revisions)
-    repo = scan.open_repository(Path("."))
+    repo = open_repository(Path("."))
     config = session.load_config(repo.root, options)
     report = collect.new_report("history", str(repo.root), checked)
     collector = collect.Collector(report, session.suppressor(config, options))

@@ -13,6 +13,7 @@ from typing import TextIO
 from tokscan import config as configuration
 from tokscan.commands import session
 from tokscan.errors import TokscanError
+from tokscan.git.repository import open_repository
 from tokscan.model import Where
 from tokscan.options import Options
 from tokscan.pipeline import collect
@@ -22,7 +23,7 @@ from tokscan.sources.history import scan
 
 def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> int:
     try:  # a work tree's top, or the git directory of a bare repository (a mirror)
-        root = scan.open_repository(Path(os.getcwd())).root
+        root = open_repository(Path(os.getcwd())).root
     except TokscanError:
         raise TokscanError(
             "not in a git repository: `tokscan pre-push` runs as git's pre-push hook"

@@ -66,7 +66,8 @@ from typing import IO, NamedTuple
 from tokscan import detect, git
 from tokscan import key as keyformat
 from tokscan.errors import TokscanError
-from tokscan.git.objects import ObjectReader, read_errors
+from tokscan.git.objects import ObjectReader, read_errors, tree_files
+from tokscan.git.repository import Repository, open_repository
 from tokscan.model import Candidate, Chunk, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
@@ -95,55 +96,7 @@ class Settings:
 
 
 # ---------------------------------------------------------------------------------------
-# The repository and the revisions to scan
-
-
-@dataclass(frozen=True)
-class Repository:
-    root: Path  # the work tree's top, or the git directory of a bare repository
-    shallow: bool
-    partial: bool  # a partial clone: blobs may have been filtered out
-    hex_length: int  # 40 for SHA-1, 64 for SHA-256
-
-
-def open_repository(path: Path) -> Repository:
-    """The repository at or above `path`; a clear error when there is none."""
-    if not path.is_dir():
-        raise TokscanError(f"not a directory: {path}")
-    try:
-        output = git.run(
-            path,
-            "rev-parse",
-            "--absolute-git-dir",
-            "--is-bare-repository",
-            "--is-shallow-repository",
-            "--show-object-format",
-        )
-    except TokscanError:
-        raise TokscanError(f"not a git repository: {path.absolute()}") from None
-    lines = output.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) != 4:
-        raise TokscanError(f"not a git repository: {path.absolute()}")
-    git_dir, bare, shallow, object_format = lines
-    root = Path(git_dir)
-    if bare != "true":
-        top = git.toplevel(path)
-        root = top if top is not None else Path(git_dir)
-    # A partial clone names a promisor remote (and, on newer git, extensions.partialClone).
-    promisors = git.run(
-        path,
-        "config",
-        "--get-regexp",
-        r"^(extensions\.partialclone|remote\..*\.promisor)$",
-        check=False,
-    ).split(b"\n")
-    partial = any(line.split(b" ", 1)[-1] not in (b"", b"false") for line in promisors if line)
-    return Repository(
-        root=root,
-        shallow=shallow == "true",
-        partial=partial,
-        hex_length=64 if object_format == "sha256" else 40,
-    )
+# The revisions to scan
 
 
 # rev-list options that only select commits. Anything else is refused: options that
@@ -539,17 +492,10 @@ class Attribution:
 def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[bytes, bytes]:
     """The blob at each of `paths` in `commit` (paths that are absent, or not files, left out)."""
     found: dict[bytes, bytes] = {}
-    for start in range(0, len(paths), 200):
+    for start in range(0, len(paths), 200):  # a bounded command line
         specs = git.literal([os.fsdecode(p) for p in paths[start : start + 200]])
         # A parent that is not here (a shallow clone's edge) holds nothing we can see.
-        output = git.run(
-            repo.root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs, check=False
-        )
-        for entry in output.split(b"\0"):
-            meta, tab, path = entry.partition(b"\t")
-            fields = meta.split(b" ")
-            if tab and len(fields) == 3 and fields[1] == b"blob":
-                found[path] = fields[2]
+        found.update(tree_files(repo.root, commit, specs))
     return found
 
 
@@ -628,7 +574,7 @@ def tagged_files(
     nobody = CommitInfo("", "", "")  # a lightweight tag: no commit, author or date
     found: list[Introduction] = []
     for ref, kind, oid, tag in targets:
-        files = [(b"", oid.encode())] if kind == "blob" else _tree_files(repo, oid)
+        files = [(b"", oid.encode())] if kind == "blob" else tree_files(repo.root, oid)
         for inner, blob in files:
             hits = attribution.keys.hits(blob)
             if not hits or blob in attribution.seen:  # none, or a commit has them already
@@ -639,17 +585,6 @@ def tagged_files(
             path = os.fsencode(ref) + (b":" + inner if inner else b"")
             found.append(Introduction(tag or nobody, path, blob, hits))
     return found
-
-
-def _tree_files(repo: Repository, tree: str) -> list[tuple[bytes, bytes]]:
-    output = git.run(repo.root, "ls-tree", "-r", "-z", "--full-tree", tree, check=False)
-    files = []
-    for entry in output.split(b"\0"):
-        meta, tab, path = entry.partition(b"\t")
-        fields = meta.split(b" ")
-        if tab and len(fields) == 3 and fields[1] == b"blob":
-            files.append((path, fields[2]))
-    return files
 
 
 def _signature(line: bytes) -> tuple[str, str]:
