@@ -65,15 +65,20 @@ def scan_history(
     """The history engine scans the range's commits into the collector (attributed findings:
     commit, author, date, path, line). The range was made whole first, so a shallow clone
     is fine here."""
+    from tokscan.git.repository import open_repository
+    from tokscan.ranges.revisions import default_tip
     from tokscan.sources.history import scan
 
+    repo = open_repository(root)
     settings = scan.Settings(
         jobs=session.jobs(options),
         progress=session.wants_progress(options),
         excluded=excluded,
         range_complete=True,
+        warn=output.warn,
     )
-    scan.scan_revisions(root, revisions, collector, settings)
+    scope = scan.Scope(revisions, tip=default_tip(repo))
+    collector.report.notes += scan.scan_revisions(repo, scope, collector, settings)
 
 
 # --- What is trusted: read from the base --------------------------------------------------

@@ -11,6 +11,7 @@ from support.gitrepo import GitRepo
 from support.keys import KeyFactory
 
 from tokscan import key as keyformat
+from tokscan.git.repository import open_repository
 from tokscan.sources.history import blobscan, scan
 
 
@@ -411,7 +412,9 @@ def test_range_through_the_engine_api(repo, keys, branched):
 
     report = collect.new_report("pre-push", str(repo.path))
     collector = collect.Collector(report, suppress.Suppressor())
-    scan.scan_revisions(repo.path, ["main..feature"], collector)
+    scope = scan.Scope(["main..feature"])
+    notes = scan.scan_revisions(open_repository(repo.path), scope, collector)
+    assert notes == []
     [finding] = report.findings
     key, commit = branched["feature"]
     assert (finding.key, finding.path, finding.commit, finding.line) == (
@@ -658,24 +661,6 @@ def test_options_that_could_run_code_or_write_files_are_refused(
     result = run_tokscan(["history", option], cwd=repo.path)
     assert result.code == 2
     assert "not supported" in result.stderr
-
-
-def test_check_revisions_passes_selection_options():
-    args = [
-        "main..feature",
-        "--since",
-        "2024-01-01",
-        "-n",
-        "5",
-        "--author=bob",
-        "-3",
-        "--branches=rel/*",
-        "--not",
-        "--remotes=origin",
-        "--",
-        "weird --output=path",
-    ]
-    assert scan.check_revisions(args) == args
 
 
 def test_hostile_config_cannot_run_programs(repo, keys, run_tokscan, tmp_path):

@@ -2,16 +2,18 @@
 
 The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan ci`:
 
-    scan_revisions(root: Path, revisions: Sequence[str], collector: pipeline.Collector,
-                   settings: Settings = Settings()) -> None
+    scan_revisions(repo: Repository, scope: Scope, collector: pipeline.Collector,
+                   settings: Settings = Settings()) -> list[str]
 
-- `root`: any directory inside the repository, or a bare repository.
-- `revisions`: `git rev-list` arguments that select commits: `["main..feature"]`,
-  `["<sha>", "--not", "--remotes=origin"]` (a new branch in a pre-push hook),
-  `["base..head"]` (CI), `["--since=2024-01-01", "--all"]`. Empty means everything: every
-  ref (branches, tags, remote-tracking refs, notes, `refs/stash`) plus every older stash
-  entry, and then annotated tag messages are scanned too. Reflogs are not included (add
-  `--reflog` to `revisions` for them). Arguments from a user must pass `check_revisions`.
+- `repo`: the repository, opened by the command (git/repository.py).
+- `scope`: the commits, as the command planned them (tokscan/ranges/): `git rev-list`
+  arguments that select commits, such as `["main..feature"]`, `["<sha>", "--not",
+  "--remotes=origin"]` (a new branch in a pre-push hook), `["base..head"]` (CI),
+  `["--since=2024-01-01", "--all"]`; arguments from a user must pass
+  `ranges.revisions.check_revisions`. A full audit scans `ranges.revisions.everything`
+  with `everything` set: then annotated tags, and blobs and trees that tags point to, are
+  scanned too, and keys that only unreachable objects hold are counted in a note. `tip`
+  is the tip of the default branch (`ranges.revisions.default_tip`).
 - Findings go into `collector` with `Where.HISTORY`, the introducing commit, its author
   ("Name <email>"), its committer date (ISO 8601) and `present_at_head`; objects and bytes
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
@@ -21,9 +23,11 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
   points to (no commit holds it) has git's address for it as its path (`refs/tags/v1`,
   `refs/tags/v1:dir/file`) and the annotated tag's id, if any, as its commit.
 - `settings`: processes to use, `--binary`, progress on stderr, the config's `exclude`
-  test, and `allow_shallow`.
-- Raises TokscanError when the scan cannot run at all: not a repository, a shallow or
-  partial clone (unless `settings.allow_shallow`), git failing.
+  test, `allow_shallow`, and where a warning goes.
+- Returns the notes for the report, in order: a scan of a shallow or partial clone that
+  was allowed, a repository without commits, keys that no commit holds.
+- Raises TokscanError when the scan cannot run at all: a shallow or partial clone (unless
+  `settings.allow_shallow`), git failing.
 
 How it works. Two things run at once: a tree-diff pass (`git log --raw`, see gitlog.py)
 lists what every commit changed, and the blob scan (blobscan.py) reads every unique blob
@@ -39,8 +43,8 @@ for each such blob, the commits that put a key at a path (SPEC §4):
   the branch commit that added it), an evil merge does not (the key is the merge's);
 - a key that leaves a deleted path and arrives at an added path in the same commit has
   moved (a rename): it keeps the commit that first introduced it;
-- `present_at_head` is whether the tip of the default branch (HEAD, else the remote's
-  default) still holds the key at that path, or where a rename took it.
+- `present_at_head` is whether the tip of the default branch (`scope.tip`) still holds the
+  key at that path, or where a rename took it.
 
 A range (a push, a pull request) first runs the tree-diff pass, then reads only the blobs
 that the range's commits add (in pack order when there are many); a parent's version of a
@@ -54,7 +58,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Container, Iterator, Sequence
@@ -67,7 +70,7 @@ from tokscan import detect, git
 from tokscan import key as keyformat
 from tokscan.errors import TokscanError
 from tokscan.git.objects import ObjectReader, read_errors, tree_files
-from tokscan.git.repository import Repository, open_repository
+from tokscan.git.repository import Repository
 from tokscan.model import Candidate, Chunk, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
@@ -77,6 +80,10 @@ from tokscan.sources.history.blobscan import BlobHits
 
 def _nothing_excluded(path: str) -> bool:
     return False
+
+
+def _silent(message: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -93,142 +100,18 @@ class Settings:
     # Objects a range scan also reads tag messages from (pre-push: the tips it sends, one of
     # which may be an annotated tag); objects that are not tags are passed over.
     tags: tuple[str, ...] = ()
+    # Where the warning about a shallow or partial clone goes (the command's stderr). It
+    # is said before the scan starts, which may take minutes, not with the notes after it.
+    warn: Callable[[str], None] = _silent
 
 
-# ---------------------------------------------------------------------------------------
-# The revisions to scan
+@dataclass(frozen=True)
+class Scope:
+    """The commits to scan, as the command planned them (tokscan/ranges/)."""
 
-
-# rev-list options that only select commits. Anything else is refused: options that
-# change what `git log` prints would corrupt the tree-diff pass, and some make git write
-# files (--output) or run programs (--show-signature, --alternate-refs, --ext-diff).
-# --simplify-by-decoration is out too: it rewrites parents to decorated ancestors, so
-# each commit would be diffed against the wrong one.
-_FLAGS = frozenset(
-    {
-        "--all",
-        "--not",
-        "--branches",
-        "--tags",
-        "--remotes",
-        "--reflog",
-        "--single-worktree",
-        "--ignore-missing",
-        "--merges",
-        "--no-merges",
-        "--no-min-parents",
-        "--no-max-parents",
-        "--first-parent",
-        "--exclude-first-parent-only",
-        "--all-match",
-        "--invert-grep",
-        "-i",
-        "--regexp-ignore-case",
-        "--basic-regexp",
-        "-E",
-        "--extended-regexp",
-        "-F",
-        "--fixed-strings",
-        "-P",
-        "--perl-regexp",
-        "--cherry-mark",
-        "--cherry-pick",
-        "--left-only",
-        "--right-only",
-        "--cherry",
-        "--ancestry-path",
-        "--full-history",
-        "--dense",
-        "--sparse",
-        "--simplify-merges",
-        "--show-pulls",
-        "--date-order",
-        "--author-date-order",
-        "--topo-order",
-        "--reverse",
-        "--no-walk",
-        "--do-walk",
-        "--end-of-options",
-    }
-)
-_WITH_VALUE = frozenset(
-    {
-        "-n",
-        "--max-count",
-        "--skip",
-        "--since",
-        "--after",
-        "--until",
-        "--before",
-        "--since-as-filter",
-        "--author",
-        "--committer",
-        "--grep",
-        "--min-parents",
-        "--max-parents",
-    }
-)
-_WITH_EQUALS = frozenset(
-    {
-        "--branches",
-        "--tags",
-        "--remotes",
-        "--glob",
-        "--exclude",
-        "--ancestry-path",
-        "--no-walk",
-    }
-)
-_COUNT = re.compile(r"-[0-9]+")
-
-
-def check_revisions(arguments: Sequence[str]) -> list[str]:
-    """User-given rev-list arguments, checked: only options that select commits."""
-    checked: list[str] = []
-    items = iter(arguments)
-    for item in items:
-        checked.append(item)
-        if item == "--":
-            checked.extend(items)  # paths
-            break
-        if not item.startswith("-") or _COUNT.fullmatch(item) or item in _FLAGS:
-            continue
-        name, equals, _ = item.partition("=")
-        if equals and (name in _WITH_VALUE or name in _WITH_EQUALS):
-            continue
-        if not equals and item in _WITH_VALUE:
-            value = next(items, None)
-            if value is None:
-                raise TokscanError(f"option {item} needs a value")
-            checked.append(value)
-            continue
-        raise TokscanError(
-            f"option {name} is not supported here: tokscan history takes revisions and "
-            "git rev-list options that select commits (--since, --author, --branches, ...)"
-        )
-    return checked
-
-
-def _everything(repo: Repository) -> list[str] | None:
-    """Revisions for a full audit: every ref and every stash entry; None without commits."""
-    if not git.run(repo.root, "for-each-ref", "--count=1", "--format=x").strip():
-        head = git.run(repo.root, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-        if not head.strip():
-            return None
-    scope = ["--all"]
-    if git.run(repo.root, "rev-parse", "-q", "--verify", "refs/stash", check=False).strip():
-        entries = git.run(repo.root, "log", "-g", "--format=%H", "refs/stash", "--", check=False)
-        scope.extend(dict.fromkeys(entries.decode("ascii", "replace").split()))
-    return scope
-
-
-def default_tip(repo: Repository) -> str | None:
-    """The commit at the tip of the default branch: HEAD, else the remote's default."""
-    for name in ("HEAD", "refs/remotes/origin/HEAD"):
-        found = git.run(repo.root, "rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
-        if found.strip():
-            return found.decode("ascii").strip()
-    return None
+    revisions: Sequence[str]  # rev-list arguments; none: nothing to scan (no commits yet)
+    everything: bool = False  # a full audit: `revisions` select every ref and stash entry
+    tip: str | None = None  # the default branch's tip, for `present_at_head`; None: unknown
 
 
 # ---------------------------------------------------------------------------------------
@@ -637,21 +520,18 @@ class _LogPass:
 
 
 def scan_revisions(
-    root: Path, revisions: Sequence[str], collector: Collector, settings: Settings = Settings()
-) -> None:
-    """Scan the commits that `revisions` select (empty: everything). See the module doc."""
-    repo = open_repository(root)
-    _check_completeness(repo, settings, collector)
-    everything = not revisions
-    scope = _everything(repo) if everything else list(revisions)
-    if scope is None:
-        collector.report.notes.append("the repository has no commits yet: nothing to scan")
-        return
-    first_parent_only = "--first-parent" in scope
+    repo: Repository, scope: Scope, collector: Collector, settings: Settings = Settings()
+) -> list[str]:
+    """Scan the commits that `scope` selects; returns notes. See the module doc."""
+    notes = _check_completeness(repo, settings)
+    if not scope.revisions:
+        return [*notes, "the repository has no commits yet: nothing to scan"]
+    everything = scope.everything
+    first_parent_only = "--first-parent" in scope.revisions
     progress = Progress(sys.stderr if settings.progress else None)
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tokscan-")))
-        log = _LogPass(repo, scope, directory)
+        log = _LogPass(repo, scope.revisions, directory)
         stack.callback(log.close)
         present: Container[bytes] | None = None  # blobs listed in the object database
         if everything:
@@ -697,7 +577,7 @@ def scan_revisions(
             tags, tag_objects, tag_bytes, targets = scan_tags(repo, settings.binary, start)
             if everything:
                 tags += tagged_files(repo, targets, attribution)
-        at_head = attribution.present_at_head(default_tip(repo))
+        at_head = attribution.present_at_head(scope.tip)
         progress.clear()
     introductions = [*attribution.introductions.values(), *tags]
     _report(collector, attribution, introductions, at_head, settings.where)
@@ -710,10 +590,12 @@ def scan_revisions(
         },
     )
     if everything:
-        _note_unreachable(collector, blobs, attribution)
+        notes += _unreachable(blobs, attribution)
+    return notes
 
 
-def _check_completeness(repo: Repository, settings: Settings, collector: Collector) -> None:
+def _check_completeness(repo: Repository, settings: Settings) -> list[str]:
+    """Refuse a clone that lacks history, unless allowed: then warn at once and note it."""
     problem = None
     if repo.shallow:
         problem = (
@@ -726,13 +608,11 @@ def _check_completeness(repo: Repository, settings: Settings, collector: Collect
             "again without --filter first"
         )
     if problem is None or (settings.range_complete and repo.shallow):
-        return
+        return []
     if not settings.allow_shallow:
         raise TokscanError(f"{problem} (or pass --allow-shallow to scan only what is here)")
-    collector.report.notes.append(f"incomplete audit: {problem}")
-    from tokscan.report import output
-
-    output.warn(f"warning: {problem}; scanning only what is here")
+    settings.warn(f"warning: {problem}; scanning only what is here")
+    return [f"incomplete audit: {problem}"]
 
 
 def _report(
@@ -764,15 +644,16 @@ def _report(
             )
 
 
-def _note_unreachable(collector: Collector, blobs: BlobHits, attribution: Attribution) -> None:
+def _unreachable(blobs: BlobHits, attribution: Attribution) -> list[str]:
     """Keys in blobs that no scanned commit adds: objects left by amended or rebased
     commits (kept by reflogs) or dangling ones. Counted, not reported."""
     stray = {
         hit.key for oid, hits in blobs.hits.items() if oid not in attribution.seen for hit in hits
     }
-    if stray:
-        collector.report.notes.append(
-            f"{len(stray)} key(s) are only in objects that no branch, tag or stash reaches "
-            "(left by amended or rebased commits, or dangling); `tokscan history --all "
-            "--reflog` includes the commits that reflogs still hold"
-        )
+    if not stray:
+        return []
+    return [
+        f"{len(stray)} key(s) are only in objects that no branch, tag or stash reaches "
+        "(left by amended or rebased commits, or dangling); `tokscan history --all "
+        "--reflog` includes the commits that reflogs still hold"
+    ]
