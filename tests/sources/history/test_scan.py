@@ -761,14 +761,6 @@ def test_bare_repository(tmp_path, keys, run_tokscan, repo):
     assert report["findings"][0]["present_at_head"] is True
 
 
-def test_tagger_dates_keep_their_offset():
-    assert scan._signature(b"Rel <rel@example.com> 1700000000 -0530") == (
-        "Rel <rel@example.com>",
-        "2023-11-14T16:43:20-05:30",
-    )
-    assert scan._signature(b"garbage") == ("garbage", "")
-
-
 def test_sha256_repository(tmp_path, keys, run_tokscan):
     repo = GitRepo(tmp_path / "sha256", init=False)
     repo.path.mkdir()
