@@ -364,7 +364,7 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
         "tokscan.git.process",
         "tokscan.git.repository",
         "tokscan.sources.diff",
-        "tokscan.key",
+        "tokscan.keyformat",
     }
     heavy = {
         "click",

@@ -7,7 +7,7 @@ contains the prefix, or the user asked for a report, does the full pipeline load
 
 from __future__ import annotations
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.errors import ExitCode
 from tokscan.sources import diff
 from tokscan.sources import staged as source

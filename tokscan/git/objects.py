@@ -244,9 +244,9 @@ def tree_files(
 def read_errors(errors: IO[bytes]) -> str:
     """What a git process wrote to its stderr file, as one line for a message (git may quote
     an argument, which could be a key, so anything key-shaped is redacted)."""
-    from tokscan import key
+    from tokscan import keyformat
 
     errors.seek(0)
-    text = key.redact_all(errors.read().decode("utf-8", "replace"))
+    text = keyformat.redact_all(errors.read().decode("utf-8", "replace"))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(dict.fromkeys(lines)) or "no message"

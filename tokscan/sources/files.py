@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from tokscan import detect, git
-from tokscan import key as keyformat
+from tokscan import detect, git, keyformat
 from tokscan.model import Chunk, Origin, Outcome, printable_path
 from tokscan.sources.stream import BINARY_SNIFF, CHUNK_SIZE, scan_stream
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from tokscan import detect
-from tokscan import key as keyformat
+from tokscan import detect, keyformat
 from tokscan.model import Chunk, Origin, Outcome
 
 CHUNK_SIZE = 4 << 20

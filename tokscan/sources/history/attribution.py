@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import IO, NamedTuple
 
-from tokscan import detect, git
-from tokscan import key as keyformat
+from tokscan import detect, git, keyformat
 from tokscan.git.objects import tree_files
 from tokscan.git.repository import Repository
 from tokscan.model import Candidate, Chunk, Origin, printable_path

@@ -32,8 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from tokscan import detect, git
-from tokscan import key as keyformat
+from tokscan import detect, git, keyformat
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
 from tokscan.model import Candidate, Chunk, Origin

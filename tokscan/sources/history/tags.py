@@ -13,8 +13,7 @@ import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from tokscan import detect, git
-from tokscan import key as keyformat
+from tokscan import detect, git, keyformat
 from tokscan.git.objects import ObjectReader, tree_files
 from tokscan.git.repository import Repository
 from tokscan.model import Chunk, Origin
