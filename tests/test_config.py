@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from support import jsonreport
 
-from tokscan import config
-from tokscan import key as keyformat
+from tokscan import config, keyformat
 from tokscan.errors import ExitCode, TokscanError
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.errors import TokscanError
 
 if TYPE_CHECKING:

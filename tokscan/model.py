@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 
 
 class Where(str, Enum):

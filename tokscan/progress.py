@@ -1,6 +1,6 @@
 """A progress line on stderr for long scans: objects and bytes done, speed, time left.
 
-Drawn only on a terminal (the command decides; see `commands.common.wants_progress`),
+Drawn only on a terminal (the command decides; see `commands.session.wants_progress`),
 redrawn at most ten times a second, and erased when the scan ends so that the report
 starts on a clean line.
 """

@@ -17,7 +17,7 @@ from support.gitrepo import GitRepo
 from support.jsonreport import places
 from support.paths import ROOT
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 
 ANSI = "\x1b["
 

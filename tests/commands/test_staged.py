@@ -362,8 +362,9 @@ def test_clean_path_imports_nothing_heavy(repo, with_config):
         "tokscan.sources.staged",
         "tokscan.git",
         "tokscan.git.process",
+        "tokscan.git.repository",
         "tokscan.sources.diff",
-        "tokscan.key",
+        "tokscan.keyformat",
     }
     heavy = {
         "click",

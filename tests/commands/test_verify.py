@@ -9,7 +9,7 @@ import sys
 import pytest
 from support.tokmodel_server import Reply
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 
 PLACEHOLDER = "tm-" + "x" * 32  # the form TokModel's docs use; built here, not written out
 

@@ -10,7 +10,7 @@ import pytest
 from support import corpus, jsonreport, process
 from support.gitrepo import GitRepo
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 
 
 @pytest.fixture(scope="module")

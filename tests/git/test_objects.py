@@ -1,4 +1,5 @@
-"""Reading `git cat-file --batch` output: framing, large objects, and on-demand reads."""
+"""Reading `git cat-file --batch` output: framing, large objects, and on-demand reads; and
+listing the files of a tree."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tokscan import git
 from tokscan.errors import TokscanError
-from tokscan.git.objects import BatchStream, ObjectReader
+from tokscan.git.objects import BatchStream, ObjectReader, tree_files
 
 # An object as cat-file prints it: (oid, kind, body); kind "missing" has no body.
 objects = st.lists(
@@ -100,3 +102,23 @@ def test_object_reader_reads_and_reports_missing(repo):
         assert reader.read("0" * 40) is None
         assert reader.read(big) == b"x" * (3 << 20)  # larger than the reader's buffer
         assert reader.read(blob) == b"hello\n"  # and the stream is still in step
+
+
+def test_tree_files_lists_every_file_at_any_depth(repo):
+    repo.write("a.txt", "a\n")
+    repo.write("dir/sub/b.txt", "b\n")
+    repo.write(b"odd\tname\nhere", "c\n")
+    repo.write("star*", "d\n")
+    commit = repo.commit("files")
+    gitlink = "1" * 40  # a submodule: a commit in the tree, not a file
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{gitlink},module")
+    tree = repo.git("write-tree").strip()
+    blob = {p: repo.git("rev-parse", f"{commit}:{p}").strip().encode()
+            for p in ("a.txt", "dir/sub/b.txt", "odd\tname\nhere", "star*")}  # fmt: skip
+    listed = tree_files(repo.path, tree)
+    assert sorted(listed) == sorted((p.encode(), oid) for p, oid in blob.items())
+    assert tree_files(repo.path, commit, git.literal(["star*", "dir/sub/b.txt"])) == [
+        (b"dir/sub/b.txt", blob["dir/sub/b.txt"]),
+        (b"star*", blob["star*"]),
+    ]
+    assert tree_files(repo.path, "2" * 40) == []  # not here: nothing

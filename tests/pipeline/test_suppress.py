@@ -8,7 +8,7 @@ import json
 import pytest
 from support import jsonreport
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.errors import TokscanError
 from tokscan.model import Finding, Where
 from tokscan.pipeline import suppress

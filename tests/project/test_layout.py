@@ -54,9 +54,9 @@ def mirror(module: str) -> Path:
 
 
 def test_the_package_is_where_this_test_looks():
-    assert "cli/main" in modules() and "key" in modules()
+    assert "cli/main" in modules() and "keyformat" in modules()
     assert mirror("cli/main") == TESTS / "cli" / "test_main.py"
-    assert mirror("key") == TESTS / "test_key.py"
+    assert mirror("keyformat") == TESTS / "test_keyformat.py"
 
 
 def test_every_module_has_a_mirrored_test_file_or_a_reason():

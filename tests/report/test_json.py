@@ -11,7 +11,7 @@ from support import jsonreport
 from support.keys import KeyFactory
 from support.reports import check_golden, files_report, history_report
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.report import json as renderer
 
 TOP = ["version", "tool", "scan", "findings", "summary"]

@@ -13,7 +13,7 @@ from support import jsonreport, process, reference
 from support.gitrepo import GitRepo
 from support.jsonreport import places
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.model import Origin
 from tokscan.sources import files
 from tokscan.sources.stream import CHUNK_SIZE

@@ -11,8 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support import reference
 
-from tokscan import detect
-from tokscan import key as keyformat
+from tokscan import detect, keyformat
 from tokscan.detect import placeholder
 from tokscan.model import Chunk, Origin
 from tokscan.sources import stream

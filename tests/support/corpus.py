@@ -11,7 +11,8 @@ A planted key's expected line and column come from the bytes written (SPEC §2: 
 line; column in characters of the line decoded as UTF-8, an undecodable byte counting as
 one), so CRLF, BOMs, Latin-1 and multi-byte text are all measured the same way.
 
-    PYTHONPATH=tests python -m support.corpus OUTDIR    writes a corpus to look at, and OUTDIR.planted.json
+    PYTHONPATH=tests python -m support.corpus OUTDIR
+        writes a corpus to look at, and OUTDIR.planted.json
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import jsonschema
 
 from support.paths import FIXTURES
-from tokscan import key as keyformat
+from tokscan import keyformat
 
 SCHEMAS = FIXTURES / "schemas"
 GITHUB_COMMANDS = ("error", "warning", "notice", "debug")

@@ -1,5 +1,5 @@
 """A slow, literal reading of SPEC §2, written independently of tokscan/detect/ and
-tokscan/key.py, to check the fast detector (and the chunked one) against.
+tokscan/keyformat.py, to check the fast detector (and the chunked one) against.
 
 It looks at every position, decodes whole lines to count columns, and decides escapes with
 one regular expression over everything before the key, so no window or chunk edge can

@@ -11,7 +11,7 @@ import os
 
 from support.keys import KeyFactory
 from support.paths import FIXTURES
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.model import Finding, Report, ScanError, Status, Where
 from tokscan.pipeline import collect
 

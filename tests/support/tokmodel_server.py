@@ -5,8 +5,8 @@ whatever a test scripted for the keys it does. Replies can be delayed, hang, red
 carry huge or non-JSON bodies. It records every request and the most requests it ever had
 in flight at once, so tests can check what tokscan sent and how.
 
-Run as a script (`PYTHONPATH=tests python -m support.tokmodel_server --delay 0.1`) it prints its URL and
-serves until killed: the benchmark runs it in its own process.
+Run as a script (`PYTHONPATH=tests python -m support.tokmodel_server --delay 0.1`) it
+prints its URL and serves until killed: the benchmark runs it in its own process.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.model import Status, Verdict
 from tokscan.verify import cache
 from tokscan.verify.cache import Cache

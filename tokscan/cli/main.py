@@ -41,10 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if os.environ.get("TOKSCAN_DEBUG"):
             raise
-        from tokscan import key
+        from tokscan import keyformat
 
         sys.stderr.write(
-            f"tokscan: internal error: {type(error).__name__}: {key.redact_all(str(error))}\n"
+            f"tokscan: internal error: {type(error).__name__}: {keyformat.redact_all(str(error))}\n"
             "This is a bug in tokscan; TOKSCAN_DEBUG=1 shows the traceback. The scan did not "
             "complete.\n"
         )

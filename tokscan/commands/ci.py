@@ -17,6 +17,7 @@ from tokscan import config as configuration
 from tokscan import git
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode, TokscanError
+from tokscan.git.repository import open_repository, work_tree_top
 from tokscan.model import ScanRange
 from tokscan.options import Options
 from tokscan.pipeline import pragmas, suppress
@@ -29,9 +30,10 @@ from tokscan.terminal import plural
 def run(
     options: Options, base: str | None = None, env: Mapping[str, str] | None = None
 ) -> ExitCode:
-    root = git.toplevel(Path("."))
-    if root is None:
+    top = work_tree_top()
+    if top is None:
         raise TokscanError("not in a git work tree: `tokscan ci` scans the commits of a checkout")
+    root = Path(top)
     asked = source.request(os.environ if env is None else env, base)
     plan = source.resolve(root, asked)
     for note in plan.notes:
@@ -60,15 +62,19 @@ def scan_history(root: Path, revisions: list[str], session: Session) -> None:
     """The history engine scans the range's commits into the collector (attributed findings:
     commit, author, date, path, line). The range was made whole first, so a shallow clone
     is fine here."""
+    from tokscan.ranges.revisions import default_tip
     from tokscan.sources.history import scan
 
+    repo = open_repository(root)
     settings = scan.Settings(
         jobs=session.jobs,
         progress=session.progress,
         excluded=session.excluded,
         range_complete=True,
+        warn=output.warn,
     )
-    scan.scan_revisions(root, revisions, session.collector, settings)
+    scope = scan.Scope(revisions, tip=default_tip(repo))
+    session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
 
 
 # --- What is trusted: read from the base --------------------------------------------------

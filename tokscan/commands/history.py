@@ -7,15 +7,18 @@ from pathlib import Path
 
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode
+from tokscan.git.repository import open_repository
 from tokscan.options import Options
+from tokscan.ranges.revisions import check_revisions, default_tip, everything
+from tokscan.report import output
 from tokscan.sources.history import scan
 
 
 def run(
     options: Options, revisions: list[str], allow_shallow: bool = False, binary: bool = False
 ) -> ExitCode:
-    checked = scan.check_revisions(revisions)
-    repo = scan.open_repository(Path("."))
+    checked = check_revisions(revisions)
+    repo = open_repository(Path("."))
     session = Session.open(options, "history", repo.root, checked)
     settings = scan.Settings(
         jobs=session.jobs,
@@ -23,6 +26,11 @@ def run(
         progress=session.progress,
         excluded=session.excluded,
         allow_shallow=allow_shallow,
+        warn=output.warn,
     )
-    scan.scan_revisions(repo.root, checked, session.collector, settings)
+    full = not checked  # no revisions: a full audit
+    scope = scan.Scope(
+        everything(repo) if full else checked, everything=full, tip=default_tip(repo)
+    )
+    session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
     return session.conclude()

@@ -12,19 +12,23 @@ from typing import TextIO
 
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode, TokscanError
+from tokscan.git.repository import open_repository
 from tokscan.model import Where
 from tokscan.options import Options
 from tokscan.ranges import prepush
+from tokscan.ranges.revisions import default_tip
+from tokscan.report import output
 from tokscan.sources.history import scan
 
 
 def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> ExitCode:
     try:  # a work tree's top, or the git directory of a bare repository (a mirror)
-        root = scan.open_repository(Path(os.getcwd())).root
+        repo = open_repository(Path(os.getcwd()))
     except TokscanError:
         raise TokscanError(
             "not in a git repository: `tokscan pre-push` runs as git's pre-push hook"
         ) from None
+    root = repo.root
     lines = [] if stdin.isatty() else stdin.read().splitlines()
     from_framework = None if lines else prepush.from_environment(os.environ)
     if from_framework is not None:
@@ -41,6 +45,8 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
         where=Where.UNPUSHED,
         tags=tuple(push.tips),  # an annotated tag's message is sent too
+        warn=output.warn,
     )
-    scan.scan_revisions(root, push.rev_args(), session.collector, settings)
+    scope = scan.Scope(push.rev_args(), tip=default_tip(repo))
+    session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
     return session.conclude(quiet_when_clean=True)

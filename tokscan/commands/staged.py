@@ -7,9 +7,7 @@ contains the prefix, or the user asked for a report, does the full pipeline load
 
 from __future__ import annotations
 
-import os
-
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.errors import ExitCode
 from tokscan.sources import diff
 from tokscan.sources import staged as source
@@ -65,24 +63,11 @@ def _report(
 
 
 def find_root() -> str:
-    """The work tree's top folder, found without running git when possible: hooks run there,
-    and walking up to the `.git` entry is cheaper than a second git process."""
-    work_tree = os.environ.get("GIT_WORK_TREE")
-    if work_tree:
-        return os.path.abspath(work_tree)
-    here = os.getcwd()
-    probe = here
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    from tokscan import git
-    from tokscan.errors import TokscanError
+    from tokscan.git.repository import work_tree_top
 
-    top = git.toplevel(here)
+    top = work_tree_top()
     if top is None:
+        from tokscan.errors import TokscanError
+
         raise TokscanError("not in a git work tree: `tokscan staged` scans what `git add` staged")
-    return str(top)
+    return top

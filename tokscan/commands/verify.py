@@ -11,8 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, BinaryIO
 
-from tokscan import key as keyformat
-from tokscan import terminal
+from tokscan import keyformat, terminal
 from tokscan.errors import ExitCode, TokscanError
 from tokscan.options import Options
 from tokscan.pipeline import policy

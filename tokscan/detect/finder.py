@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.decode import base64
 from tokscan.detect import placeholder
 from tokscan.model import Candidate, Chunk

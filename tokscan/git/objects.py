@@ -1,4 +1,4 @@
-"""Reading git objects from `git cat-file --batch` output, fast and in bounded memory.
+"""Reading git's object database: `git cat-file --batch` output, fast and in bounded memory.
 
 `git cat-file --batch` writes, for each object, a header line `<oid> <type> <size>` (or
 `<oid> missing`), the object's bytes and a newline. `BatchStream` reads that output in
@@ -8,7 +8,7 @@ process keeps up with git's decompression (reading object by object through a fi
 costs about twice as much). Objects larger than the buffer are read in pieces.
 
 `ObjectReader` asks one long-running `git cat-file --batch` for objects one at a time, for
-the few objects a scan needs on demand.
+the few objects a scan needs on demand. `tree_files` lists the files of a tree.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import fcntl
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -223,12 +223,30 @@ class ObjectReader:
         self.close()
 
 
+def tree_files(
+    root: Path | str, tree: str, pathspecs: Sequence[str] = ()
+) -> list[tuple[bytes, bytes]]:
+    """(path, blob id) of every file in `tree` (a tree or a commit), at any depth, with
+    paths from its top, or only of those that `pathspecs` match. Submodules are not
+    files; a tree that is not here (a shallow clone's edge) has none."""
+    output = git.run(
+        root, "ls-tree", "-r", "-z", "--full-tree", tree, "--", *pathspecs, check=False
+    )
+    files = []
+    for entry in output.split(b"\0"):
+        meta, tab, path = entry.partition(b"\t")
+        fields = meta.split(b" ")  # <mode> SP <type> SP <object> TAB <path>
+        if tab and len(fields) == 3 and fields[1] == b"blob":
+            files.append((path, fields[2]))
+    return files
+
+
 def read_errors(errors: IO[bytes]) -> str:
     """What a git process wrote to its stderr file, as one line for a message (git may quote
     an argument, which could be a key, so anything key-shaped is redacted)."""
-    from tokscan import key
+    from tokscan import keyformat
 
     errors.seek(0)
-    text = key.redact_all(errors.read().decode("utf-8", "replace"))
+    text = keyformat.redact_all(errors.read().decode("utf-8", "replace"))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(dict.fromkeys(lines)) or "no message"

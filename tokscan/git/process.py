@@ -223,7 +223,7 @@ def literal(paths: Sequence[str]) -> list[str]:
 
 def _first_line(stderr: bytes, code: int) -> str:
     """git's message, for ours; it may quote an argument, which could be a key."""
-    from tokscan import key
+    from tokscan import keyformat
 
     text = stderr.decode("utf-8", "replace").strip()
-    return key.redact_all(text.splitlines()[0]) if text else f"exit {code}"
+    return keyformat.redact_all(text.splitlines()[0]) if text else f"exit {code}"

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokscan import __version__
-from tokscan import key as keyformat
+from tokscan import __version__, keyformat
 from tokscan.errors import TokscanError
 from tokscan.model import Finding
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tokscan.key import KEY_LENGTH
+from tokscan.keyformat import KEY_LENGTH
 from tokscan.model import Finding
 from tokscan.pipeline import advice
 

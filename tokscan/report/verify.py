@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from tokscan import __version__
-from tokscan import key as keyformat
+from tokscan import __version__, keyformat
 from tokscan.model import Status
 from tokscan.pipeline import advice
 from tokscan.report import text

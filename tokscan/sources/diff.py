@@ -13,7 +13,7 @@ import io
 import os
 
 from tokscan import git
-from tokscan.key import PREFIX
+from tokscan.keyformat import PREFIX
 
 TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:

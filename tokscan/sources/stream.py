@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import NamedTuple
 
-from tokscan import detect
-from tokscan import key as keyformat
+from tokscan import detect, keyformat
 from tokscan.decode import archive, text
 from tokscan.model import Candidate, Chunk, Origin, Outcome
 

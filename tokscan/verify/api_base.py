@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.errors import TokscanError
 
 DEFAULT = "https://tokmodel.com"

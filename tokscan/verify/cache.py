@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 from tokscan.model import Status, Verdict
 
 FILENAME = "verify.json"

@@ -26,8 +26,7 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from tokscan import __version__
-from tokscan import key as keyformat
+from tokscan import __version__, keyformat
 from tokscan.errors import TokscanError
 from tokscan.model import Status, Verdict
 from tokscan.verify import api_base as apibase

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokscan.model import Candidate
 from tokscan.sources.history import blobscan
 
 
@@ -18,7 +19,7 @@ def test_scan_all_finds_keys_by_blob_and_lists_every_blob(repo, keys, tmp_path, 
     repo.commit("three blobs")
     repo.git("gc", "-q")
     found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 2, binary=False)
-    assert found.hits == {_blob(repo, "k.txt"): [(key, 1, 3, False)]}
+    assert found.hits == {_blob(repo, "k.txt"): [Candidate(key, 1, 3, False)]}
     assert found.skipped == {"binary": 1}
     assert found.objects == 2
     assert listing.objects == 3

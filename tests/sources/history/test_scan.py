@@ -13,6 +13,7 @@ from support.gitrepo import GitRepo
 from support.keys import KeyFactory
 from support.keys import fingerprint as fp
 
+from tokscan.git.repository import open_repository
 from tokscan.sources.history import blobscan, scan
 
 
@@ -408,7 +409,9 @@ def test_range_through_the_engine_api(repo, keys, branched):
 
     report = collect.new_report("pre-push", str(repo.path))
     collector = collect.Collector(report, suppress.Suppressor())
-    scan.scan_revisions(repo.path, ["main..feature"], collector)
+    scope = scan.Scope(["main..feature"])
+    notes = scan.scan_revisions(open_repository(repo.path), scope, collector)
+    assert notes == []
     [finding] = report.findings
     key, commit = branched["feature"]
     assert (finding.key, finding.path, finding.commit, finding.line) == (
@@ -545,6 +548,26 @@ def test_shallow_clone_fails_unless_allowed(repo, keys, run_tokscan, tmp_path):
     result = run_tokscan(["history", "--no-progress", "--allow-shallow"], cwd=clone)
     assert result.code == 0
     assert "shallow" in result.stderr
+    # The warning comes before the scan (which may then fail), the note with the report.
+    problem = (
+        "this is a shallow clone, so older history is missing; run `git fetch --unshallow` first"
+    )
+    result = run_tokscan(["history", "-f", "json", "--no-progress", "--allow-shallow"], cwd=clone)
+    assert result.stderr.splitlines() == [
+        f"tokscan: warning: {problem}; scanning only what is here",
+        f"tokscan: incomplete audit: {problem}",
+    ]
+    result = run_tokscan(["history", "--allow-shallow", "no-such-branch"], cwd=clone)
+    assert result.code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"tokscan: warning: {problem}; scanning only what is here"
+    )
+
+
+def test_a_repository_without_commits_has_nothing_to_scan(repo, run_tokscan):
+    result = run_tokscan(["history", "-f", "json", "--no-progress"], cwd=repo.path)
+    assert result.code == 0
+    assert result.stderr == "tokscan: the repository has no commits yet: nothing to scan\n"
 
 
 def test_missing_object_is_an_error_naming_it(repo, keys, run_tokscan):
@@ -635,24 +658,6 @@ def test_options_that_could_run_code_or_write_files_are_refused(
     result = run_tokscan(["history", option], cwd=repo.path)
     assert result.code == 2
     assert "not supported" in result.stderr
-
-
-def test_check_revisions_passes_selection_options():
-    args = [
-        "main..feature",
-        "--since",
-        "2024-01-01",
-        "-n",
-        "5",
-        "--author=bob",
-        "-3",
-        "--branches=rel/*",
-        "--not",
-        "--remotes=origin",
-        "--",
-        "weird --output=path",
-    ]
-    assert scan.check_revisions(args) == args
 
 
 def test_hostile_config_cannot_run_programs(repo, keys, run_tokscan, tmp_path):
@@ -751,14 +756,6 @@ def test_bare_repository(tmp_path, keys, run_tokscan, repo):
     report = json.loads(result.stdout)
     assert places(report) == {(fp(key), "a.txt", commit, 1)}
     assert report["findings"][0]["present_at_head"] is True
-
-
-def test_tagger_dates_keep_their_offset():
-    assert scan._signature(b"Rel <rel@example.com> 1700000000 -0530") == (
-        "Rel <rel@example.com>",
-        "2023-11-14T16:43:20-05:30",
-    )
-    assert scan._signature(b"garbage") == ("garbage", "")
 
 
 def test_sha256_repository(tmp_path, keys, run_tokscan):

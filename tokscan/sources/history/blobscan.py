@@ -32,21 +32,17 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from tokscan import detect, git
+from tokscan import detect, git, keyformat
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
-from tokscan.model import Chunk, Origin
+from tokscan.model import Candidate, Chunk, Origin
 from tokscan.sources.stream import BINARY_SNIFF, Reading, scan_stream
-
-# What a process sends back about a key: (key, line, column, pragma). Plain tuples pickle
-# cheaply and the same on every Python version.
-Hit = tuple[str, int, int, bool]
 
 SEGMENT = 16 << 20  # bytes of blobs, in pack order, dealt to one process in a row
 # The key prefix. A compiled pattern finds it about twice as fast as `bytearray.find`
 # (the regex engine skips to candidate bytes with memchr; find's short-needle search
 # does not), and this search is most of the time Python spends per byte.
-_PREFIX = re.compile(rb"tm-")
+_PREFIX = re.compile(re.escape(keyformat.PREFIX))
 
 Progress = Callable[[int, int, int, int], None]  # (objects, bytes) done, (objects, bytes) listed
 
@@ -55,7 +51,7 @@ Progress = Callable[[int, int, int, int], None]  # (objects, bytes) done, (objec
 class BlobHits:
     """What scanning a set of blobs gave."""
 
-    hits: dict[bytes, list[Hit]] = field(default_factory=dict)  # blob oid (hex) -> keys
+    hits: dict[bytes, list[Candidate]] = field(default_factory=dict)  # blob oid (hex) -> keys
     objects: int = 0
     size: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
@@ -99,7 +95,7 @@ def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobH
         if _PREFIX.search(buffer, start, end) is None:
             return
         chunk = Chunk(bytes(buffer[start:end]), Origin(None))
-        found = [(c.key, c.line, c.column, c.pragma) for c in detect.find(chunk)]
+        found = list(detect.find(chunk))
     else:
         read = stream.reader(size)
         outcome = scan_stream(Origin(None), read, size, Reading(binary=binary))
@@ -110,7 +106,7 @@ def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobH
             return
         result.objects += 1
         result.size += size
-        found = [(c.key, c.line, c.column, c.pragma) for c in outcome.candidates]
+        found = outcome.candidates
     if found:
         result.hits[oid] = found
 

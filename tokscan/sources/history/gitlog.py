@@ -12,15 +12,21 @@ for every merge, everything the mainline did since the branch forked.
 Renames are not detected (`--no-renames`): git would read blobs to compare them, and the
 attribution only needs to know that a key left one path and arrived at another in the same
 commit.
+
+`LogPass` runs the pass; `commits` parses what it wrote.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
+from tokscan import git
 from tokscan.errors import TokscanError
+from tokscan.git.objects import read_errors
 
 # Each commit starts with \x01 (so a parser never mistakes a header for anything else);
 # fields are NUL-separated like the raw diff entries after them (-z).
@@ -47,6 +53,37 @@ def arguments(revisions: Sequence[str]) -> list[str]:
         f"--format={_FORMAT}",
         *revisions,
     ]
+
+
+class LogPass:
+    """`git log --raw` over the revisions, written to a file while the blobs are scanned."""
+
+    def __init__(self, root: Path, revisions: Sequence[str], directory: Path) -> None:
+        self.path = directory / "log"
+        self._output = self.path.open("wb")
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (open while git runs)
+        if "--" not in revisions:  # a revision that is also a file's name is a revision
+            revisions = [*revisions, "--"]
+        self._process = git.popen(
+            root,
+            *git.LEAN,
+            *arguments(revisions),
+            stdout=self._output,
+            stderr=self._errors,
+        )
+
+    def wait(self) -> None:
+        code = self._process.wait()
+        self._output.close()
+        if code != 0:
+            raise TokscanError(f"git log failed: {read_errors(self._errors)}")
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._output.close()
+        self._errors.close()
 
 
 # One changed path: (old mode, new mode, old oid, new oid, status letter, path), as bytes.

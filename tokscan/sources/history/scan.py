@@ -1,80 +1,75 @@
-"""Git history: every commit's files and messages, each unique blob read once.
+"""Scanning git history: the passes over the commits a scope selects, run together, and
+what they find turned into findings.
 
 The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan ci`:
 
-    scan_revisions(root: Path, revisions: Sequence[str], collector: pipeline.Collector,
-                   settings: Settings = Settings()) -> None
+    scan_revisions(repo: Repository, scope: Scope, collector: pipeline.Collector,
+                   settings: Settings = Settings()) -> list[str]
 
-- `root`: any directory inside the repository, or a bare repository.
-- `revisions`: `git rev-list` arguments that select commits: `["main..feature"]`,
-  `["<sha>", "--not", "--remotes=origin"]` (a new branch in a pre-push hook),
-  `["base..head"]` (CI), `["--since=2024-01-01", "--all"]`. Empty means everything: every
-  ref (branches, tags, remote-tracking refs, notes, `refs/stash`) plus every older stash
-  entry, and then annotated tag messages are scanned too. Reflogs are not included (add
-  `--reflog` to `revisions` for them). Arguments from a user must pass `check_revisions`.
+- `repo`: the repository, opened by the command (git/repository.py).
+- `scope`: the commits, as the command planned them (tokscan/ranges/): `git rev-list`
+  arguments that select commits, such as `["main..feature"]`, `["<sha>", "--not",
+  "--remotes=origin"]` (a new branch in a pre-push hook), `["base..head"]` (CI),
+  `["--since=2024-01-01", "--all"]`; arguments from a user must pass
+  `ranges.revisions.check_revisions`. A full audit scans `ranges.revisions.everything`
+  with `everything` set: then annotated tags, and blobs and trees that tags point to, are
+  scanned too (tags.py), and keys that only unreachable objects hold are counted in a
+  note. `tip` is the tip of the default branch (`ranges.revisions.default_tip`).
 - Findings go into `collector` with `Where.HISTORY`, the introducing commit, its author
   ("Name <email>"), its committer date (ISO 8601) and `present_at_head`; objects and bytes
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
-  A key in a commit message has path None and its line within the message; a key in an
-  annotated tag's message has path None and the tag object's id as its commit (`git show
-  <id>` shows the message) and the tagger as its author. A key in a blob or tree that a tag
-  points to (no commit holds it) has git's address for it as its path (`refs/tags/v1`,
-  `refs/tags/v1:dir/file`) and the annotated tag's id, if any, as its commit.
+  A key in a commit message has path None and its line within the message; keys that
+  tags hold are described in tags.py.
 - `settings`: processes to use, `--binary`, progress on stderr, the config's `exclude`
-  test, and `allow_shallow`.
-- Raises TokscanError when the scan cannot run at all: not a repository, a shallow or
-  partial clone (unless `settings.allow_shallow`), git failing.
+  test, `allow_shallow`, and where a warning goes.
+- Returns the notes for the report, in order: a scan of a shallow or partial clone that
+  was allowed, a repository without commits, keys that no commit holds.
+- Raises TokscanError when the scan cannot run at all: a shallow or partial clone (unless
+  `settings.allow_shallow`), git failing.
 
 How it works. Two things run at once: a tree-diff pass (`git log --raw`, see gitlog.py)
 lists what every commit changed, and the blob scan (blobscan.py) reads every unique blob
 once with `git cat-file --batch`, in pack order (the order git stored them, where its
 delta-base cache works; hash order is several times slower), spread over all cores. The
 scan keeps only the blobs that hold keys; the tree-diff output is then read once to find,
-for each such blob, the commits that put a key at a path (SPEC §4):
-
-- a commit introduces a key at a path when its version of the path holds the key and none
-  of its parents' versions does; a key that stays through later edits is one finding;
-- merges are compared with their first parent, and a path whose key the first parent lacks
-  is looked up in the other parents: an ordinary merge finds it there (the key belongs to
-  the branch commit that added it), an evil merge does not (the key is the merge's);
-- a key that leaves a deleted path and arrives at an added path in the same commit has
-  moved (a rename): it keeps the commit that first introduced it;
-- `present_at_head` is whether the tip of the default branch (HEAD, else the remote's
-  default) still holds the key at that path, or where a rename took it.
+for each such blob, the commits that put a key at a path (attribution.py, SPEC §4).
 
 A range (a push, a pull request) first runs the tree-diff pass, then reads only the blobs
 that the range's commits add (in pack order when there are many); a parent's version of a
-file from outside the range is read on demand. Memory stays bounded: blobs are scanned in a fixed
-buffer (large ones in chunks) and only blobs with keys are remembered; a full audit also
-keeps the set of blob ids it listed (about 100 bytes a blob) to tell a missing object from
-one that was never there.
+file from outside the range is read on demand (blobkeys.py). Memory stays bounded: blobs
+are scanned in a fixed buffer (large ones in chunks) and only blobs with keys are
+remembered; a full audit also keeps the set of blob ids it listed (about 100 bytes a blob)
+to tell a missing object from one that was never there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import tempfile
-from collections.abc import Callable, Container, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, NamedTuple
 
-from tokscan import detect, git
 from tokscan.errors import TokscanError
-from tokscan.git.objects import ObjectReader, read_errors
-from tokscan.model import Candidate, Chunk, Origin, Outcome, Where, printable_path
+from tokscan.git.repository import Repository
+from tokscan.model import Candidate, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
 from tokscan.sources.history import blobscan, gitlog
-from tokscan.sources.history.blobscan import BlobHits, Hit
+from tokscan.sources.history.attribution import Attribution, Introduction, needed_blobs
+from tokscan.sources.history.blobkeys import BlobKeys
+from tokscan.sources.history.blobscan import BlobHits
+from tokscan.sources.history.tags import scan_tags, tagged_files
 
 
 def _nothing_excluded(path: str) -> bool:
     return False
+
+
+def _silent(message: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -91,633 +86,36 @@ class Settings:
     # Objects a range scan also reads tag messages from (pre-push: the tips it sends, one of
     # which may be an annotated tag); objects that are not tags are passed over.
     tags: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------------------
-# The repository and the revisions to scan
+    # Where the warning about a shallow or partial clone goes (the command's stderr). It
+    # is said before the scan starts, which may take minutes, not with the notes after it.
+    warn: Callable[[str], None] = _silent
 
 
 @dataclass(frozen=True)
-class Repository:
-    root: Path  # the work tree's top, or the git directory of a bare repository
-    shallow: bool
-    partial: bool  # a partial clone: blobs may have been filtered out
-    hex_length: int  # 40 for SHA-1, 64 for SHA-256
+class Scope:
+    """The commits to scan, as the command planned them (tokscan/ranges/)."""
 
-
-def open_repository(path: Path) -> Repository:
-    """The repository at or above `path`; a clear error when there is none."""
-    if not path.is_dir():
-        raise TokscanError(f"not a directory: {path}")
-    try:
-        output = git.run(
-            path,
-            "rev-parse",
-            "--absolute-git-dir",
-            "--is-bare-repository",
-            "--is-shallow-repository",
-            "--show-object-format",
-        )
-    except TokscanError:
-        raise TokscanError(f"not a git repository: {path.absolute()}") from None
-    lines = output.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) != 4:
-        raise TokscanError(f"not a git repository: {path.absolute()}")
-    git_dir, bare, shallow, object_format = lines
-    root = Path(git_dir)
-    if bare != "true":
-        top = git.toplevel(path)
-        root = top if top is not None else Path(git_dir)
-    # A partial clone names a promisor remote (and, on newer git, extensions.partialClone).
-    promisors = git.run(
-        path,
-        "config",
-        "--get-regexp",
-        r"^(extensions\.partialclone|remote\..*\.promisor)$",
-        check=False,
-    ).split(b"\n")
-    partial = any(line.split(b" ", 1)[-1] not in (b"", b"false") for line in promisors if line)
-    return Repository(
-        root=root,
-        shallow=shallow == "true",
-        partial=partial,
-        hex_length=64 if object_format == "sha256" else 40,
-    )
-
-
-# rev-list options that only select commits. Anything else is refused: options that
-# change what `git log` prints would corrupt the tree-diff pass, and some make git write
-# files (--output) or run programs (--show-signature, --alternate-refs, --ext-diff).
-# --simplify-by-decoration is out too: it rewrites parents to decorated ancestors, so
-# each commit would be diffed against the wrong one.
-_FLAGS = frozenset(
-    {
-        "--all",
-        "--not",
-        "--branches",
-        "--tags",
-        "--remotes",
-        "--reflog",
-        "--single-worktree",
-        "--ignore-missing",
-        "--merges",
-        "--no-merges",
-        "--no-min-parents",
-        "--no-max-parents",
-        "--first-parent",
-        "--exclude-first-parent-only",
-        "--all-match",
-        "--invert-grep",
-        "-i",
-        "--regexp-ignore-case",
-        "--basic-regexp",
-        "-E",
-        "--extended-regexp",
-        "-F",
-        "--fixed-strings",
-        "-P",
-        "--perl-regexp",
-        "--cherry-mark",
-        "--cherry-pick",
-        "--left-only",
-        "--right-only",
-        "--cherry",
-        "--ancestry-path",
-        "--full-history",
-        "--dense",
-        "--sparse",
-        "--simplify-merges",
-        "--show-pulls",
-        "--date-order",
-        "--author-date-order",
-        "--topo-order",
-        "--reverse",
-        "--no-walk",
-        "--do-walk",
-        "--end-of-options",
-    }
-)
-_WITH_VALUE = frozenset(
-    {
-        "-n",
-        "--max-count",
-        "--skip",
-        "--since",
-        "--after",
-        "--until",
-        "--before",
-        "--since-as-filter",
-        "--author",
-        "--committer",
-        "--grep",
-        "--min-parents",
-        "--max-parents",
-    }
-)
-_WITH_EQUALS = frozenset(
-    {
-        "--branches",
-        "--tags",
-        "--remotes",
-        "--glob",
-        "--exclude",
-        "--ancestry-path",
-        "--no-walk",
-    }
-)
-_COUNT = re.compile(r"-[0-9]+")
-
-
-def check_revisions(arguments: Sequence[str]) -> list[str]:
-    """User-given rev-list arguments, checked: only options that select commits."""
-    checked: list[str] = []
-    items = iter(arguments)
-    for item in items:
-        checked.append(item)
-        if item == "--":
-            checked.extend(items)  # paths
-            break
-        if not item.startswith("-") or _COUNT.fullmatch(item) or item in _FLAGS:
-            continue
-        name, equals, _ = item.partition("=")
-        if equals and (name in _WITH_VALUE or name in _WITH_EQUALS):
-            continue
-        if not equals and item in _WITH_VALUE:
-            value = next(items, None)
-            if value is None:
-                raise TokscanError(f"option {item} needs a value")
-            checked.append(value)
-            continue
-        raise TokscanError(
-            f"option {name} is not supported here: tokscan history takes revisions and "
-            "git rev-list options that select commits (--since, --author, --branches, ...)"
-        )
-    return checked
-
-
-def _everything(repo: Repository) -> list[str] | None:
-    """Revisions for a full audit: every ref and every stash entry; None without commits."""
-    if not git.run(repo.root, "for-each-ref", "--count=1", "--format=x").strip():
-        head = git.run(repo.root, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-        if not head.strip():
-            return None
-    scope = ["--all"]
-    if git.run(repo.root, "rev-parse", "-q", "--verify", "refs/stash", check=False).strip():
-        entries = git.run(repo.root, "log", "-g", "--format=%H", "refs/stash", "--", check=False)
-        scope.extend(dict.fromkeys(entries.decode("ascii", "replace").split()))
-    return scope
-
-
-def default_tip(repo: Repository) -> str | None:
-    """The commit at the tip of the default branch: HEAD, else the remote's default."""
-    for name in ("HEAD", "refs/remotes/origin/HEAD"):
-        found = git.run(repo.root, "rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
-        if found.strip():
-            return found.decode("ascii").strip()
-    return None
-
-
-# ---------------------------------------------------------------------------------------
-# Which blobs to read
+    revisions: Sequence[str]  # rev-list arguments; none: nothing to scan (no commits yet)
+    everything: bool = False  # a full audit: `revisions` select every ref and stash entry
+    tip: str | None = None  # the default branch's tip, for `present_at_head`; None: unknown
 
 
 _DIRECT_LIMIT = 20_000  # more blobs than this are worth reading in pack order
 
 
-def needed_blobs(handle: IO[bytes]) -> dict[bytes, None]:
-    """The blobs that the commits in a tree-diff output add (an ordered set)."""
-    needed: dict[bytes, None] = {}
-    for commit in gitlog.commits(handle):
-        for _, new_mode, _, new, status, _ in commit.changes:
-            if status != b"D" and new_mode != gitlog.GITLINK:
-                needed[new] = None
-    return needed
-
-
-# ---------------------------------------------------------------------------------------
-# Which keys a blob holds
-
-
-class BlobKeys:
-    """The keys in each blob: from the scan, else (for blobs it did not cover, such as a
-    parent's version of a file outside a narrow range) read and scanned on demand."""
-
-    def __init__(
-        self, repo: Repository, blobs: BlobHits, scanned: Container[bytes], binary: bool
-    ) -> None:
-        self.repo = repo
-        self.blobs = blobs
-        self.scanned = scanned
-        self.binary = binary
-        self._keys: dict[bytes, frozenset[str]] = {}
-        self._reader: ObjectReader | None = None
-
-    def hits(self, oid: bytes) -> list[Hit]:
-        return self.blobs.hits.get(oid, [])
-
-    def keys(self, oid: bytes) -> frozenset[str]:
-        known = self._keys.get(oid)
-        if known is not None:
-            return known
-        hits = self.blobs.hits.get(oid)
-        if hits is None and oid not in self.scanned and oid not in self.blobs.unreadable:
-            hits = self._read(oid)
-        known = frozenset(hit[0] for hit in hits or ())
-        self._keys[oid] = known
-        return known
-
-    def _read(self, oid: bytes) -> list[Hit]:
-        """Keys in a blob the scan did not cover; one that cannot be read goes into
-        `blobs.unreadable` (whoever needed it reports the error: the scan is incomplete)."""
-        if self._reader is None:
-            self._reader = ObjectReader(self.repo.root)
-        reader = self._reader
-        try:
-            header = reader.request(oid.decode("ascii"))
-            if header.kind != b"blob":  # missing, or not a file
-                if header.kind == b"missing":
-                    self.blobs.unreadable[oid] = "missing or unreadable"
-                else:
-                    read = reader.stream.reader(header.size)
-                    while read(1 << 20):
-                        pass
-                return []
-            found = BlobHits()
-            blobscan.scan_object(reader.stream, header, self.binary, found)
-        except TokscanError as error:  # git stopped on a corrupt object; a new one reads on
-            self.blobs.unreadable[oid] = f"{error}: {reader.errors()}"
-            reader.close()
-            self._reader = None
-            return []
-        return found.hits.get(oid, [])
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-
-
-# ---------------------------------------------------------------------------------------
-# Attribution: from blobs with keys to the commits that introduced them
-
-
-class CommitInfo(NamedTuple):
-    oid: str
-    author: str
-    date: str
-
-
-@dataclass
-class Introduction:
-    """Keys that a commit put at a path (path None: in the commit or tag message)."""
-
-    commit: CommitInfo
-    path: bytes | None
-    blob: bytes | None
-    hits: list[Hit]
-    keys: set[str] = field(default_factory=set)  # the keys in `hits`, for a quick test
-
-
-_ABSENT = (b"000000", gitlog.GITLINK)
-
-
-class Attribution:
-    def __init__(
-        self,
-        repo: Repository,
-        keys: BlobKeys,
-        present: Container[bytes] | None,
-        first_parent_only: bool,
-        excluded: Callable[[str], bool],
-    ) -> None:
-        self.repo = repo
-        self.keys = keys
-        self.present = present
-        self.first_parent_only = first_parent_only
-        self.excluded = excluded
-        self.introductions: dict[tuple[str, bytes | None, bytes | None], Introduction] = {}
-        self.moves: dict[tuple[str, bytes], set[bytes]] = {}  # (key, from path) -> to paths
-        self.seen: set[bytes] = set()  # blobs with keys that some commit added
-        self.errors: list[tuple[str, str]] = []  # (path, message)
-        self.commits = 0
-        self.message_bytes = 0
-        self.submodules = 0
-        self._reported: set[bytes] = set()
-        # merge commit -> (its other parents, [(path, blob, hit)]) to check afterwards
-        self._merges: dict[str, tuple[CommitInfo, list[str], list[tuple[bytes, bytes, Hit]]]] = {}
-
-    def run(self, commits: Iterator[gitlog.Commit]) -> None:
-        for commit in commits:
-            self._commit(commit)
-        self._check_merges()
-
-    def _commit(self, commit: gitlog.Commit) -> None:
-        self.commits += 1
-        info = CommitInfo(commit.oid, commit.author, commit.date)
-        self._message(info, commit.message)
-        hits = self.keys.blobs.hits
-        unreadable = self.keys.blobs.unreadable
-        deleted: list[tuple[bytes, bytes]] = []  # (blob, path) of paths this commit deleted
-        arrived: list[gitlog.Change] = []
-        for change in commit.changes:
-            old_mode, new_mode, old, new, status, path = change
-            if status == b"D":
-                if old_mode not in _ABSENT:
-                    deleted.append((old, path))
-                continue
-            if new_mode == gitlog.GITLINK:
-                self.submodules += 1
-                continue
-            if self.present is not None and new not in self.present:
-                unreadable.setdefault(new, "missing from the object database")
-            if new in unreadable:
-                self._unreadable(new, path, commit.oid)
-            elif new in hits:
-                arrived.append(change)
-        left: dict[str, list[bytes]] | None = None  # key -> paths it left (deleted paths)
-        for old_mode, _, old, new, _, path in arrived:
-            self.seen.add(new)
-            before = frozenset() if old_mode in _ABSENT else self.keys.keys(old)
-            if old in unreadable:  # the previous version: was the key there already?
-                self._unreadable(old, path, commit.oid)
-            for hit in hits[new]:
-                key = hit[0]
-                if key in before:
-                    continue
-                if left is None:
-                    left = {}
-                    for blob, source in deleted:
-                        if not self.is_excluded(source):
-                            for gone in self.keys.keys(blob):
-                                left.setdefault(gone, []).append(source)
-                if key in left:  # moved here from a deleted path: a rename
-                    for source in left[key]:
-                        self.moves.setdefault((key, source), set()).add(path)
-                    continue
-                if len(commit.parents) > 1 and not self.first_parent_only:
-                    pending = self._merges.setdefault(commit.oid, (info, commit.parents[1:], []))
-                    pending[2].append((path, new, hit))
-                    continue
-                self._introduce(info, path, new, hit)
-
-    def _message(self, info: CommitInfo, message: bytes) -> None:
-        self.message_bytes += len(message)
-        if b"tm-" not in message:
-            return
-        for candidate in detect.find(Chunk(message, Origin(None, commit=info.oid))):
-            self._introduce(info, None, None, _hit(candidate))
-
-    def _introduce(
-        self, info: CommitInfo, path: bytes | None, blob: bytes | None, hit: Hit
-    ) -> None:
-        entry = self.introductions.get((info.oid, path, blob))
-        if entry is None:
-            entry = self.introductions[(info.oid, path, blob)] = Introduction(info, path, blob, [])
-        if hit[0] not in entry.keys:  # one finding per key and path
-            entry.keys.add(hit[0])
-            entry.hits.append(hit)
-
-    def is_excluded(self, path: bytes) -> bool:
-        return self.excluded(printable_path(os.fsdecode(path)))
-
-    def _unreadable(self, oid: bytes, path: bytes, commit: str) -> None:
-        if oid in self._reported:
-            return
-        self._reported.add(oid)
-        why = self.keys.blobs.unreadable[oid]
-        self.errors.append(
-            (
-                printable_path(os.fsdecode(path)),
-                f"cannot read blob {oid.decode()} (commit {commit[:12]}): {why}",
-            )
-        )
-
-    def _check_merges(self) -> None:
-        """A key that a merge's first parent lacks is the merge's own only if no other
-        parent had it at that path either (else it came with the merged branch)."""
-        for info, parents, items in self._merges.values():
-            paths = list(dict.fromkeys(path for path, _, _ in items))
-            versions = [tree_blobs(self.repo, parent, paths) for parent in parents]
-            for path, blob, hit in items:
-                if not any(hit[0] in self.keys.keys(v[path]) for v in versions if path in v):
-                    self._introduce(info, path, blob, hit)
-                for other in (v[path] for v in versions if path in v):
-                    if other in self.keys.blobs.unreadable:
-                        self._unreadable(other, path, info.oid)
-
-    def present_at_head(self, tip: str | None) -> dict[tuple[str, bytes], bool]:
-        """For each (key, path) found, whether the default branch's tip holds the key
-        there, or at a path a rename took it to."""
-        wanted = {
-            (hit[0], e.path)
-            for e in self.introductions.values()
-            if e.path is not None
-            for hit in e.hits
-        }
-        if tip is None or not wanted:
-            return {}
-        reach = {pair: self._renamed(*pair) for pair in wanted}
-        paths = list(dict.fromkeys(p for places in reach.values() for p in places))
-        at_tip = tree_blobs(self.repo, tip, paths)
-        return {
-            pair: any(p in at_tip and pair[0] in self.keys.keys(at_tip[p]) for p in places)
-            for pair, places in reach.items()
-        }
-
-    def _renamed(self, key: str, path: bytes) -> list[bytes]:
-        places, todo = [path], [path]
-        while todo:
-            for target in self.moves.get((key, todo.pop()), ()):
-                if target not in places:
-                    places.append(target)
-                    todo.append(target)
-        return places
-
-
-def _hit(candidate: Candidate) -> Hit:
-    return (candidate.key, candidate.line, candidate.column, candidate.pragma)
-
-
-def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[bytes, bytes]:
-    """The blob at each of `paths` in `commit` (paths that are absent, or not files, left out)."""
-    found: dict[bytes, bytes] = {}
-    for start in range(0, len(paths), 200):
-        specs = git.literal([os.fsdecode(p) for p in paths[start : start + 200]])
-        # A parent that is not here (a shallow clone's edge) holds nothing we can see.
-        output = git.run(
-            repo.root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs, check=False
-        )
-        for entry in output.split(b"\0"):
-            meta, tab, path = entry.partition(b"\t")
-            fields = meta.split(b" ")
-            if tab and len(fields) == 3 and fields[1] == b"blob":
-                found[path] = fields[2]
-    return found
-
-
-# ---------------------------------------------------------------------------------------
-# Annotated tags
-
-
-def scan_tags(
-    repo: Repository, binary: bool, start: Sequence[str] | None = None
-) -> tuple[list[Introduction], int, int, list[Tagged]]:
-    """Keys in the messages of annotated tags that refs point to (or that `start` names, of
-    which only the tags count), and tags they point to. Returns the introductions (commit:
-    the tag object's id), objects and bytes read, and the blobs and trees that the refs or
-    tags point to directly (see `tagged_files`)."""
-    todo: list[tuple[str, str]] = []  # (object, the ref that reaches it)
-    targets: list[Tagged] = []
-    if start is None:
-        listed = git.run(
-            repo.root, "for-each-ref", "--format=%(objecttype) %(objectname) %(refname)"
-        )
-        for line in listed.splitlines():
-            kind, oid, ref = line.decode("utf-8", "surrogateescape").split(" ", 2)
-            if kind == "tag":
-                todo.append((oid, ref))
-            elif kind in ("blob", "tree"):
-                targets.append(Tagged(ref, kind, oid, None))
-    else:
-        todo = [(oid, oid) for oid in start]
-    seen: set[str] = set()
-    found: list[Introduction] = []
-    size = 0
-    with ObjectReader(repo.root) as reader:
-        while todo:
-            oid, ref = todo.pop()
-            if oid in seen:
-                continue
-            seen.add(oid)
-            data = reader.read(oid)
-            if data is None:
-                continue
-            size += len(data)
-            headers, _, message = data.partition(b"\n\n")
-            fields = dict(line.split(b" ", 1) for line in headers.split(b"\n") if b" " in line)
-            if b"object" not in fields or b"tag" not in fields:
-                continue  # not a tag object (a commit named in `start`)
-            author, date = _signature(fields.get(b"tagger", b""))
-            info = CommitInfo(oid, author, date)
-            target = fields.get(b"type", b"")
-            if target == b"tag":
-                todo.append((fields[b"object"].decode(), ref))
-            elif target in (b"blob", b"tree"):
-                targets.append(Tagged(ref, target.decode(), fields[b"object"].decode(), info))
-            if b"tm-" not in message:
-                continue
-            hits = [_hit(c) for c in detect.find(Chunk(message, Origin(None, commit=oid)))]
-            if hits:
-                found.append(Introduction(info, None, None, hits))
-    return found, len(seen), size, targets
-
-
-class Tagged(NamedTuple):
-    """A blob or tree that a ref points to, directly or through annotated tags."""
-
-    ref: str
-    kind: str  # blob | tree
-    oid: str
-    tag: CommitInfo | None  # the annotated tag that points to it, if any
-
-
-def tagged_files(
-    repo: Repository, targets: list[Tagged], attribution: Attribution
-) -> list[Introduction]:
-    """Keys in blobs and trees that tags point to: reachable from a ref, yet in no commit.
-    Their path is git's address for them (`refs/tags/name`, `refs/tags/name:dir/file`),
-    their commit the annotated tag's id (none for a lightweight tag)."""
-    nobody = CommitInfo("", "", "")  # a lightweight tag: no commit, author or date
-    found: list[Introduction] = []
-    for ref, kind, oid, tag in targets:
-        files = [(b"", oid.encode())] if kind == "blob" else _tree_files(repo, oid)
-        for inner, blob in files:
-            hits = attribution.keys.hits(blob)
-            if not hits or blob in attribution.seen:  # none, or a commit has them already
-                continue
-            if inner and attribution.is_excluded(inner):
-                continue
-            attribution.seen.add(blob)
-            path = os.fsencode(ref) + (b":" + inner if inner else b"")
-            found.append(Introduction(tag or nobody, path, blob, hits))
-    return found
-
-
-def _tree_files(repo: Repository, tree: str) -> list[tuple[bytes, bytes]]:
-    output = git.run(repo.root, "ls-tree", "-r", "-z", "--full-tree", tree, check=False)
-    files = []
-    for entry in output.split(b"\0"):
-        meta, tab, path = entry.partition(b"\t")
-        fields = meta.split(b" ")
-        if tab and len(fields) == 3 and fields[1] == b"blob":
-            files.append((path, fields[2]))
-    return files
-
-
-def _signature(line: bytes) -> tuple[str, str]:
-    """("Name <email>", ISO date) from a `Name <email> 1700000000 +0100` line."""
-    text = line.decode("utf-8", "replace")
-    who, _, when = text.rpartition("> ")
-    parts = when.split()
-    if not who or len(parts) != 2 or not parts[0].isdigit():
-        return text, ""
-    sign = -1 if parts[1].startswith("-") else 1
-    digits = parts[1].lstrip("+-").zfill(4)
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])) * sign
-    date = datetime.fromtimestamp(int(parts[0]), timezone(offset)).isoformat()
-    return who + ">", date
-
-
-# ---------------------------------------------------------------------------------------
-# The scan
-
-
-class _LogPass:
-    """`git log --raw` over the revisions, written to a file while the blobs are scanned."""
-
-    def __init__(self, repo: Repository, revisions: Sequence[str], directory: Path) -> None:
-        self.path = directory / "log"
-        self._output = self.path.open("wb")
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (open while git runs)
-        if "--" not in revisions:
-            revisions = [*revisions, "--"]
-        self._process = git.popen(
-            repo.root,
-            *git.LEAN,
-            *gitlog.arguments(revisions),
-            stdout=self._output,
-            stderr=self._errors,
-        )
-
-    def wait(self) -> None:
-        code = self._process.wait()
-        self._output.close()
-        if code != 0:
-            raise TokscanError(f"git log failed: {read_errors(self._errors)}")
-
-    def close(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        self._output.close()
-        self._errors.close()
-
-
 def scan_revisions(
-    root: Path, revisions: Sequence[str], collector: Collector, settings: Settings = Settings()
-) -> None:
-    """Scan the commits that `revisions` select (empty: everything). See the module doc."""
-    repo = open_repository(root)
-    _check_completeness(repo, settings, collector)
-    everything = not revisions
-    scope = _everything(repo) if everything else list(revisions)
-    if scope is None:
-        collector.report.notes.append("the repository has no commits yet: nothing to scan")
-        return
-    first_parent_only = "--first-parent" in scope
+    repo: Repository, scope: Scope, collector: Collector, settings: Settings = Settings()
+) -> list[str]:
+    """Scan the commits that `scope` selects; returns notes. See the module doc."""
+    notes = _check_completeness(repo, settings)
+    if not scope.revisions:
+        return [*notes, "the repository has no commits yet: nothing to scan"]
+    everything = scope.everything
+    first_parent_only = "--first-parent" in scope.revisions
     progress = Progress(sys.stderr if settings.progress else None)
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tokscan-")))
-        log = _LogPass(repo, scope, directory)
+        log = gitlog.LogPass(repo.root, scope.revisions, directory)
         stack.callback(log.close)
         present: Container[bytes] | None = None  # blobs listed in the object database
         if everything:
@@ -763,7 +161,7 @@ def scan_revisions(
             tags, tag_objects, tag_bytes, targets = scan_tags(repo, settings.binary, start)
             if everything:
                 tags += tagged_files(repo, targets, attribution)
-        at_head = attribution.present_at_head(default_tip(repo))
+        at_head = attribution.present_at_head(scope.tip)
         progress.clear()
     introductions = [*attribution.introductions.values(), *tags]
     _report(collector, attribution, introductions, at_head, settings.where)
@@ -776,10 +174,12 @@ def scan_revisions(
         },
     )
     if everything:
-        _note_unreachable(collector, blobs, attribution)
+        notes += _unreachable(blobs, attribution)
+    return notes
 
 
-def _check_completeness(repo: Repository, settings: Settings, collector: Collector) -> None:
+def _check_completeness(repo: Repository, settings: Settings) -> list[str]:
+    """Refuse a clone that lacks history, unless allowed: then warn at once and note it."""
     problem = None
     if repo.shallow:
         problem = (
@@ -792,13 +192,11 @@ def _check_completeness(repo: Repository, settings: Settings, collector: Collect
             "again without --filter first"
         )
     if problem is None or (settings.range_complete and repo.shallow):
-        return
+        return []
     if not settings.allow_shallow:
         raise TokscanError(f"{problem} (or pass --allow-shallow to scan only what is here)")
-    collector.report.notes.append(f"incomplete audit: {problem}")
-    from tokscan.report import output
-
-    output.warn(f"warning: {problem}; scanning only what is here")
+    settings.warn(f"warning: {problem}; scanning only what is here")
+    return [f"incomplete audit: {problem}"]
 
 
 def _report(
@@ -815,8 +213,8 @@ def _report(
         origin = Origin(path, commit=entry.commit.oid or None)
         by_head: dict[bool | None, list[Candidate]] = {}
         for hit in entry.hits:
-            present = None if entry.path is None else at_head.get((hit[0], entry.path))
-            by_head.setdefault(present, []).append(Candidate(*hit))
+            present = None if entry.path is None else at_head.get((hit.key, entry.path))
+            by_head.setdefault(present, []).append(hit)
         excluded = entry.path is not None and attribution.is_excluded(entry.path)
         for present, found in by_head.items():
             collector.add(
@@ -830,15 +228,16 @@ def _report(
             )
 
 
-def _note_unreachable(collector: Collector, blobs: BlobHits, attribution: Attribution) -> None:
+def _unreachable(blobs: BlobHits, attribution: Attribution) -> list[str]:
     """Keys in blobs that no scanned commit adds: objects left by amended or rebased
     commits (kept by reflogs) or dangling ones. Counted, not reported."""
     stray = {
-        hit[0] for oid, hits in blobs.hits.items() if oid not in attribution.seen for hit in hits
+        hit.key for oid, hits in blobs.hits.items() if oid not in attribution.seen for hit in hits
     }
-    if stray:
-        collector.report.notes.append(
-            f"{len(stray)} key(s) are only in objects that no branch, tag or stash reaches "
-            "(left by amended or rebased commits, or dangling); `tokscan history --all "
-            "--reflog` includes the commits that reflogs still hold"
-        )
+    if not stray:
+        return []
+    return [
+        f"{len(stray)} key(s) are only in objects that no branch, tag or stash reaches "
+        "(left by amended or rebased commits, or dangling); `tokscan history --all "
+        "--reflog` includes the commits that reflogs still hold"
+    ]

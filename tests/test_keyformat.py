@@ -1,4 +1,4 @@
-"""tokscan/key.py: the key format, its boundaries, fingerprint and redaction (SPEC §2)."""
+"""tokscan/keyformat.py: the key format, its boundaries, fingerprint and redaction (SPEC §2)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokscan import key as keyformat
+from tokscan import keyformat
 
 BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 bodies = st.text(alphabet=BASE62, min_size=32, max_size=32)

@@ -1,0 +1,62 @@
+"""The revisions `tokscan history` scans: user arguments checked, or everything."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokscan.errors import TokscanError
+from tokscan.git.repository import open_repository
+from tokscan.ranges.revisions import check_revisions, default_tip, everything
+
+
+def test_check_revisions_passes_selection_options():
+    args = [
+        "main..feature",
+        "--since",
+        "2024-01-01",
+        "-n",
+        "5",
+        "--author=bob",
+        "-3",
+        "--branches=rel/*",
+        "--not",
+        "--remotes=origin",
+        "--",
+        "weird --output=path",
+    ]
+    assert check_revisions(args) == args
+
+
+@pytest.mark.parametrize("option", ["--output=x", "-p", "--simplify-by-decoration", "--author-x"])
+def test_check_revisions_refuses_options_that_do_not_select_commits(option):
+    with pytest.raises(TokscanError, match="is not supported here"):
+        check_revisions(["main", option])
+
+
+def test_check_revisions_wants_the_value_of_an_option_that_takes_one():
+    with pytest.raises(TokscanError, match="option --since needs a value"):
+        check_revisions(["main", "--since"])
+
+
+def test_everything_is_every_ref_and_every_stash_entry(repo):
+    assert everything(open_repository(repo.path)) == []  # no commits yet: nothing
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    assert everything(open_repository(repo.path)) == ["--all"]
+    stashed = []
+    for n in range(2):
+        repo.write("a.txt", f"change {n}\n")
+        repo.git("stash", "-q")
+        stashed.append(repo.git("rev-parse", "refs/stash").strip())
+    assert everything(open_repository(repo.path)) == ["--all", *reversed(stashed)]
+
+
+def test_default_tip_is_head_else_the_remotes_default(repo):
+    assert default_tip(open_repository(repo.path)) is None
+    repo.write("a.txt", "a\n")
+    tip = repo.commit("init")
+    assert default_tip(open_repository(repo.path)) == tip
+    repo.git("update-ref", "refs/remotes/origin/main", tip)
+    repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    repo.git("checkout", "-q", "--orphan", "unborn")  # HEAD names no commit now
+    assert default_tip(open_repository(repo.path)) == tip

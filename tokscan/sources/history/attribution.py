@@ -1,0 +1,243 @@
+"""Attribution: from the blobs that hold keys to the commits that introduced them (SPEC §4).
+
+It reads the tree-diff pass (gitlog.py) once, commit by commit:
+
+- a commit introduces a key at a path when its version of the path holds the key and none
+  of its parents' versions does; a key that stays through later edits is one finding;
+- merges are compared with their first parent, and a path whose key the first parent lacks
+  is looked up in the other parents: an ordinary merge finds it there (the key belongs to
+  the branch commit that added it), an evil merge does not (the key is the merge's);
+- a key that leaves a deleted path and arrives at an added path in the same commit has
+  moved (a rename): it keeps the commit that first introduced it;
+- `present_at_head` is whether the tip of the default branch still holds the key at that
+  path, or where a rename took it.
+
+Keys in commit messages are found here too (path None, the line within the message).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Container, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import IO, NamedTuple
+
+from tokscan import detect, git, keyformat
+from tokscan.git.objects import tree_files
+from tokscan.git.repository import Repository
+from tokscan.model import Candidate, Chunk, Origin, printable_path
+from tokscan.sources.history import gitlog
+from tokscan.sources.history.blobkeys import BlobKeys
+
+
+class CommitInfo(NamedTuple):
+    oid: str
+    author: str
+    date: str
+
+
+@dataclass
+class Introduction:
+    """Keys that a commit put at a path (path None: in the commit or tag message)."""
+
+    commit: CommitInfo
+    path: bytes | None
+    blob: bytes | None
+    hits: list[Candidate]
+    keys: set[str] = field(default_factory=set)  # the keys in `hits`, for a quick test
+
+
+def needed_blobs(handle: IO[bytes]) -> dict[bytes, None]:
+    """The blobs that the commits in a tree-diff output add (an ordered set): those the
+    attribution asks about, so those a range scan reads first."""
+    needed: dict[bytes, None] = {}
+    for commit in gitlog.commits(handle):
+        for _, new_mode, _, new, status, _ in commit.changes:
+            if status != b"D" and new_mode != gitlog.GITLINK:
+                needed[new] = None
+    return needed
+
+
+_ABSENT = (b"000000", gitlog.GITLINK)
+
+
+class Attribution:
+    """The introductions of the keys in `keys`' blobs, from the commits given to `run`."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        keys: BlobKeys,
+        present: Container[bytes] | None,
+        first_parent_only: bool,
+        excluded: Callable[[str], bool],
+    ) -> None:
+        self.repo = repo
+        self.keys = keys
+        self.present = present
+        self.first_parent_only = first_parent_only
+        self.excluded = excluded
+        self.introductions: dict[tuple[str, bytes | None, bytes | None], Introduction] = {}
+        self.moves: dict[tuple[str, bytes], set[bytes]] = {}  # (key, from path) -> to paths
+        self.seen: set[bytes] = set()  # blobs with keys that some commit added
+        self.errors: list[tuple[str, str]] = []  # (path, message)
+        self.commits = 0
+        self.message_bytes = 0
+        self.submodules = 0
+        self._reported: set[bytes] = set()
+        # merge commit -> (its other parents, [(path, blob, hit)]) to check afterwards
+        self._merges: dict[
+            str, tuple[CommitInfo, list[str], list[tuple[bytes, bytes, Candidate]]]
+        ] = {}
+
+    def run(self, commits: Iterator[gitlog.Commit]) -> None:
+        for commit in commits:
+            self._commit(commit)
+        self._check_merges()
+
+    def _commit(self, commit: gitlog.Commit) -> None:
+        self.commits += 1
+        info = CommitInfo(commit.oid, commit.author, commit.date)
+        self._message(info, commit.message)
+        hits = self.keys.blobs.hits
+        unreadable = self.keys.blobs.unreadable
+        deleted: list[tuple[bytes, bytes]] = []  # (blob, path) of paths this commit deleted
+        arrived: list[gitlog.Change] = []
+        for change in commit.changes:
+            old_mode, new_mode, old, new, status, path = change
+            if status == b"D":
+                if old_mode not in _ABSENT:
+                    deleted.append((old, path))
+                continue
+            if new_mode == gitlog.GITLINK:
+                self.submodules += 1
+                continue
+            if self.present is not None and new not in self.present:
+                unreadable.setdefault(new, "missing from the object database")
+            if new in unreadable:
+                self._unreadable(new, path, commit.oid)
+            elif new in hits:
+                arrived.append(change)
+        left: dict[str, list[bytes]] | None = None  # key -> paths it left (deleted paths)
+        for old_mode, _, old, new, _, path in arrived:
+            self.seen.add(new)
+            before = frozenset() if old_mode in _ABSENT else self.keys.keys(old)
+            if old in unreadable:  # the previous version: was the key there already?
+                self._unreadable(old, path, commit.oid)
+            for hit in hits[new]:
+                key = hit.key
+                if key in before:
+                    continue
+                if left is None:
+                    left = {}
+                    for blob, source in deleted:
+                        if not self.is_excluded(source):
+                            for gone in self.keys.keys(blob):
+                                left.setdefault(gone, []).append(source)
+                if key in left:  # moved here from a deleted path: a rename
+                    for source in left[key]:
+                        self.moves.setdefault((key, source), set()).add(path)
+                    continue
+                if len(commit.parents) > 1 and not self.first_parent_only:
+                    pending = self._merges.setdefault(commit.oid, (info, commit.parents[1:], []))
+                    pending[2].append((path, new, hit))
+                    continue
+                self._introduce(info, path, new, hit)
+
+    def _message(self, info: CommitInfo, message: bytes) -> None:
+        self.message_bytes += len(message)
+        if keyformat.PREFIX not in message:
+            return
+        for candidate in detect.find(Chunk(message, Origin(None, commit=info.oid))):
+            self._introduce(info, None, None, candidate)
+
+    def _introduce(
+        self, info: CommitInfo, path: bytes | None, blob: bytes | None, hit: Candidate
+    ) -> None:
+        entry = self.introductions.get((info.oid, path, blob))
+        if entry is None:
+            entry = self.introductions[(info.oid, path, blob)] = Introduction(info, path, blob, [])
+        if hit.key not in entry.keys:  # one finding per key and path
+            entry.keys.add(hit.key)
+            entry.hits.append(hit)
+
+    def is_excluded(self, path: bytes) -> bool:
+        return self.excluded(printable_path(os.fsdecode(path)))
+
+    def _unreadable(self, oid: bytes, path: bytes, commit: str) -> None:
+        if oid in self._reported:
+            return
+        self._reported.add(oid)
+        why = self.keys.blobs.unreadable[oid]
+        self.errors.append(
+            (
+                printable_path(os.fsdecode(path)),
+                f"cannot read blob {oid.decode()} (commit {commit[:12]}): {why}",
+            )
+        )
+
+    def _check_merges(self) -> None:
+        """A key that a merge's first parent lacks is the merge's own only if no other
+        parent had it at that path either (else it came with the merged branch)."""
+        for info, parents, items in self._merges.values():
+            paths = list(dict.fromkeys(path for path, _, _ in items))
+            versions = [tree_blobs(self.repo, parent, paths) for parent in parents]
+            for path, blob, hit in items:
+                if not any(hit.key in self.keys.keys(v[path]) for v in versions if path in v):
+                    self._introduce(info, path, blob, hit)
+                for other in (v[path] for v in versions if path in v):
+                    if other in self.keys.blobs.unreadable:
+                        self._unreadable(other, path, info.oid)
+
+    def present_at_head(self, tip: str | None) -> dict[tuple[str, bytes], bool]:
+        """For each (key, path) found, whether the default branch's tip holds the key
+        there, or at a path a rename took it to."""
+        wanted = {
+            (hit.key, e.path)
+            for e in self.introductions.values()
+            if e.path is not None
+            for hit in e.hits
+        }
+        if tip is None or not wanted:
+            return {}
+        reach = {pair: self._renamed(*pair) for pair in wanted}
+        paths = list(dict.fromkeys(p for places in reach.values() for p in places))
+        at_tip = tree_blobs(self.repo, tip, paths)
+        return {
+            pair: any(p in at_tip and pair[0] in self.keys.keys(at_tip[p]) for p in places)
+            for pair, places in reach.items()
+        }
+
+    def _renamed(self, key: str, path: bytes) -> list[bytes]:
+        places, todo = [path], [path]
+        while todo:
+            for target in self.moves.get((key, todo.pop()), ()):
+                if target not in places:
+                    places.append(target)
+                    todo.append(target)
+        return places
+
+
+def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[bytes, bytes]:
+    """The blob at each of `paths` in `commit` (paths that are absent, or not files, left out)."""
+    found: dict[bytes, bytes] = {}
+    for start in range(0, len(paths), 200):  # a bounded command line
+        specs = git.literal([os.fsdecode(p) for p in paths[start : start + 200]])
+        # A parent that is not here (a shallow clone's edge) holds nothing we can see.
+        found.update(tree_files(repo.root, commit, specs))
+    return found
+
+
+def signature(line: bytes) -> tuple[str, str]:
+    """("Name <email>", ISO date) from a `Name <email> 1700000000 +0100` line."""
+    text = line.decode("utf-8", "replace")
+    who, _, when = text.rpartition("> ")
+    parts = when.split()
+    if not who or len(parts) != 2 or not parts[0].isdigit():
+        return text, ""
+    sign = -1 if parts[1].startswith("-") else 1
+    digits = parts[1].lstrip("+-").zfill(4)
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])) * sign
+    date = datetime.fromtimestamp(int(parts[0]), timezone(offset)).isoformat()
+    return who + ">", date
