@@ -106,8 +106,9 @@ BASE64_TWICE_NEEDLES = tuple(
 # The prefix in UTF-16 (either byte order: LE is t 0 m 0 -, BE is 0 t 0 m 0 -) and UTF-32.
 UTF16_NEEDLE = b"t\0m\0-"
 UTF32_NEEDLE = b"t\0\0\0m\0\0\0-"
+BASE64_ALL_NEEDLES = (*BASE64_NEEDLES, *BASE64_TWICE_NEEDLES)
 # Everything that can start an encoded key, for a quick test of a whole buffer.
-ENCODED_NEEDLES = (*BASE64_NEEDLES, *BASE64_TWICE_NEEDLES, UTF16_NEEDLE)
+ENCODED_NEEDLES = (*BASE64_ALL_NEEDLES, UTF16_NEEDLE)
 
 
 def find_in_text(text: str) -> list[str]:

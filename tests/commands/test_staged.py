@@ -138,21 +138,27 @@ def test_copied_file_lines_are_new_lines(repo, keys, run_tokscan):
     assert staged_json(run_tokscan, repo) == [("b.py", 1, 6, fp(key))]
 
 
-def test_binary_files_are_skipped(repo, keys, run_tokscan):
-    key = keys()
-    repo.write("blob.bin", b"\x00\x01\x02" + key.encode() + b"\n")
+def test_binary_files_are_searched_for_the_keys_they_add(repo, keys, run_tokscan):
+    """A staged binary file is read whole: the keys its staged version holds that HEAD's
+    version does not are what it adds. --no-binary skips binary files."""
+    old, new = keys(), keys()
+    repo.write("blob.bin", b"\x00\x01\x02" + old.encode() + b"\n")
+    repo.commit("binary")
+    repo.write("blob.bin", b"\x00\x01\x02" + old.encode() + b"\x00" + new.encode() + b"\n")
     repo.write("text.txt", "plain\n")
     repo.add()
     result = run_tokscan(["staged", "--format", "json"], cwd=repo.path)
-    assert json.loads(result.stdout)["findings"] == []
-    result = run_tokscan(["staged"], cwd=repo.path)
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["path"], finding["fingerprint"]) == ("blob.bin", fp(new))
+    assert finding["byte_offset"] == 3 + len(old) + 1
+    result = run_tokscan(["staged", "--no-binary"], cwd=repo.path)
     assert result.code == 0
 
 
 def test_text_files_marked_binary_by_gitattributes_are_scanned(repo, keys, run_tokscan):
     """`*.min.js -diff` or `*.lock binary` keep diffs readable, but the files are text: a key
     in them must not pass the hook only to fail `tokscan scan` and CI (which judge by content,
-    SPEC §2). Files whose content is binary stay skipped."""
+    SPEC §2). Files whose content is binary are read whole."""
     old, minified, lock, renamed, blob = keys(), keys(), keys(), keys(), keys()
     body = "".join(f"line {i}\n" for i in range(40))
     repo.write(".gitattributes", "*.min.js -diff\n*.lock binary\n*.bin binary\n")
@@ -166,11 +172,12 @@ def test_text_files_marked_binary_by_gitattributes_are_scanned(repo, keys, run_t
     repo.add()
     assert sorted(staged_json(run_tokscan, repo)) == [
         ("app.min.js", 1, 8, fp(minified)),
+        ("data.bin", 1, 3, fp(blob)),
         ("renamed.lock", 42, 5, fp(renamed)),
         ("yarn.lock", 2, 5, fp(lock)),
     ]
     result = run_tokscan(["staged", "--format", "json"], cwd=repo.path)
-    assert json.loads(result.stdout)["scan"]["objects_scanned"] == 4
+    assert json.loads(result.stdout)["scan"]["objects_scanned"] == 5
 
 
 def test_marked_binary_clean_commit_prints_nothing(repo, run_tokscan):

@@ -126,7 +126,7 @@ def install(hook: str, force: bool) -> int:
 @with_options(*SWITCHES["history"])
 @output_options
 @click.pass_context
-def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bool, binary: bool,
+def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bool,
             **params: Any) -> int:
     """Scan git history: every blob and commit message, each unique blob once.
 
@@ -136,7 +136,7 @@ def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bo
     """
     from tokscan.commands import history as command
 
-    return command.run(make_options(ctx, params), list(revisions), allow_shallow, binary)
+    return command.run(make_options(ctx, params), list(revisions), allow_shallow)
 
 
 @cli.command()

@@ -68,6 +68,7 @@ def scan_history(root: Path, revisions: list[str], session: Session) -> None:
     repo = open_repository(root)
     settings = scan.Settings(
         jobs=session.jobs,
+        reading=session.reading,
         progress=session.progress,
         excluded=session.excluded,
         range_complete=True,

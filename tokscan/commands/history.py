@@ -15,14 +15,14 @@ from tokscan.sources.history import scan
 
 
 def run(
-    options: Options, revisions: list[str], allow_shallow: bool = False, binary: bool = False
+    options: Options, revisions: list[str], allow_shallow: bool = False
 ) -> ExitCode:
     checked = check_revisions(revisions)
     repo = open_repository(Path("."))
     session = Session.open(options, "history", repo.root, checked)
     settings = scan.Settings(
         jobs=session.jobs,
-        binary=binary,
+        reading=session.reading,
         progress=session.progress,
         excluded=session.excluded,
         allow_shallow=allow_shallow,

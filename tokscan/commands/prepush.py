@@ -40,6 +40,7 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
     session = Session.open(options, "pre-push", root, push.rev_args())
     settings = scan.Settings(
         jobs=session.jobs,
+        reading=session.reading,
         progress=session.progress,
         excluded=session.excluded,
         range_complete=True,  # the commits being pushed are all here, shallow clone or not

@@ -33,14 +33,13 @@ def run(options: Options) -> ExitCode:
             and len(head) < _IN_MEMORY
             and keyformat.PREFIX not in head
             and diff.BINARY_HEADER not in head
+            and not any(needle in head for needle in keyformat.BASE64_ALL_NEEDLES)
         ):
             return ExitCode.CLEAN
         scanner = diff.DiffScanner()
         chunks = list(scanner.chunks(diff.Joined(head, git_diff.stdout)))
     finally:
         git_diff.check()
-    if scanner.binary_files:
-        chunks += source.marked_binary(root, scanner)
     return _report(root, chunks, scanner, options)
 
 
@@ -52,13 +51,19 @@ def _report(
     root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: Options
 ) -> ExitCode:
     from tokscan.commands.session import Session
-    from tokscan.model import Where
+    from tokscan.model import Outcome, Where
 
     session = Session.open(options, "staged", root)
+    whole: list[Outcome] = []
+    if scanner.binary_files:
+        text, whole = source.marked_binary(root, scanner, session.reading)
+        chunks += text
     skipped = {"binary": scanner.binary_files} if scanner.binary_files else {}
     session.collector.count(scanner.files, scanner.bytes_added, skipped)  # unit: a staged file
-    for outcome in source.outcomes(root, chunks, session.excluded):
-        session.collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
+    for outcome in [*source.outcomes(root, chunks, session.excluded), *whole]:
+        excluded = outcome.origin.path is not None and session.excluded(outcome.origin.path)
+        if not excluded:
+            session.collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
     return session.conclude(quiet_when_clean=True)
 
 

@@ -22,32 +22,49 @@ TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from tokscan.model import Chunk, Outcome
+    from tokscan.git.objects import ObjectReader
+    from tokscan.model import Chunk, Origin, Outcome
+    from tokscan.sources.stream import Reading
 
 DIFF_ARGS = ("diff", "--cached", *DIFF_OPTIONS)
 
 
-def marked_binary(root: str, scanner: DiffScanner) -> list[Chunk]:
-    """Chunks of added lines in staged text files that git showed as binary only because
-    `.gitattributes` says so (`binary`, `-diff`: common for lock files and minified code).
+def marked_binary(
+    root: str, scanner: DiffScanner, reading: Reading
+) -> tuple[list[Chunk], list[Outcome]]:
+    """What the staged files that git showed as binary add.
 
-    `tokscan scan` and the history scans judge by content, so a key there would pass the
-    hook and then fail CI. Files whose staged content has a NUL in its first 8000 bytes stay
-    skipped; `scanner`'s counts take in what this adds.
+    A text file that git calls binary only because `.gitattributes` says so (`binary`,
+    `-diff`: common for lock files and minified code) is diffed again as text: chunks of its
+    added lines. A file whose content has a NUL (a binary file, UTF-16 text, an archive) is
+    read whole, as `tokscan scan` would, and the keys its staged version holds that its
+    version in HEAD does not are what it adds (outcomes). `tokscan scan` and the history
+    scans judge by content, so a key there would otherwise pass the hook and then fail CI.
+    With `reading.binary` off, binary files stay skipped. `scanner`'s counts take in what
+    this adds.
     """
     from tokscan.git.objects import ObjectReader
-    from tokscan.sources.stream import BINARY_SNIFF
+    from tokscan.sources.stream import BINARY_SNIFF, looks_binary
 
     files = _binary_files(git.run(root, *DIFF_ARGS, "--numstat", "-z"))
     text: list[str] = []
+    outcomes: list[Outcome] = []
     with ObjectReader(root, names=True) as reader:
         for names in files:
             head = reader.head(":0:" + names[-1], BINARY_SNIFF)
-            if head is not None and b"\0" not in head:
+            if head is None:
+                continue
+            if b"\0" not in head:
                 text.extend(names)  # a rename's old name too, so that git pairs them again
                 scanner.binary_files -= 1
+            elif reading.binary or not looks_binary(head):
+                outcome = _added_keys(reader, names, reading)
+                scanner.binary_files -= 1
+                scanner.files += 1
+                scanner.bytes_added += outcome.size
+                outcomes.append(outcome)
     if not text:
-        return []
+        return [], outcomes
     again = DiffScanner(scanner.needle)
     diff = stream(root, ("--text", "--", *git.literal(text)))
     try:
@@ -55,7 +72,34 @@ def marked_binary(root: str, scanner: DiffScanner) -> list[Chunk]:
     finally:
         diff.check()
     scanner.bytes_added += again.bytes_added
-    return chunks
+    return chunks, outcomes
+
+
+def _added_keys(reader: ObjectReader, names: tuple[str, ...], reading: Reading) -> Outcome:
+    """The keys in a file's staged version that its version in HEAD (before a rename, the
+    old name's) does not hold."""
+    from tokscan.model import Origin, printable_path
+
+    staged = _read_blob(reader, ":0:" + names[-1], Origin(printable_path(names[-1])), reading)
+    if staged.candidates:
+        before = _read_blob(reader, "HEAD:" + names[0], Origin(None), reading)
+        old = {(c.key, c.inner_path) for c in before.candidates}
+        staged.candidates = [c for c in staged.candidates if (c.key, c.inner_path) not in old]
+    return staged
+
+
+def _read_blob(reader: ObjectReader, name: str, origin: Origin, reading: Reading) -> Outcome:
+    from tokscan.model import Outcome
+    from tokscan.sources.stream import scan_stream
+
+    header = reader.request(name)
+    if header.kind != b"blob":  # not in HEAD (a new file), or not a file
+        return Outcome(origin)
+    read = reader.stream.reader(header.size)
+    outcome = scan_stream(origin, read, header.size, reading)
+    while read(1 << 20):  # what a skipped stream left unread
+        pass
+    return outcome
 
 
 def _binary_files(numstat: bytes) -> list[tuple[str, ...]]:

@@ -156,6 +156,10 @@ def may_hold_key(data: bytes) -> bool:
 _NEEDLES = (*keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
 
 
+def is_archive(head: bytes) -> bool:
+    return archive.kind(head) is not None
+
+
 def looks_binary(head: bytes) -> bool:
     """A NUL in the first 8000 bytes (git's rule), in data that is not UTF-16 or UTF-32
     text and not an archive."""

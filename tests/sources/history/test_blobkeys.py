@@ -6,6 +6,7 @@ from tokscan.git.repository import open_repository
 from tokscan.model import Candidate
 from tokscan.sources.history.blobkeys import BlobKeys
 from tokscan.sources.history.blobscan import BlobHits
+from tokscan.sources.stream import Reading
 
 
 def _blob(repo, path: str) -> bytes:
@@ -19,7 +20,7 @@ def test_a_blob_the_scan_did_not_cover_is_read_when_asked(repo, keys):
     repo.commit("two")
     tree = repo.git("rev-parse", "HEAD^{tree}").strip().encode()
     missing = b"1" * 40
-    cache = BlobKeys(open_repository(repo.path), BlobHits(), set(), binary=False)
+    cache = BlobKeys(open_repository(repo.path), BlobHits(), set(), Reading(binary=False))
     try:
         assert cache.keys(_blob(repo, "a.txt")) == {key}
         assert cache.keys(_blob(repo, "b.txt")) == frozenset()
@@ -38,7 +39,7 @@ def test_what_the_scan_found_is_taken_as_it_is(repo, keys):
     repo.commit("two")
     a, b = _blob(repo, "a.txt"), _blob(repo, "b.txt")
     hits = BlobHits(hits={a: [Candidate(found, 1, 1)]})
-    cache = BlobKeys(open_repository(repo.path), hits, {a, b}, binary=False)
+    cache = BlobKeys(open_repository(repo.path), hits, {a, b}, Reading(binary=False))
     try:
         assert cache.keys(a) == {found}
         assert cache.hits(a) == [Candidate(found, 1, 1)]

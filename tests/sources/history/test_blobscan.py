@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tokscan.model import Candidate
 from tokscan.sources.history import blobscan
+from tokscan.sources.stream import Reading
 
 
 def _blob(repo, path: str) -> bytes:
@@ -18,7 +19,7 @@ def test_scan_all_finds_keys_by_blob_and_lists_every_blob(repo, keys, tmp_path, 
     repo.write("bin.dat", b"\0\1\2 " + key.encode())
     repo.commit("three blobs")
     repo.git("gc", "-q")
-    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 2, binary=False)
+    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 2, Reading(binary=False))
     assert found.hits == {_blob(repo, "k.txt"): [Candidate(key, 1, 3, False)]}
     assert found.skipped == {"binary": 1}
     assert found.objects == 2
@@ -32,7 +33,7 @@ def test_scan_all_reads_only_wanted_blobs(repo, keys, tmp_path):
     repo.write("b.txt", f"{second}\n")
     repo.commit("two")
     wanted = {_blob(repo, "b.txt")}
-    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 1, binary=True, wanted=wanted)
+    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 1, Reading(), wanted=wanted)
     assert set(found.hits) == wanted
     assert listing.present == wanted
 
@@ -44,7 +45,7 @@ def test_scan_listed_reports_missing_objects(repo, keys, tmp_path):
     missing = b"1" * 40
     progress = []
     found = blobscan.scan_listed(
-        repo.path, tmp_path, [missing, _blob(repo, "a.txt")], 40, 4, False,
+        repo.path, tmp_path, [missing, _blob(repo, "a.txt")], 40, 4, Reading(),
         lambda *counts: progress.append(counts),
     )  # fmt: skip
     assert list(found.hits) == [_blob(repo, "a.txt")]

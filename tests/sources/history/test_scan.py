@@ -477,17 +477,19 @@ def test_pragma_and_exclude_apply_to_history(repo, keys, run_tokscan):
 # --- blobs ---------------------------------------------------------------------------
 
 
-def test_binary_blob_is_skipped_unless_asked(repo, keys, run_tokscan):
+def test_binary_blob_is_searched_unless_told_not_to(repo, keys, run_tokscan):
     key = keys()
     repo.write("image.bin", b"\x00\x01\x02" + f" {key} ".encode() + b"\x00")
     commit = repo.commit("binary")
     result, report = audit(run_tokscan, repo, keys=keys)
+    assert result.code == 1
+    assert places(report) == {(fp(key), "image.bin", commit, 1)}
+    assert report["findings"][0]["byte_offset"] == 4
+    result, report = audit(run_tokscan, repo, "--no-binary", keys=keys)
     assert result.code == 0
     assert report["findings"] == []
-    text = run_tokscan(["history", "--no-progress"], cwd=repo.path)
+    text = run_tokscan(["history", "--no-progress", "--no-binary"], cwd=repo.path)
     assert "1 binary" in text.stdout
-    _, report = audit(run_tokscan, repo, "--binary", keys=keys)
-    assert places(report) == {(fp(key), "image.bin", commit, 1)}
 
 
 def test_large_blob_is_streamed_and_keys_across_chunk_edges_are_found(repo, keys, run_tokscan):

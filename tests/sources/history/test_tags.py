@@ -22,7 +22,7 @@ def test_tag_messages_are_read_through_tags_of_tags(repo, keys):
     repo.git("tag", "-d", "inner")
     repo.git("tag", "blob-tag", "HEAD:a.txt")
     opened = open_repository(repo.path)
-    found, objects, _, targets = scan_tags(opened, binary=False)
+    found, objects, _, targets = scan_tags(opened)
     assert sorted(hit.key for entry in found for hit in entry.hits) == sorted([inner, outer])
     assert {entry.path for entry in found} == {None}
     assert {entry.commit.author for entry in found} == {"Test Committer <committer@example.com>"}
@@ -30,7 +30,7 @@ def test_tag_messages_are_read_through_tags_of_tags(repo, keys):
     blob = repo.git("rev-parse", "HEAD:a.txt").strip()
     assert targets == [Tagged("refs/tags/blob-tag", "blob", blob, None)]
     # Given objects instead of the refs: what is not a tag is passed over.
-    found, objects, _, targets = scan_tags(opened, binary=False, start=[commit, outer_id])
+    found, objects, _, targets = scan_tags(opened, start=[commit, outer_id])
     assert sorted(hit.key for entry in found for hit in entry.hits) == sorted([inner, outer])
     assert (objects, targets) == (3, [])
 

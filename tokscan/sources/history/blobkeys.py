@@ -13,6 +13,7 @@ from tokscan.git.repository import Repository
 from tokscan.model import Candidate
 from tokscan.sources.history import blobscan
 from tokscan.sources.history.blobscan import BlobHits
+from tokscan.sources.stream import Reading
 
 
 class BlobKeys:
@@ -20,12 +21,12 @@ class BlobKeys:
     parent's version of a file outside a narrow range) read and scanned on demand."""
 
     def __init__(
-        self, repo: Repository, blobs: BlobHits, scanned: Container[bytes], binary: bool
+        self, repo: Repository, blobs: BlobHits, scanned: Container[bytes], reading: Reading
     ) -> None:
         self.repo = repo
         self.blobs = blobs
         self.scanned = scanned
-        self.binary = binary
+        self.reading = reading
         self._keys: dict[bytes, frozenset[str]] = {}
         self._reader: ObjectReader | None = None
 
@@ -60,7 +61,7 @@ class BlobKeys:
                         pass
                 return []
             found = BlobHits()
-            blobscan.scan_object(reader.stream, header, self.binary, found)
+            blobscan.scan_object(reader.stream, header, self.reading, found)
         except TokscanError as error:  # git stopped on a corrupt object; a new one reads on
             self.blobs.unreadable[oid] = f"{error}: {reader.errors()}"
             reader.close()

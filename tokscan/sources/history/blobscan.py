@@ -32,17 +32,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from tokscan import detect, git, keyformat
+from tokscan import git
+from tokscan.detect import matcher
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
-from tokscan.model import Candidate, Chunk, Origin
-from tokscan.sources.stream import BINARY_SNIFF, Reading, scan_stream
+from tokscan.model import Candidate, Origin
+from tokscan.sources.stream import BINARY_SNIFF, Reading, is_archive, looks_binary, scan_stream
 
 SEGMENT = 16 << 20  # bytes of blobs, in pack order, dealt to one process in a row
-# The key prefix. A compiled pattern finds it about twice as fast as `bytearray.find`
-# (the regex engine skips to candidate bytes with memchr; find's short-needle search
-# does not), and this search is most of the time Python spends per byte.
-_PREFIX = re.compile(re.escape(keyformat.PREFIX))
 
 Progress = Callable[[int, int, int, int], None]  # (objects, bytes) done, (objects, bytes) listed
 
@@ -81,34 +78,39 @@ class Listing:
     unreadable: dict[bytes, str] = field(default_factory=dict)
 
 
-def scan_object(stream: BatchStream, header: Header, binary: bool, result: BlobHits) -> None:
+def scan_object(stream: BatchStream, header: Header, reading: Reading, result: BlobHits) -> None:
     """Scan the object whose header was just read, and record what it held."""
     oid, size = header.oid, header.size
     if stream.fits(size):
         start, end = stream.body(size)
         buffer = stream.buffer
-        if not binary and buffer.find(b"\0", start, min(end, start + BINARY_SNIFF)) >= 0:
-            result.skipped["binary"] = result.skipped.get("binary", 0) + 1
+        head = bytes(buffer[start : min(end, start + BINARY_SNIFF)])
+        if not matcher.holds_needle(memoryview(buffer)[start:end]) and not is_archive(head):
+            if not reading.binary and looks_binary(head):
+                result.skipped["binary"] = result.skipped.get("binary", 0) + 1
+            else:
+                result.objects += 1
+                result.size += size
             return
-        result.objects += 1
-        result.size += size
-        if _PREFIX.search(buffer, start, end) is None:
-            return
-        chunk = Chunk(bytes(buffer[start:end]), Origin(None))
-        found = list(detect.find(chunk))
+        outcome = scan_stream(Origin(None), _nothing, size, reading, bytes(buffer[start:end]))
     else:
         read = stream.reader(size)
-        outcome = scan_stream(Origin(None), read, size, Reading(binary=binary))
+        outcome = scan_stream(Origin(None), read, size, reading)
         while read(1 << 20):  # a binary blob is abandoned after its first bytes
             pass
-        if outcome.skipped is not None:
-            result.skipped[outcome.skipped] = result.skipped.get(outcome.skipped, 0) + 1
-            return
-        result.objects += 1
-        result.size += size
-        found = outcome.candidates
-    if found:
-        result.hits[oid] = found
+    if outcome.skipped is not None:
+        result.skipped[outcome.skipped] = result.skipped.get(outcome.skipped, 0) + 1
+        return
+    result.objects += 1
+    result.size += size
+    if outcome.error is not None:  # an archive that could not be read whole
+        result.unreadable[oid] = outcome.error
+    if outcome.candidates:
+        result.hits[oid] = outcome.candidates
+
+
+def _nothing(size: int) -> bytes:
+    return b""
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def scan_all(
     directory: Path,
     hex_length: int,
     jobs: int,
-    binary: bool,
+    reading: Reading,
     progress: Progress | None = None,
     wanted: Container[bytes] | None = None,
 ) -> tuple[BlobHits, Listing]:
@@ -138,7 +140,7 @@ def scan_all(
     listing = _list(root, shares, wanted)
     counters = multiprocessing.get_context("fork").RawArray("q", 2 * len(shares) + 2)
     counters[2 * len(shares)], counters[2 * len(shares) + 1] = listing.objects, listing.size
-    return _scan(root, shares, binary, progress, counters), listing
+    return _scan(root, shares, reading, progress, counters), listing
 
 
 def scan_listed(
@@ -147,7 +149,7 @@ def scan_listed(
     oids: Iterable[bytes],
     hex_length: int,
     jobs: int,
-    binary: bool,
+    reading: Reading,
     progress: Progress | None = None,
 ) -> BlobHits:
     """Scan the given blobs, in the order given (a narrow range's), on up to `jobs`
@@ -161,7 +163,7 @@ def scan_listed(
                 handle.write(oid + b"\n")
     counters = multiprocessing.get_context("fork").RawArray("q", 2 * parts + 2)
     counters[2 * parts] = len(listed)
-    return _scan(root, shares, binary, progress, counters)
+    return _scan(root, shares, reading, progress, counters)
 
 
 _LISTED = re.compile(rb"^([0-9a-f]+) (?:(blob) ([0-9]+)|(missing))$", re.MULTILINE)
@@ -225,7 +227,7 @@ def _receive(receive: Connection, process: Any) -> Any:
 def _scan(
     root: Path,
     shares: Sequence[_Share],
-    binary: bool,
+    reading: Reading,
     progress: Progress | None,
     counters: Any,
 ) -> BlobHits:
@@ -235,7 +237,7 @@ def _scan(
     for index, share in enumerate(shares[1:], 1):
         receive, send = context.Pipe(duplex=False)
         child = context.Process(
-            target=_child, args=(send, root, share, binary, counters, index), daemon=True
+            target=_child, args=(send, root, share, reading, counters, index), daemon=True
         )
         child.start()
         send.close()
@@ -253,7 +255,7 @@ def _scan(
             )
 
     try:
-        result = scan_share(root, shares[0], binary, tick)
+        result = scan_share(root, shares[0], reading, tick)
         for child, receive in children:
             while not receive.poll(0.1):
                 tick(result.read, result.read_size)
@@ -274,7 +276,7 @@ def _child(
     send: Connection,
     root: Path,
     share: _Share,
-    binary: bool,
+    reading: Reading,
     counters: Any,
     index: int,
 ) -> None:
@@ -282,7 +284,7 @@ def _child(
         counters[2 * index], counters[2 * index + 1] = objects, size
 
     try:
-        result: BlobHits | str = scan_share(root, share, binary, tick)
+        result: BlobHits | str = scan_share(root, share, reading, tick)
     except TokscanError as error:
         result = error.message
     except KeyboardInterrupt:
@@ -294,7 +296,7 @@ def _child(
 
 
 def scan_share(
-    root: Path, share: _Share, binary: bool, tick: Callable[[int, int], None] | None = None
+    root: Path, share: _Share, reading: Reading, tick: Callable[[int, int], None] | None = None
 ) -> BlobHits:
     """Scan one process's blobs with `git cat-file --batch`, starting a new git just past
     any object that git cannot read. `tick(objects, bytes)` reports progress now and then.
@@ -314,7 +316,7 @@ def scan_share(
                 assert process.stdout is not None
                 grow_pipe(process.stdout.fileno())
                 stream = BatchStream(process.stdout.fileno())
-                if not _scan_until_end(stream, binary, result, tick):
+                if not _scan_until_end(stream, reading, result, tick):
                     process.kill()
                 process.wait()
             finally:
@@ -339,7 +341,7 @@ def scan_share(
 
 
 def _scan_until_end(
-    stream: BatchStream, binary: bool, result: BlobHits, tick: Callable[[int, int], None] | None
+    stream: BatchStream, reading: Reading, result: BlobHits, tick: Callable[[int, int], None] | None
 ) -> bool:
     """Scan objects until the stream ends, counting each in `result.read` once done.
     False when git stopped in the middle of an object."""
@@ -355,7 +357,7 @@ def _scan_until_end(
             elif header.kind != b"blob":
                 raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
             else:
-                scan_object(stream, header, binary, result)
+                scan_object(stream, header, reading, result)
         except TokscanError:
             return False
         count += 1

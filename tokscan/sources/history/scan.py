@@ -20,8 +20,8 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
   A key in a commit message has path None and its line within the message; keys that
   tags hold are described in tags.py.
-- `settings`: processes to use, `--binary`, progress on stderr, the config's `exclude`
-  test, `allow_shallow`, and where a warning goes.
+- `settings`: processes to use, how to read blobs (binary, archives), progress on
+  stderr, the config's `exclude` test, `allow_shallow`, and where a warning goes.
 - Returns the notes for the report, in order: a scan of a shallow or partial clone that
   was allowed, a repository without commits, keys that no commit holds.
 - Raises TokscanError when the scan cannot run at all: a shallow or partial clone (unless
@@ -62,6 +62,7 @@ from tokscan.sources.history.attribution import Attribution, Introduction, neede
 from tokscan.sources.history.blobkeys import BlobKeys
 from tokscan.sources.history.blobscan import BlobHits
 from tokscan.sources.history.tags import scan_tags, tagged_files
+from tokscan.sources.stream import DEFAULT_READING, Reading
 
 
 def _nothing_excluded(path: str) -> bool:
@@ -75,7 +76,7 @@ def _silent(message: str) -> None:
 @dataclass(frozen=True)
 class Settings:
     jobs: int = 1  # processes that scan blobs at once
-    binary: bool = False  # also scan blobs that look binary
+    reading: Reading = DEFAULT_READING  # binary blobs, archive limits (SPEC §10)
     progress: bool = False  # draw a progress line on stderr
     excluded: Callable[[str], bool] = _nothing_excluded  # config `exclude`, by path
     allow_shallow: bool = False  # scan a shallow or partial clone anyway (with a warning)
@@ -121,7 +122,7 @@ def scan_revisions(
         if everything:
             progress.start("scanning blobs")
             blobs, listing = blobscan.scan_all(
-                repo.root, directory, repo.hex_length, settings.jobs, settings.binary,
+                repo.root, directory, repo.hex_length, settings.jobs, settings.reading,
                 progress.scanned,
             )  # fmt: skip
             present = listing.present or set()
@@ -134,14 +135,14 @@ def scan_revisions(
             progress.start("scanning blobs", len(needed))
             if len(needed) > _DIRECT_LIMIT:
                 blobs, listing = blobscan.scan_all(
-                    repo.root, directory, repo.hex_length, settings.jobs, settings.binary,
+                    repo.root, directory, repo.hex_length, settings.jobs, settings.reading,
                     progress.scanned, wanted=needed,
                 )  # fmt: skip
                 present = listing.present
             else:
                 blobs = blobscan.scan_listed(
                     repo.root, directory, needed, repo.hex_length, settings.jobs,
-                    settings.binary, progress.scanned,
+                    settings.reading, progress.scanned,
                 )  # fmt: skip
                 listing = blobscan.Listing()
             scanned = needed
@@ -149,7 +150,7 @@ def scan_revisions(
             blobs.unreadable.setdefault(oid, why or "corrupt or missing")
         progress.start("attributing keys to commits")
         log.wait()
-        keys = BlobKeys(repo, blobs, scanned, settings.binary)
+        keys = BlobKeys(repo, blobs, scanned, settings.reading)
         stack.callback(keys.close)
         attribution = Attribution(repo, keys, present, first_parent_only, settings.excluded)
         with log.path.open("rb") as handle:
@@ -158,7 +159,7 @@ def scan_revisions(
         tag_objects = tag_bytes = 0
         if everything or settings.tags:
             start = None if everything else settings.tags
-            tags, tag_objects, tag_bytes, targets = scan_tags(repo, settings.binary, start)
+            tags, tag_objects, tag_bytes, targets = scan_tags(repo, start)
             if everything:
                 tags += tagged_files(repo, targets, attribution)
         at_head = attribution.present_at_head(scope.tip)

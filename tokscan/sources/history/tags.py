@@ -21,7 +21,7 @@ from tokscan.sources.history.attribution import Attribution, CommitInfo, Introdu
 
 
 def scan_tags(
-    repo: Repository, binary: bool, start: Sequence[str] | None = None
+    repo: Repository, start: Sequence[str] | None = None
 ) -> tuple[list[Introduction], int, int, list[Tagged]]:
     """Keys in the messages of annotated tags that refs point to (or that `start` names, of
     which only the tags count), and tags they point to. Returns the introductions (commit:
