@@ -35,6 +35,33 @@ def match_at(data: bytes, pos: int) -> str | None:
     return m.group().decode("ascii")
 
 
+_BODY_AT = re.compile(rb"tm-[A-Za-z0-9]{32}")
+# How binary formats say "a string of 35 bytes follows" (the length of a key): one byte (a
+# protobuf varint, marshal's short strings, pickle, a Java class file's big-endian u2), a
+# little-endian u16 or u32, and SQLite's record serial types for text and blobs (2n + 13,
+# 2n + 12: `S` and `R`, which are letters, so a key in a SQLite file has one before it).
+_LENGTH_PREFIXES = (
+    bytes([KEY_LENGTH]),
+    bytes([KEY_LENGTH, 0]),
+    bytes([KEY_LENGTH, 0, 0, 0]),
+    bytes([2 * KEY_LENGTH + 13]),
+    bytes([2 * KEY_LENGTH + 12]),
+)
+
+
+def match_length_prefixed(data: bytes, pos: int) -> str | None:
+    """In binary data, the key at `pos` whose length the bytes before it give: a string that
+    its format delimits by length, not by what surrounds it (a `.pyc` file stores the next
+    constant right after it, a SQLite record starts it with a letter). The body must still
+    be exactly 32 letters and digits; near-misses of other lengths carry other prefixes."""
+    m = _BODY_AT.match(data, pos)
+    if m is None:
+        return None
+    if any(data.endswith(prefix, 0, pos) for prefix in _LENGTH_PREFIXES):
+        return m.group().decode("ascii")
+    return None
+
+
 def starts_at_boundary(data: bytes, pos: int) -> bool:
     """True when nothing alphanumeric that belongs to the same token stands before `pos`.
 

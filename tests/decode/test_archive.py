@@ -465,7 +465,8 @@ def test_zip_bomb_stops_at_the_byte_limit() -> None:
     assert walked.leaves == [(("bomb.bin",), bytes(MIB))]  # what fits, then nothing more
     assert walked.problems == [Problem(("bomb.bin",), walked.problems[0].message)]
     assert walked.problems[0].message == (
-        "archive limit reached: more than 1 MiB decompressed (see --max-archive-bytes)"
+        "archive limit reached: more than 1 MiB decompressed "
+        "(see archive_max_bytes in .tokscan.yaml)"
     )
     assert walked.order[-1] == walked.problems[0]  # reported last, and the walk stopped
 
@@ -484,7 +485,8 @@ def test_default_limits_stop_a_gigabyte_member_quickly() -> None:
     assert time.monotonic() - started < 5
     assert total == 256 * MIB
     assert [p.message for p in problems] == [
-        "archive limit reached: more than 256 MiB decompressed (see --max-archive-bytes)"
+        "archive limit reached: more than 256 MiB decompressed "
+        "(see archive_max_bytes in .tokscan.yaml)"
     ]
 
 
@@ -544,7 +546,7 @@ def test_tar_with_thousands_of_members() -> None:
     assert len(walked.leaves) == 1000
     assert walked.problems == [Problem(("f1000",), walked.problems[0].message)]
     assert walked.problems[0].message == (
-        "archive limit reached: more than 1,000 members (see --max-archive-members)"
+        "archive limit reached: more than 1,000 members (see archive_max_members in .tokscan.yaml)"
     )
     assert len(walk(data, Limits(max_members=3000)).leaves) == 3000
 
@@ -722,7 +724,8 @@ def test_a_depth_limit_of_zero_reads_nothing() -> None:
 def test_byte_limit_message_for_a_size_in_bytes() -> None:
     walked = walk(make_zip({"a": bytes(5000)}), Limits(max_bytes=1000))
     assert walked.problems[-1].message == (
-        "archive limit reached: more than 1,000 bytes decompressed (see --max-archive-bytes)"
+        "archive limit reached: more than 1,000 bytes decompressed "
+        "(see archive_max_bytes in .tokscan.yaml)"
     )
 
 

@@ -7,6 +7,8 @@ produces (conftest's `run_tokscan` calls `check_output`; other tests call the ch
   own `secret-detection-report-format.json`) when it is set.
 - GitHub: every line is a well-formed workflow command whose values decode back to what
   was escaped, or a plain line that cannot start one.
+- SARIF and GitLab: a key in an archive's member is located on the archive (the path
+  before the first `!`), and its message names the whole `archive!member` path.
 - All three: no full key anywhere (unless the run passed --show-secrets).
 """
 
@@ -66,8 +68,17 @@ def check_sarif(text: str, secrets: bool = False) -> dict[str, Any]:
                 assert not parts.scheme and not parts.netloc and not parts.query
                 assert not parts.fragment and not artifact["uri"].startswith("/")
                 region = physical["region"]
-                assert region["startLine"] >= 1 and region["startColumn"] >= 1
-                assert region["endColumn"] > region["startColumn"]
+                assert region["startLine"] >= 1  # GitHub needs a line (its rule GH1003)
+                if "endColumn" in region:  # a key found encoded: to the end of the line
+                    assert region["endColumn"] > region["startColumn"] >= 1
+            properties = result.get("properties", {})
+            member = properties.get("memberPath")
+            if member is not None:  # in an archive: the result is on the archive, a file
+                archive = member.split("!", 1)[0]
+                assert "!" in member and sarif_path(result) == archive
+                assert member in result["message"]["text"]
+            if "encoding" in properties:
+                assert properties["encoding"] and all(properties["encoding"])
             fingerprints = result["partialFingerprints"]
             assert fingerprints and "primaryLocationLineHash" not in fingerprints
     if not secrets:
@@ -87,6 +98,11 @@ def check_gitlab(text: str, secrets: bool = False) -> dict[str, Any]:
     if official:
         schema = json.loads(Path(official).read_text(encoding="utf-8"))
         jsonschema.validators.validator_for(schema)(schema).validate(document)
+    for vulnerability in document["vulnerabilities"]:
+        member = vulnerability.get("details", {}).get("member_path")
+        if member is not None:  # in an archive: located on the archive, a file
+            assert vulnerability["location"]["file"] == member["value"].split("!", 1)[0]
+            assert member["value"] in vulnerability["message"]
     ids = [v["id"] for v in document["vulnerabilities"]]
     assert len(ids) == len(set(ids)), "vulnerability ids must be unique"
     if not secrets:

@@ -98,6 +98,31 @@ def files_report(keys: KeyFactory) -> Report:
     return collect.finish(report)
 
 
+def encoded_report(keys: KeyFactory) -> Report:
+    """What `tokscan scan` makes of keys in every form the decoders read (SPEC §10): plain,
+    base64, base64 of base64, UTF-16, in an archive's member (nested too) and in a binary
+    file. The first key is found twice, plainly and in the archive."""
+    plain, once, twice, utf16, binary, nested = (keys() for _ in range(6))
+    report = Report(mode="files", root="/home/dev/project", started_at="2026-11-27T12:00:00+00:00",
+                    duration_s=0.5, bytes_scanned=1_048_576, objects_scanned=42)
+    report.findings = [
+        Finding(key=plain, path="src/settings.py", line=12, column=15, where=Where.WORKTREE),
+        Finding(key=once, path="k8s/secret.yaml", line=7, column=9, where=Where.WORKTREE,
+                encoding=("base64",)),
+        Finding(key=twice, path="deploy/values.yaml", line=3, column=11, where=Where.WORKTREE,
+                encoding=("base64", "base64")),
+        Finding(key=utf16, path="tools/run.ps1", line=2, column=14, where=Where.WORKTREE,
+                encoding=("utf-16le",)),
+        Finding(key=plain, path="dist/app.whl!app/settings.py", line=3, column=9,
+                where=Where.WORKTREE),
+        Finding(key=binary, path="assets/model.bin", line=5, column=40, where=Where.WORKTREE,
+                byte_offset=1234),
+        Finding(key=nested, path="build/bundle.zip!conf.tar.gz!conf/.env", line=2, column=5,
+                where=Where.WORKTREE, encoding=("base64",), byte_offset=96),
+    ]
+    return collect.finish(report)
+
+
 # Reports built in memory for the CI-format tests (test_sarif, test_github, test_gitlab):
 # real Finding records finished by the pipeline (so they carry advice), for shapes that a
 # real scan makes slowly (thousands of findings) or not at all here (verified statuses).

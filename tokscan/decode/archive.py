@@ -75,10 +75,10 @@ class Problem(NamedTuple):
     message: str
 
 
-# The options a user raises when a limit is reached (named in the messages).
-BYTES_OPTION = "--max-archive-bytes"
-MEMBERS_OPTION = "--max-archive-members"
-DEPTH_OPTION = "--max-archive-depth"
+# What a user raises when a limit is reached (named in the messages).
+BYTES_OPTION = "archive_max_bytes in .tokscan.yaml"
+MEMBERS_OPTION = "archive_max_members in .tokscan.yaml"
+DEPTH_OPTION = "archive_max_depth in .tokscan.yaml"
 
 # How many first bytes `kind` needs: tar's magic is at 257, its header checksum covers 512.
 HEAD_SIZE = 512

@@ -132,6 +132,8 @@ def _plain(chunk: Chunk) -> Iterator[Candidate]:
     pragma = False  # whether the current line holds the pragma
     while 0 <= pos < end:
         key = keyformat.match_at(data, pos)
+        if key is None and chunk.binary:
+            key = keyformat.match_length_prefixed(data, pos)
         if key is not None and not placeholder.is_placeholder(key[len(keyformat.PREFIX) :]):
             newlines = data.count(b"\n", counted_to, pos)
             if newlines:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from tokscan.model import Finding, Outcome, Report, ScanError, Where
+from tokscan.model import Finding, Outcome, Report, ScanError, Where, member_path
 from tokscan.pipeline import advice
 from tokscan.pipeline.suppress import Suppressor
 
@@ -60,7 +60,7 @@ class Collector:
         for candidate in outcome.candidates:
             path = outcome.origin.path
             if candidate.inner_path and path is not None:  # `dist/app.whl!app/settings.py`
-                path = "!".join((path, *candidate.inner_path))
+                path = member_path(path, candidate.inner_path)
             finding = Finding(
                 key=candidate.key,
                 path=path,

@@ -1,6 +1,10 @@
 """GitHub Actions (`--format github`): workflow-command annotations for the job log, and a
 Markdown job summary (written by output.py to the file `GITHUB_STEP_SUMMARY` names).
 
+A key in a member of an archive is annotated on the archive (`file=dist/app.whl`), the
+file the repository holds; the message names the member (`dist/app.whl!app/settings.py`)
+and, for a key found encoded or in a binary file, how it was found.
+
 Everything here comes from the repository under review (paths, author names), so every
 value is escaped as GitHub's toolkit does: in a command's message `%`, CR and LF become
 `%25`, `%0D`, `%0A`; in a property value `:` and `,` become `%3A`, `%2C` as well. No line
@@ -59,16 +63,25 @@ def render(report: Report, show_secrets: bool = False) -> str:
 def _annotation(finding: Finding, report: Report, show_secrets: bool) -> str:
     level = "error" if policy.fails(finding, report) else "warning"
     title = rule.title(finding, show_secrets)
-    text = f"{title}{rule.where(finding)}. {finding.advice}"
+    found = f"{title}{rule.how(finding)}"  # `… (base64 → base64)` for a key found encoded
+    rest = f"{rule.where(finding)}. {finding.advice}"
     if finding.path is None:
-        return command(level, f"In a commit message: {text}", title=title)
+        return command(level, f"In a commit message: {found}{rest}", title=title)
+    if rule.in_archive(finding):
+        # The annotation goes on the archive, a file of the repository; the message says
+        # where in it (`dist/app.whl!app/settings.py:3:9`).
+        place = f" in {finding.path}:{finding.line}:{finding.column}"
+        return command(
+            level, f"{found}{place}{rest}", file=rule.file_path(finding.path), title=title
+        )
+    span = rule.span(finding)
     return command(
         level,
-        text,
+        f"{found}{rest}",
         file=finding.path,
         line=finding.line,
         col=finding.column,
-        endColumn=finding.column + rule.SPAN,
+        endColumn=None if span is None else finding.column + span,
         title=title,
     )
 
@@ -127,6 +140,7 @@ def _findings_section(report: Report, show_secrets: bool) -> list[str]:
         place = "(commit message)"
         if finding.path is not None:
             place = f"{finding.path}:{finding.line}:{finding.column}"
+        place += rule.how(finding)  # ` (base64 → base64)`, ` (byte 1234)`
         commit = f"`{finding.commit[:12]}`" if finding.commit else ""
         if finding.commit and finding.author:
             commit += f" {md(finding.author)}"

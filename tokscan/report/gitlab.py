@@ -9,6 +9,10 @@ the rule), `location` (`file`, `start_line`, `end_line`, `commit.sha`), `name`,
 `description`, `severity` and `solution`. It also keeps `category`, `message` and
 `scanner`, which older GitLab versions read and newer ones ignore.
 
+A key in a member of an archive is located in the archive (`file` is `dist/app.whl` for
+`dist/app.whl!app/settings.py`, the line its first); the message, the description and
+`details` name the member, and say how a key found encoded or in a binary file was found.
+
 `raw_source_code_extract` holds the redacted key, never the key. `id` is derived from the
 key's fingerprint, the path, the line and the commit, so it is the same in every run.
 A finding with no commit (a scan of files) has the commit `0000000`, as GitLab's own
@@ -105,19 +109,22 @@ def vulnerability_id(finding: Finding) -> str:
 
 def _vulnerability(finding: Finding, report: Report, show_secrets: bool) -> dict[str, Any]:
     secret = finding.secret(show_secrets)
+    # In an archive, the location is the archive (a file of the repository) as a whole;
+    # the description says where in the member.
+    line = 1 if rule.in_archive(finding) else finding.line
     location: dict[str, Any] = {
-        "start_line": finding.line,
-        "end_line": finding.line,
+        "start_line": line,
+        "end_line": line,
         "commit": _commit(finding),
     }
     if finding.path is not None:
-        location["file"] = finding.path
+        location["file"] = rule.file_path(finding.path)
     return {
         "id": vulnerability_id(finding),
         "category": "secret_detection",
         "name": rule.TITLE,
         "message": rule.message(finding, show_secrets),
-        "description": f"{rule.FULL} {finding.advice}",
+        "description": f"{rule.FULL}{_found(finding)} {finding.advice}",
         "severity": _severity(finding, report),
         "solution": _solution(),
         "scanner": {"id": _TOOL["id"], "name": _TOOL["name"]},
@@ -136,8 +143,41 @@ def _vulnerability(finding: Finding, report: Report, show_secrets: bool) -> dict
                 "value": finding.status.value
                 + (f" ({finding.status_detail})" if finding.status_detail else ""),
             },
+            **_found_details(finding),
         },
     }
+
+
+def _found(finding: Finding) -> str:
+    """For the description: where in an archive, and how encoded; "" for a key found as
+    plain text in a file of the repository."""
+    text = ""
+    if rule.in_archive(finding):
+        text += (
+            f" This one is in the archive member {finding.path}, "
+            f"line {finding.line}, column {finding.column}."
+        )
+    if finding.encoding:
+        text += f" It was found encoded: {' → '.join(finding.encoding)}."
+    if finding.byte_offset is not None:
+        text += f" It starts at byte {finding.byte_offset} of a binary file."
+    return text
+
+
+def _found_details(finding: Finding) -> dict[str, dict[str, str]]:
+    details = {}
+    if rule.in_archive(finding):
+        assert finding.path is not None
+        details["member_path"] = _detail("Archive member", finding.path)
+    if finding.encoding:
+        details["encoding"] = _detail("Encoding (outer first)", " → ".join(finding.encoding))
+    if finding.byte_offset is not None:
+        details["byte_offset"] = _detail("Byte offset", str(finding.byte_offset))
+    return details
+
+
+def _detail(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "type": "text", "value": value}
 
 
 def _commit(finding: Finding) -> dict[str, Any]:

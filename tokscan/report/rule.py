@@ -24,6 +24,8 @@ SECURITY_SEVERITY = "9.0"
 
 # Characters a key spans, for regions that have an end.
 SPAN = KEY_LENGTH
+# Between the archive and the member in a finding's path: `dist/app.whl!app/settings.py`.
+MEMBER_SEPARATOR = "!"
 
 
 def help_text() -> str:
@@ -65,4 +67,45 @@ def where(finding: Finding) -> str:
 def message(finding: Finding, show_secrets: bool) -> str:
     """One sentence saying what was found where, then the finding's advice."""
     place = "in a commit message" if finding.path is None else f"in {finding.path}"
-    return f"{title(finding, show_secrets)} {place}{where(finding)}. {finding.advice}".strip()
+    if in_archive(finding):  # the location names the archive: say where in the member
+        place += f":{finding.line}:{finding.column}"
+    found = f"{title(finding, show_secrets)}{how(finding)} {place}{where(finding)}"
+    return f"{found}. {finding.advice}".strip()
+
+
+def found_as(finding: Finding) -> str:
+    """How the key was found, when not as plain text: its encodings, outer first
+    (`base64 → base64`), and its byte offset in a binary file (`byte 1234`); else ""."""
+    parts = []
+    if finding.encoding:
+        parts.append(" → ".join(finding.encoding))
+    if finding.byte_offset is not None:
+        parts.append(f"byte {finding.byte_offset}")
+    return ", ".join(parts)
+
+
+def how(finding: Finding) -> str:
+    """`found_as` in parentheses after a space, to append to a place or a title; ""
+    for a key found as plain text (so plain findings read as they always have)."""
+    found = found_as(finding)
+    return f" ({found})" if found else ""
+
+
+def in_archive(finding: Finding) -> bool:
+    """Whether the finding is in a member of an archive (`dist/app.whl!app/settings.py`)."""
+    return finding.path is not None and MEMBER_SEPARATOR in finding.path
+
+
+def file_path(path: str) -> str:
+    """The file in the repository that holds a finding: for an archive member, the
+    archive's own path (everything before the first `!`); else the path itself.
+
+    A finding's path does not say whether a `!` in it is the separator or part of a file's
+    name, so a file named `a!b.txt` reads as the member `b.txt` of `a`."""
+    return path.split(MEMBER_SEPARATOR, 1)[0]
+
+
+def span(finding: Finding) -> int | None:
+    """Characters the key spans from its column, for a region's end: None when it was
+    found encoded (the column is where the encoded text starts, and its end is not known)."""
+    return None if finding.encoding else SPAN

@@ -4,6 +4,10 @@
 - Each result has one location: a URI relative to the checkout with `uriBaseId`
   `%SRCROOT%`, and a region (line, and the key's first column and the column after it,
   counted in Unicode code points as tokscan counts them).
+- A key found encoded, in a binary file or in an archive says so in its message and in
+  its properties: `encoding` (outer first), `byteOffset`, and `memberPath` (the whole
+  `archive!member` path). The URI of a key in an archive is the archive's, a file that
+  exists in the checkout (`dist/app.whl` for `dist/app.whl!app/settings.py`).
 - `partialFingerprints` are derived from the key's fingerprint and the path, never from the
   key itself or its line, so an alert keeps its identity across runs and edits that move the
   line. (`primaryLocationLineHash` is left to the upload action, which computes it itself.)
@@ -113,15 +117,10 @@ def _results(findings: list[Finding], report: Report, show_secrets: bool) -> lis
                     {
                         "physicalLocation": {
                             "artifactLocation": {
-                                "uri": uri(finding.path),
+                                "uri": uri(rule.file_path(finding.path)),
                                 "uriBaseId": "%SRCROOT%",
                             },
-                            "region": {
-                                "startLine": finding.line,
-                                "startColumn": finding.column,
-                                "endLine": finding.line,
-                                "endColumn": finding.column + rule.SPAN,
-                            },
+                            "region": _region(finding),
                         }
                     }
                 ],
@@ -134,6 +133,27 @@ def _results(findings: list[Finding], report: Report, show_secrets: bool) -> lis
             }
         )
     return results
+
+
+def _region(finding: Finding) -> dict[str, Any]:
+    """Where the key is in the file the result points at. In an archive that is the
+    archive, in which the member's line and column mean nothing: the region is its first
+    line, and the message and `memberPath` say where in the member. A key found encoded
+    has no known end: its region runs to the end of the line where its encoded text starts.
+    A key in a binary file has its byte offset too."""
+    if rule.in_archive(finding):
+        return {"startLine": 1}
+    region: dict[str, Any] = {
+        "startLine": finding.line,
+        "startColumn": finding.column,
+        "endLine": finding.line,
+    }
+    span = rule.span(finding)
+    if span is not None:
+        region["endColumn"] = finding.column + span
+    if finding.byte_offset is not None:
+        region["byteOffset"] = finding.byte_offset
+    return region
 
 
 def partial_fingerprint(fingerprint: str, path: str, occurrence: int = 0) -> str:
@@ -159,6 +179,12 @@ def _finding_properties(finding: Finding, show_secrets: bool) -> dict[str, Any]:
     }
     if finding.status_detail:
         properties["statusDetail"] = finding.status_detail
+    if finding.encoding:
+        properties["encoding"] = list(finding.encoding)
+    if finding.byte_offset is not None:  # in the member's bytes, for a member of an archive
+        properties["byteOffset"] = finding.byte_offset
+    if rule.in_archive(finding):
+        properties["memberPath"] = finding.path
     return {k: v for k, v in properties.items() if v is not None}
 
 

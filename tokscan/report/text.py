@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tokscan.model import Finding, Report, Status
 from tokscan.pipeline import advice, policy
+from tokscan.report import rule
 from tokscan.terminal import Painter, plural, printable
 
 _STATUS_STYLE = {
@@ -120,9 +121,9 @@ def _group(
     for finding in findings:
         path = printable(finding.path) if finding.path is not None else "(commit message)"
         where = f"{path}:{finding.line}:{finding.column}"
-        extra = ""
+        extra = rule.how(finding)  # `(base64 → base64)`, `(utf-16le, byte 1234)`
         if finding.commit:
-            extra = f"  commit {finding.commit[:12]}"
+            extra += f"  commit {finding.commit[:12]}"
             if finding.author:  # from the repository: it could hold terminal escapes
                 extra += f" by {printable(finding.author)}"
             if finding.date:

@@ -4,7 +4,7 @@ Used by `tokscan staged` (index against HEAD) and by `tokscan ci` (the pragmas a
 adds). Added lines are numbered as in the new version of each file; deleted lines, context
 and headers are never scanned. It is on the pre-commit hook's hot path: it imports nothing
 heavy, and builds chunks (which need the data model) only for added text that holds the
-needle (the key prefix, unless a caller looks for something else).
+needles (the key prefix and its base64 forms, unless a caller looks for something else).
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ import io
 import os
 
 from tokscan import git
-from tokscan.keyformat import PREFIX
+from tokscan.keyformat import BASE64_ALL_NEEDLES, PREFIX
+
+# A key, plain or in base64 (UTF-16 text shows in a diff as a binary file).
+KEY_NEEDLES = (PREFIX, *BASE64_ALL_NEEDLES)
 
 TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:
@@ -49,8 +52,8 @@ class DiffScanner:
     (or several, through a Chunker, when one line is longer than `_RUN_LIMIT`).
     """
 
-    def __init__(self, needle: bytes = PREFIX) -> None:
-        self.needle = needle  # only runs of added lines that contain it become chunks
+    def __init__(self, needles: tuple[bytes, ...] = KEY_NEEDLES) -> None:
+        self.needles = needles  # only runs of added lines that contain one become chunks
         self.binary_files = 0
         self.bytes_added = 0
         self.files = 0
@@ -141,7 +144,7 @@ class DiffScanner:
             self._chunker = None
         elif self._run:
             data = b"".join(self._run)
-            if self.needle in data:
+            if any(needle in data for needle in self.needles):
                 from tokscan.model import Chunk
 
                 yield Chunk(data, self._origin(), line=self._run_line)

@@ -57,7 +57,7 @@ class RangeDiff:
             raise TokscanError(f"git diff failed: {read_errors(self._errors)}")
         self._output.seek(0)
         found = []
-        for chunk in diff.DiffScanner(needle=detect.PRAGMA).chunks(self._output):
+        for chunk in diff.DiffScanner(needles=(detect.PRAGMA,)).chunks(self._output):
             path = chunk.origin.path
             assert path is not None
             for number, text in enumerate(chunk.data.split(b"\n")):

@@ -256,24 +256,29 @@ def _scan_archive(
     problems = []
     if counted.read(1):
         problems.append(
-            f"archive larger than {limits.max_bytes >> 20} MiB: not scanned past that"
+            f"archive larger than {limits.max_bytes >> 20} MiB: not scanned past that "
+            f"(see {archive.BYTES_OPTION})"
         )
     for item in archive.walk(data, limits):
         if isinstance(item, archive.Problem):
-            where = "!".join(item.path)
+            where = _where(item.path)
             problems.append(f"{where}: {item.message}" if where else item.message)
             continue
-        names = tuple(name or _stem(origin.path) for name in item.path)
+        names = tuple(item.path)  # "" for a compressed file's unnamed member
         member = scan_stream(origin, item.stream.read, CHUNK_SIZE, reading, archives=False)
         if member.error is not None:
-            problems.append(f"{'!'.join(names)}: {member.error}")
+            problems.append(f"{_where(names)}: {member.error}")
         for candidate in member.candidates:
             outcome.candidates.append(
                 replace(candidate, inner_path=(*names, *candidate.inner_path))
             )
-    if problems:
-        outcome.error = "; ".join(problems)
+    if problems:  # member names come from the archive: they could hold a key
+        outcome.error = keyformat.redact_all("; ".join(problems))
     return outcome
+
+
+def _where(names: Iterable[str]) -> str:
+    return "!".join(name or "(unnamed)" for name in names)
 
 
 def _read_to_limit(read: Callable[[int], bytes], limit: int) -> bytes:
@@ -283,16 +288,6 @@ def _read_to_limit(read: Callable[[int], bytes], limit: int) -> bytes:
         parts.append(block)
         got += len(block)
     return b"".join(parts)
-
-
-def _stem(path: str | None) -> str:
-    """A compressed file's member name when the file does not record one: its own name
-    without the compression suffix (`config.json.gz` holds `config.json`)."""
-    name = (path or "").rsplit("/", 1)[-1]
-    for suffix in (".gz", ".gzip", ".bz2", ".xz", ".tgz"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)] + (".tar" if suffix == ".tgz" else "")
-    return name or "data"
 
 
 def _read_full(read: Callable[[int], bytes], size: int) -> bytes:
