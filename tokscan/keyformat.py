@@ -136,6 +136,18 @@ UTF32_NEEDLE = b"t\0\0\0m\0\0\0-"
 BASE64_ALL_NEEDLES = (*BASE64_NEEDLES, *BASE64_TWICE_NEEDLES)
 # Everything that can start an encoded key, for a quick test of a whole buffer.
 ENCODED_NEEDLES = (*BASE64_ALL_NEEDLES, UTF16_NEEDLE)
+# What wraps base64 text over lines (MIME, PEM, YAML block scalars), splitting a needle.
+WRAPPING = b" \t\r\n"
+
+
+def may_hold_key(data: bytes, wrapping: bytes = WRAPPING) -> bool:
+    """Whether `data` holds the key prefix or a needle of its encoded forms, also where
+    `wrapping` splits a base64 needle over two lines. A quick, literal test: the detector
+    decides. (`+`, the start of a diff's added lines, is wrapping in a diff.)"""
+    if PREFIX in data or any(needle in data for needle in ENCODED_NEEDLES):
+        return True
+    unwrapped = data.translate(None, wrapping)
+    return any(needle in unwrapped for needle in BASE64_ALL_NEEDLES)
 
 
 def find_in_text(text: str) -> list[str]:

@@ -94,6 +94,9 @@ class Finding:
     present_at_head: bool | None = None
     encoding: tuple[str, ...] = ()  # how the key was encoded, outer first; () when plain
     byte_offset: int | None = None  # in a binary file
+    # Inside an archive: the archive's own path (`path` is then `archive!member`, and a file
+    # whose name holds a `!` is still just a file).
+    archive: str | None = None
     status: Status = Status.UNVERIFIED
     status_detail: str | None = None
     advice: str = ""

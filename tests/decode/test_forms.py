@@ -273,7 +273,21 @@ def test_verify_reads_encoded_keys_from_standard_input(run_tokscan, keys, tokmod
     result = run_tokscan(["verify"], stdin=f"token: {b64(key.encode())}\n".encode())
     assert result.code == 1
     assert "live" in result.stdout
-    assert tokmodel.seen_keys() == [key] if hasattr(tokmodel, "seen_keys") else True
+    assert len(tokmodel.requests_for(key)) == 1
+
+
+def test_one_probe_per_key_however_many_forms_it_was_found_in(repo, keys, run_tokscan,
+                                                               tokmodel):
+    key = keys()
+    tokmodel.reply(key, 400)
+    repo.write("plain.env", f"KEY={key}\n")
+    repo.write("k8s.yaml", k8s_secret(key, repo.path))
+    repo.write("win.env", utf16_bom(key, repo.path))
+    repo.write("app.whl", wheel(key, repo.path))
+    result = run_tokscan(["scan", "-f", "json", "--verify"], cwd=repo.path)
+    findings = json.loads(result.stdout)["findings"]
+    assert len(findings) == 4 and {f["status"] for f in findings} == {"live"}
+    assert len(tokmodel.requests_for(key)) == 1
 
 
 def test_plain_and_encoded_on_one_line_is_one_finding(repo, keys, run_tokscan):

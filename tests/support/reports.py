@@ -114,11 +114,12 @@ def encoded_report(keys: KeyFactory) -> Report:
         Finding(key=utf16, path="tools/run.ps1", line=2, column=14, where=Where.WORKTREE,
                 encoding=("utf-16le",)),
         Finding(key=plain, path="dist/app.whl!app/settings.py", line=3, column=9,
-                where=Where.WORKTREE),
+                where=Where.WORKTREE, archive="dist/app.whl"),
         Finding(key=binary, path="assets/model.bin", line=5, column=40, where=Where.WORKTREE,
                 byte_offset=1234),
         Finding(key=nested, path="build/bundle.zip!conf.tar.gz!conf/.env", line=2, column=5,
-                where=Where.WORKTREE, encoding=("base64",), byte_offset=96),
+                where=Where.WORKTREE, encoding=("base64",), byte_offset=96,
+                archive="build/bundle.zip"),
     ]
     return collect.finish(report)
 
@@ -129,8 +130,10 @@ def encoded_report(keys: KeyFactory) -> Report:
 
 
 def finding(key: str, path: str | None = "app.py", line: int = 1, column: int = 1,
-            commit: str | None = None, status: Status = Status.UNVERIFIED) -> Finding:
-    return Finding(key=key, path=path, line=line, column=column,
+            commit: str | None = None, status: Status = Status.UNVERIFIED,
+            archive: str | None = None) -> Finding:
+    """A finding; `archive` for one in an archive member (then `path` is `archive!member`)."""
+    return Finding(key=key, path=path, line=line, column=column, archive=archive,
                    where=Where.HISTORY if commit else Where.WORKTREE, commit=commit,
                    author="Dev <dev@example.com>" if commit else None,
                    date="2023-11-14T22:13:20+00:00" if commit else None,

@@ -31,9 +31,8 @@ def run(options: Options) -> ExitCode:
         if (
             plain
             and len(head) < _IN_MEMORY
-            and keyformat.PREFIX not in head
             and diff.BINARY_HEADER not in head
-            and not any(needle in head for needle in keyformat.BASE64_ALL_NEEDLES)
+            and not keyformat.may_hold_key(head, _DIFF_WRAPPING)
         ):
             return ExitCode.CLEAN
         scanner = diff.DiffScanner()
@@ -43,6 +42,8 @@ def run(options: Options) -> ExitCode:
     return _report(root, chunks, scanner, options)
 
 
+# In a diff, wrapped base64 lines are added lines: each starts with `+`.
+_DIFF_WRAPPING = keyformat.WRAPPING + b"+"
 # A diff this small is read whole, so a clean commit costs one search for the key prefix.
 _IN_MEMORY = 32 << 20
 

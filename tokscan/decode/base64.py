@@ -17,10 +17,14 @@ text into bytes.
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Iterator
 
-# Characters of either alphabet, and the padding.
-_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+# Characters of either alphabet (a text runs over these), and the padding (which ends it).
+_TEXT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_ALPHABET = _TEXT | {ord("=")}
+# Two or more lines of nothing but base64 (after indentation), the last maybe shorter.
+_BLOCK = re.compile(rb"(?m)(?:^[ \t]*[A-Za-z0-9+/_-]{16,}={0,2}\r?(?:\n|\Z)){2,}")
 _URL_SAFE = bytes.maketrans(b"-_", b"+/")
 _INDENT = b" \t"
 # A line of a wrapped block holds at least this many characters (MIME uses 76, PEM 64;
@@ -48,7 +52,7 @@ def around(data: bytes, pos: int) -> Encoded:
     on its line, extended over the lines of a wrapped block."""
     line_start = data.rfind(b"\n", 0, pos) + 1
     start = pos
-    while start > line_start and data[start - 1] in _ALPHABET:
+    while start > line_start and data[start - 1] in _TEXT:
         start -= 1
     end = _run_end(data, pos)
     parts = [data[start:end]]
@@ -93,6 +97,23 @@ def around(data: bytes, pos: int) -> Encoded:
                 break
             below_start = _next_line(data, line_end)
     return Encoded(start, b"".join(parts), needle_at)
+
+
+def wrapped(data: bytes, needles: tuple[bytes, ...], start: int = 0,
+            end: int | None = None) -> Iterator[Encoded]:
+    """Wrapped blocks in `data[start:end]` whose text, unwrapped, holds a needle that the
+    wrapping split over two lines (a needle within a line is found by `around`)."""
+    for block in _BLOCK.finditer(data, start, len(data) if end is None else end):
+        text = block.group().translate(None, b" \t\r\n")
+        for needle in needles:
+            at = text.find(needle)
+            while at >= 0:
+                yield Encoded(block.start() + _indent(block.group()), text, at)
+                at = text.find(needle, at + 1)
+
+
+def _indent(block: bytes) -> int:
+    return len(block) - len(block.lstrip(b" \t"))
 
 
 def decodings(encoded: Encoded, window: int = WINDOW) -> Iterator[bytes]:

@@ -41,8 +41,14 @@ def find(chunk: Chunk) -> Iterator[Candidate]:
 
 
 def _has_needle(chunk: Chunk) -> bool:
-    data = chunk.data
-    return any(needle in data for needle in keyformat.ENCODED_NEEDLES)
+    return keyformat.may_hold_key(chunk.data)
+
+
+def _split_needle(data: bytes) -> bool:
+    """Whether wrapping (a line break, indentation) splits a base64 needle: MIME and PEM
+    wrap at 64 or 76 columns, so one key in twenty is split so."""
+    unwrapped = data.translate(None, keyformat.WRAPPING)
+    return any(needle in unwrapped for needle in keyformat.BASE64_ALL_NEEDLES)
 
 
 def _encoded(chunk: Chunk, depth: int) -> list[Candidate]:
@@ -52,18 +58,23 @@ def _encoded(chunk: Chunk, depth: int) -> list[Candidate]:
     end = len(data) if chunk.report_until is None else chunk.report_until
     found: dict[tuple[int, str], Candidate] = {}
     starts: set[tuple[int, int]] = set()  # base64 texts already decoded, by needle
-    for needle in (*keyformat.BASE64_NEEDLES, *keyformat.BASE64_TWICE_NEEDLES):
+    texts = []
+    for needle in keyformat.BASE64_ALL_NEEDLES:
         pos = data.find(needle, chunk.report_from, end)
         while pos >= 0:
-            text = base64.around(data, pos)
-            if (text.start, text.needle_at) not in starts:
-                starts.add((text.start, text.needle_at))
-                for decoded in base64.decodings(text):
-                    for inner in _inside(decoded, chunk, depth):
-                        site = (text.start, inner.key)
-                        if site not in found:
-                            found[site] = _at(chunk, text.start, inner, "base64")
+            texts.append(base64.around(data, pos))
             pos = data.find(needle, pos + len(needle), end)
+    if _split_needle(data[chunk.report_from : end]):
+        texts.extend(base64.wrapped(data, keyformat.BASE64_ALL_NEEDLES, chunk.report_from, end))
+    for text in texts:
+        if (text.start, text.needle_at) in starts:
+            continue
+        starts.add((text.start, text.needle_at))
+        for decoded in base64.decodings(text):
+            for inner in _inside(decoded, chunk, depth):
+                site = (text.start, inner.key)
+                if site not in found:
+                    found[site] = _at(chunk, text.start, inner, "base64")
     pos = data.find(keyformat.UTF16_NEEDLE, chunk.report_from, end)
     while pos >= 0:
         # Inside a run of ASCII text the two byte orders read alike (the NUL follows each

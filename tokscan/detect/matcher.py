@@ -19,6 +19,8 @@ import contextlib
 from tokscan import keyformat
 
 NEEDLES = (keyformat.PREFIX, *keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
+# Wrapping (a line break, indentation) may split a base64 needle over two lines.
+_WRAPPABLE = frozenset(keyformat.BASE64_ALL_NEEDLES)
 
 Buffer = bytes | bytearray | memoryview
 
@@ -27,8 +29,8 @@ class _PythonSearch:
     name = "python"
 
     def holds_needle(self, data: Buffer) -> bool:
-        view = data if isinstance(data, (bytes, bytearray)) else bytes(data)
-        return any(needle in view for needle in NEEDLES)
+        view = bytes(data) if isinstance(data, memoryview) else data
+        return keyformat.UTF32_NEEDLE in view or keyformat.may_hold_key(bytes(view))
 
 
 class _Hyperscan:
@@ -40,7 +42,7 @@ class _Hyperscan:
         self._stopped = hyperscan.ScanTerminated
         # Literals as escaped bytes: Hyperscan reads expressions as C strings, so a NUL
         # (UTF-16's needle has them) would end the pattern.
-        patterns = [b"".join(b"\\x%02x" % byte for byte in needle) for needle in NEEDLES]
+        patterns = [_pattern(needle) for needle in NEEDLES]
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(
             expressions=patterns,
@@ -60,6 +62,14 @@ class _Hyperscan:
         with contextlib.suppress(self._stopped):
             self._database.scan(data, match_event_handler=stop)  # type: ignore[type-var]
         return found
+
+
+def _pattern(needle: bytes) -> bytes:
+    """The needle as a Hyperscan expression: each byte escaped (expressions are C strings,
+    and UTF-16's needle holds NULs), and for base64 needles, any wrapping between bytes."""
+    escaped = [b"\\x%02x" % byte for byte in needle]
+    joint = b"[ \\t\\r\\n]*" if needle in _WRAPPABLE else b""
+    return joint.join(escaped)
 
 
 def _load() -> _PythonSearch | _Hyperscan:

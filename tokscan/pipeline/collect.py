@@ -58,9 +58,11 @@ class Collector:
             report.bytes_scanned += outcome.size
         kept = []
         for candidate in outcome.candidates:
-            path = outcome.origin.path
+            path = archive = outcome.origin.path
             if candidate.inner_path and path is not None:  # `dist/app.whl!app/settings.py`
                 path = member_path(path, candidate.inner_path)
+            else:
+                archive = None
             finding = Finding(
                 key=candidate.key,
                 path=path,
@@ -70,6 +72,7 @@ class Collector:
                 commit=outcome.origin.commit,
                 encoding=candidate.encoding,
                 byte_offset=candidate.byte_offset,
+                archive=archive,
                 **context,  # type: ignore[arg-type]
             )
             identity = (finding.key, finding.path, finding.commit, finding.line, finding.column)

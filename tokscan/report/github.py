@@ -72,7 +72,7 @@ def _annotation(finding: Finding, report: Report, show_secrets: bool) -> str:
         # where in it (`dist/app.whl!app/settings.py:3:9`).
         place = f" in {finding.path}:{finding.line}:{finding.column}"
         return command(
-            level, f"{found}{place}{rest}", file=rule.file_path(finding.path), title=title
+            level, f"{found}{place}{rest}", file=rule.file_path(finding), title=title
         )
     span = rule.span(finding)
     return command(

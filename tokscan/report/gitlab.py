@@ -118,7 +118,7 @@ def _vulnerability(finding: Finding, report: Report, show_secrets: bool) -> dict
         "commit": _commit(finding),
     }
     if finding.path is not None:
-        location["file"] = rule.file_path(finding.path)
+        location["file"] = rule.file_path(finding)
     return {
         "id": vulnerability_id(finding),
         "category": "secret_detection",
@@ -160,7 +160,8 @@ def _found(finding: Finding) -> str:
     if finding.encoding:
         text += f" It was found encoded: {' → '.join(finding.encoding)}."
     if finding.byte_offset is not None:
-        text += f" It starts at byte {finding.byte_offset} of a binary file."
+        binary = "the member, a binary file" if rule.in_archive(finding) else "a binary file"
+        text += f" It starts at byte {finding.byte_offset} of {binary}."
     return text
 
 

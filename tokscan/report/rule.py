@@ -93,16 +93,13 @@ def how(finding: Finding) -> str:
 
 def in_archive(finding: Finding) -> bool:
     """Whether the finding is in a member of an archive (`dist/app.whl!app/settings.py`)."""
-    return finding.path is not None and MEMBER_SEPARATOR in finding.path
+    return finding.archive is not None
 
 
-def file_path(path: str) -> str:
+def file_path(finding: Finding) -> str:
     """The file in the repository that holds a finding: for an archive member, the
-    archive's own path (everything before the first `!`); else the path itself.
-
-    A finding's path does not say whether a `!` in it is the separator or part of a file's
-    name, so a file named `a!b.txt` reads as the member `b.txt` of `a`."""
-    return path.split(MEMBER_SEPARATOR, 1)[0]
+    archive's own path; else the path itself (a file named `a!b.txt` included)."""
+    return finding.archive or finding.path or ""
 
 
 def span(finding: Finding) -> int | None:

@@ -117,7 +117,7 @@ def _results(findings: list[Finding], report: Report, show_secrets: bool) -> lis
                     {
                         "physicalLocation": {
                             "artifactLocation": {
-                                "uri": uri(rule.file_path(finding.path)),
+                                "uri": uri(rule.file_path(finding)),
                                 "uriBaseId": "%SRCROOT%",
                             },
                             "region": _region(finding),

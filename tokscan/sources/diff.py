@@ -13,7 +13,7 @@ import io
 import os
 
 from tokscan import git
-from tokscan.keyformat import BASE64_ALL_NEEDLES, PREFIX
+from tokscan.keyformat import BASE64_ALL_NEEDLES, PREFIX, may_hold_key
 
 # A key, plain or in base64 (UTF-16 text shows in a diff as a binary file).
 KEY_NEEDLES = (PREFIX, *BASE64_ALL_NEEDLES)
@@ -144,7 +144,9 @@ class DiffScanner:
             self._chunker = None
         elif self._run:
             data = b"".join(self._run)
-            if any(needle in data for needle in self.needles):
+            if any(needle in data for needle in self.needles) or (
+                self.needles == KEY_NEEDLES and may_hold_key(data)
+            ):
                 from tokscan.model import Chunk
 
                 yield Chunk(data, self._origin(), line=self._run_line)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from tokscan import detect, keyformat
 from tokscan.decode import archive, text
+from tokscan.detect import matcher
 from tokscan.model import Candidate, Chunk, Origin, Outcome
 
 CHUNK_SIZE = 4 << 20
@@ -148,12 +149,7 @@ DEFAULT_READING = Reading()
 def may_hold_key(data: bytes) -> bool:
     """Whether `data` (a whole small file) needs a closer look: it holds the key prefix or
     an encoded form's needle, or it is an archive. Most files do not, and cost only this."""
-    if keyformat.PREFIX in data or archive.kind(data) is not None:
-        return True
-    return any(needle in data for needle in _NEEDLES)
-
-
-_NEEDLES = (*keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
+    return matcher.holds_needle(data) or archive.kind(data) is not None
 
 
 def is_archive(head: bytes) -> bool:

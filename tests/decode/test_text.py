@@ -1,0 +1,59 @@
+"""tokscan/decode/text.py: UTF-16 and UTF-32 told from binary data, with and without a
+byte-order mark, and read as text."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import random
+
+import pytest
+
+from tokscan.decode import text
+
+TEXT = "KEY=value\r\nsecond line: é and ü\r\n" * 20
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), ("utf-16le", 2)),
+        (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), ("utf-16be", 2)),
+        (codecs.BOM_UTF32_LE + TEXT.encode("utf-32-le"), ("utf-32le", 4)),
+        (codecs.BOM_UTF32_BE + TEXT.encode("utf-32-be"), ("utf-32be", 4)),
+        (TEXT.encode("utf-16-le"), ("utf-16le", 0)),
+        (TEXT.encode("utf-16-be"), ("utf-16be", 0)),
+        (TEXT.encode("utf-32-le"), ("utf-32le", 0)),
+        (TEXT.encode("utf-32-be"), ("utf-32be", 0)),
+    ],
+)
+def test_sniff_tells_the_encoding(data, expected):
+    assert text.sniff(data[:8000]) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        TEXT.encode("utf-8"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)),
+        random.Random(1).randbytes(8000),
+        "日本語のテキスト".encode("utf-16-le"),  # no NULs to go by: scanned as bytes
+        b"\0" * 100,
+        b"a\0",
+    ],
+)
+def test_sniff_leaves_other_data_alone(data):
+    assert text.sniff(data) is None
+
+
+def test_transcode_reads_the_rest_in_pieces():
+    data = codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le")
+    stream = io.BytesIO(data[9:])  # a head that ends in the middle of a character
+    out = b"".join(text.transcode(stream.read, data[:9], "utf-16le", 2, 7))
+    assert out.decode("utf-8") == TEXT
+
+
+def test_undecodable_units_become_replacement_characters():
+    data = "ok".encode("utf-16-le") + b"\x00\xd8" + "go".encode("utf-16-le")  # lone surrogate
+    out = b"".join(text.transcode(io.BytesIO(b"").read, data, "utf-16le", 0, 64))
+    assert out.decode("utf-8") == "ok\ufffdgo"
