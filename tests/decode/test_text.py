@@ -6,10 +6,18 @@ from __future__ import annotations
 import codecs
 import io
 import random
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokscan.decode import text
+from tokscan.detect import placeholder
+from tokscan.model import Origin
+from tokscan.sources.stream import scan_stream
+
+BASE62 = string.ascii_letters + string.digits
 
 TEXT = "KEY=value\r\nsecond line: é and ü\r\n" * 20
 
@@ -57,3 +65,23 @@ def test_undecodable_units_become_replacement_characters():
     data = "ok".encode("utf-16-le") + b"\x00\xd8" + "go".encode("utf-16-le")  # lone surrogate
     out = b"".join(text.transcode(io.BytesIO(b"").read, data, "utf-16le", 0, 64))
     assert out.decode("utf-8") == "ok\ufffdgo"
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.text(alphabet=BASE62, min_size=32, max_size=32).filter(
+           lambda b: not placeholder.is_placeholder(b)),
+       before=st.text(alphabet=" =:'\"\té", max_size=20),
+       lines=st.integers(0, 3),
+       encoding=st.sampled_from(["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]),
+       bom=st.booleans())
+def test_any_key_in_utf16_or_utf32_text_is_found_once_in_the_decoded_text(
+    body, before, lines, encoding, bom
+):
+    key = "tm-" + body
+    content = "line\n" * lines + before + key + " end\n"
+    marks = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+             "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}
+    data = (marks[encoding] if bom else b"") + content.encode(encoding)
+    outcome = scan_stream(Origin("f"), io.BytesIO(b"").read, len(data), head=data)
+    found = [(c.key, c.line, c.column, c.encoding) for c in outcome.candidates]
+    assert found == [(key, lines + 1, len(before) + 1, (encoding[:-3] + encoding[-2:],))]

@@ -170,3 +170,16 @@ def test_every_status_and_place_renders(keys):
         f.advice = advice.advise(f)
     rendered = text.render(_report(findings), color=True)
     assert "\033[" in rendered and "rotate them now" in rendered
+
+
+def test_packed_and_encoded_keys_get_a_sentence_more(keys):
+    key = keys()
+    packed = Finding(key=key, path="dist/app.whl!app/settings.py", line=1, column=1,
+                     where=Where.HISTORY, present_at_head=True, archive="dist/app.whl")
+    assert "inside dist/app.whl: rebuild that archive" in advice.advise(packed)
+    encoded = Finding(key=key, path="k8s.yaml", line=1, column=1, where=Where.WORKTREE,
+                      encoding=("base64",))
+    assert advice.advise(encoded).endswith("Encoding (base64) does not hide a key.")
+    revoked = Finding(key=key, path="k8s.yaml", line=1, column=1, where=Where.WORKTREE,
+                      encoding=("base64",), status=Status.REVOKED)
+    assert "Encoding" not in advice.advise(revoked)

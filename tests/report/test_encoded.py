@@ -102,7 +102,8 @@ def test_sarif_points_at_the_archive_and_names_the_member(keys):
 
 def test_the_same_key_in_a_file_and_in_its_archive_stays_two_alerts(keys):
     key = keys()
-    both = report(finding(key, path="app.whl"), finding(key, path="app.whl!app.py", archive="app.whl"))
+    both = report(finding(key, path="app.whl"),
+                  finding(key, path="app.whl!app.py", archive="app.whl"))
     results = check_sarif(sarif.render(both))["runs"][0]["results"]
     assert [sarif_path(r) for r in results] == ["app.whl", "app.whl"]
     prints = {r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in results}

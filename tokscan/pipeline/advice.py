@@ -27,7 +27,22 @@ _UNPUSHED = (
 
 
 def advise(finding: Finding) -> str:
-    """One or two sentences fitted to where the key was found and what TokModel said."""
+    """One or two sentences fitted to where the key was found and what TokModel said, and
+    one more for a key that was packed or encoded (SPEC §10)."""
+    said = _advise(finding)
+    if finding.status is Status.REVOKED:
+        return said
+    if finding.archive is not None:
+        return (
+            f"{said} It is inside {finding.archive}: rebuild that archive without it, and "
+            "replace any copy already published."
+        )
+    if finding.encoding:
+        return f"{said} Encoding ({', '.join(finding.encoding)}) does not hide a key."
+    return said
+
+
+def _advise(finding: Finding) -> str:
     if finding.status is Status.REVOKED:
         return _revoked(finding)
     if finding.status is Status.LIVE:
