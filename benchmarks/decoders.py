@@ -39,7 +39,7 @@ from tokscan import keyformat
 from tokscan.decode import archive, text
 from tokscan.detect import finder, matcher
 matcher.NEEDLES = (keyformat.PREFIX,)
-matcher._WRAPPABLE = frozenset()
+matcher.SPLIT_NEEDLES = ()
 finder._has_needle = lambda chunk: False
 archive.kind = lambda head: None
 text.sniff = lambda head: None

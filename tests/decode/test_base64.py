@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from support.keys import KeyFactory
 
 from tokscan import detect, keyformat
-from tokscan.decode.base64 import around, decodings
+from tokscan.decode.base64 import Texts, decodings
 from tokscan.detect import placeholder
 from tokscan.model import Chunk, Origin
 
@@ -119,7 +119,18 @@ def test_random_binary_holds_no_key():
 def test_around_finds_the_text_a_needle_belongs_to():
     data = b'x = "' + base64.b64encode(b"hello tm-and more") + b'";'
     pos = min(p for n in keyformat.BASE64_NEEDLES if (p := data.find(n)) >= 0)
-    text = around(data, pos)
+    text = Texts(data).around(pos)
     assert data[text.start :].startswith(text.text)
     assert text.start == 5 and text.text.endswith(b"=")
     assert any(b"tm-" in decoded for decoded in decodings(text))
+
+
+def test_a_wrapped_block_is_unwrapped_once_for_all_its_needles():
+    rng = random.Random(9)
+    lines = base64.encodebytes(rng.randbytes(3 << 16)).splitlines()
+    data = b"cert: |\n" + b"".join(b"  " + line + b"\n" for line in lines)
+    texts = Texts(data)
+    starts = {texts.around(data.find(n, 100)).start for n in keyformat.BASE64_NEEDLES
+              if data.find(n, 100) >= 0}
+    assert starts == {len(b"cert: |\n  ")}  # every needle belongs to the one block
+    assert len(texts._unwrapped) == 1

@@ -1,12 +1,13 @@
 """Base64 text that may hold a key: found by its needles, decoded around them.
 
 A key in base64 text shows one of three fixed strings whatever surrounds it
-(`key.BASE64_NEEDLES`; base64 of base64 shows one of `key.BASE64_TWICE_NEEDLES`), so the
-search stays a literal search. Around each needle this module finds the encoded text it
-belongs to, and decodes only a window around the needle, in each of the four ways the
-window can line up with base64's 4-character groups: the text before the needle may not
-start at a group boundary (`KEY=dG0t…`, or a run glued to a word), and a window costs far
-less than decoding a megabyte of base64 in which a needle occurs by chance.
+(`keyformat.BASE64_NEEDLES`; base64 of base64 shows one of
+`keyformat.BASE64_TWICE_NEEDLES`), so the search stays a literal search. Around each needle
+this module finds the encoded text it belongs to, and decodes only a window around the
+needle, in each of the four ways the window can line up with base64's 4-character groups:
+the text before the needle may not start at a group boundary (`KEY=dG0t…`, or a run glued
+to a word), and a window costs far less than decoding a megabyte of base64 in which a
+needle occurs by chance.
 
 Both alphabets (standard and URL-safe), padded or not, and text wrapped over several lines
 (MIME and PEM at 64 or 76 columns, YAML block scalars, indented) are read. What the
@@ -17,19 +18,20 @@ text into bytes.
 from __future__ import annotations
 
 import binascii
+import bisect
 import re
 from collections.abc import Iterator
 
-# Characters of either alphabet (a text runs over these), and the padding (which ends it).
-_TEXT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
-_ALPHABET = _TEXT | {ord("=")}
-# Two or more lines of nothing but base64 (after indentation), the last maybe shorter.
-_BLOCK = re.compile(rb"(?m)(?:^[ \t]*[A-Za-z0-9+/_-]{16,}={0,2}\r?(?:\n|\Z)){2,}")
+# A run of either alphabet's characters, and the same with its padding.
+_RUN = re.compile(rb"[A-Za-z0-9+/_-]+")
+_RUN_WITH_PADDING = re.compile(rb"[A-Za-z0-9+/_-]*=*")
+# Two or more lines of nothing but base64 (after indentation), all but the last at least
+# 16 characters long: a wrapped block.
+_BLOCK = re.compile(
+    rb"(?m)(?:^[ \t]*[A-Za-z0-9+/_-]{16,}\r?\n)+[ \t]*[A-Za-z0-9+/_-]+={0,2}\r?(?:\n|\Z)"
+)
+_WRAPPING = b" \t\r\n"
 _URL_SAFE = bytes.maketrans(b"-_", b"+/")
-_INDENT = b" \t"
-# A line of a wrapped block holds at least this many characters (MIME uses 76, PEM 64;
-# shorter lines are the last of a block, or not base64 at all).
-_MIN_WRAP = 16
 # Characters of encoded text kept on each side of a needle: enough for the bytes before a
 # key that decide its boundary, the key itself and the byte after it, at either depth.
 WINDOW = 128
@@ -47,131 +49,100 @@ class Encoded:
         self.needle_at = needle_at
 
 
-def around(data: bytes, pos: int) -> Encoded:
-    """The base64 text that holds the needle at `data[pos]`: the run of alphabet characters
-    on its line, extended over the lines of a wrapped block."""
-    line_start = data.rfind(b"\n", 0, pos) + 1
-    start = pos
-    while start > line_start and data[start - 1] in _TEXT:
-        start -= 1
-    end = _run_end(data, pos)
-    parts = [data[start:end]]
-    needle_at = pos - start
-    if _is_block_line(data, line_start, start, end):
-        width = end - start
-        # Earlier lines of the block: all as wide as each other, and at least as wide as
-        # this one (which may be the block's short last line).
-        above_width = None
-        short_last = False  # this line is the block's last, shorter than those above
-        above_end = line_start - 1
-        while above_end > 0:
-            above_start = data.rfind(b"\n", 0, above_end) + 1
-            text_start = _skip_indent(data, above_start, above_end)
-            text_end = _trim_cr(data, text_start, above_end)
-            length = text_end - text_start
-            if above_width is None:
-                above_width = length
-            if length != above_width or length < width or not _all_base64(
-                data, text_start, text_end
-            ):
-                break
-            parts.insert(0, data[text_start:text_end])
-            needle_at += length
-            start = text_start
-            above_end = above_start - 1
-            short_last = length > width
-        if short_last:
-            return Encoded(start, b"".join(parts), needle_at)
-        # Later lines: as wide, except the last, which may be shorter.
-        below_start = _next_line(data, end)
-        while below_start is not None and width >= _MIN_WRAP:
-            line_end = data.find(b"\n", below_start)
-            line_end = len(data) if line_end < 0 else line_end
-            text_start = _skip_indent(data, below_start, line_end)
-            text_end = _trim_cr(data, text_start, line_end)
-            length = text_end - text_start
-            if not 0 < length <= width or not _all_base64(data, text_start, text_end):
-                break
-            parts.append(data[text_start:text_end])
-            if length < width:
-                break
-            below_start = _next_line(data, line_end)
-    return Encoded(start, b"".join(parts), needle_at)
+class Texts:
+    """The base64 texts of one buffer, found around needles on demand. A wrapped block is
+    found and unwrapped once, however many needles it holds, so a megabyte of MIME text
+    with needles in it by chance costs one pass, not one per needle."""
 
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._blocks: list[tuple[int, int]] | None = None  # (start, end), in order
+        self._unwrapped: dict[int, bytes] = {}  # by block start
 
-def wrapped(data: bytes, needles: tuple[bytes, ...], start: int = 0,
-            end: int | None = None) -> Iterator[Encoded]:
-    """Wrapped blocks in `data[start:end]` whose text, unwrapped, holds a needle that the
-    wrapping split over two lines (a needle within a line is found by `around`)."""
-    for block in _BLOCK.finditer(data, start, len(data) if end is None else end):
-        text = block.group().translate(None, b" \t\r\n")
-        for needle in needles:
-            at = text.find(needle)
-            while at >= 0:
-                yield Encoded(block.start() + _indent(block.group()), text, at)
-                at = text.find(needle, at + 1)
+    def around(self, pos: int) -> Encoded:
+        """The base64 text that holds the needle at `data[pos]`: its wrapped block, else
+        the run of alphabet characters on its line."""
+        data = self.data
+        block = self._block_at(pos)
+        if block is not None:
+            start = _first_character(data, block[0])
+            before = data[start:pos].translate(None, _WRAPPING)
+            return Encoded(start, self._text(block), len(before))
+        line_start = data.rfind(b"\n", 0, pos) + 1
+        start = pos
+        for run in _RUN.finditer(data, line_start, pos + 1):  # the last run reaching `pos`
+            start = run.start()
+        run_end = _RUN_WITH_PADDING.match(data, pos)
+        end = pos if run_end is None else run_end.end()
+        return Encoded(start, data[start:end], pos - start)
 
+    def split(self, needles: tuple[bytes, ...], start: int, end: int) -> Iterator[Encoded]:
+        """The texts of wrapped blocks that start in `data[start:end]`, at each needle they
+        hold once unwrapped (which finds a needle that wrapping split over two lines)."""
+        for block in self._find_blocks():
+            if not start <= block[0] < end:
+                continue
+            text = self._text(block)
+            first = _first_character(self.data, block[0])
+            for needle in needles:
+                at = text.find(needle)
+                while at >= 0:
+                    yield Encoded(first, text, at)
+                    at = text.find(needle, at + 1)
 
-def _indent(block: bytes) -> int:
-    return len(block) - len(block.lstrip(b" \t"))
+    def _find_blocks(self) -> list[tuple[int, int]]:
+        if self._blocks is None:
+            self._blocks = [match.span() for match in _BLOCK.finditer(self.data)]
+        return self._blocks
+
+    def _block_at(self, pos: int) -> tuple[int, int] | None:
+        blocks = self._find_blocks()
+        index = bisect.bisect_right(blocks, (pos, len(self.data) + 1)) - 1
+        if index >= 0 and blocks[index][0] <= pos < blocks[index][1]:
+            return blocks[index]
+        return None
+
+    def _text(self, block: tuple[int, int]) -> bytes:
+        text = self._unwrapped.get(block[0])
+        if text is None:
+            text = self.data[block[0] : block[1]].translate(None, _WRAPPING)
+            self._unwrapped[block[0]] = text
+        return text
 
 
 def decodings(encoded: Encoded, window: int = WINDOW) -> Iterator[bytes]:
     """The window around the needle, decoded in each of the four alignments. Padding ends
-    the text; a group that cannot be decoded ends a decoding."""
-    text = encoded.text
-    padding = text.find(b"=")
-    if padding >= 0:
-        text = text[:padding]
-    if b"-" in text or b"_" in text:
-        text = text.translate(_URL_SAFE)
-    first = max(0, encoded.needle_at - window)
+    a text (one that comes before the needle ends an earlier one); a window that cannot be
+    decoded yields nothing."""
+    text, at = encoded.text, encoded.needle_at
+    first = max(0, at - window)
     first -= first % 4  # the text's own alignment first, then the three others
-    last = min(len(text), encoded.needle_at + window)
+    part = text[first : min(len(text), at + window)]
+    at -= first
+    padding = part.rfind(b"=", 0, at)
+    if padding >= 0:  # the needle starts a new text after an earlier one's padding
+        part, at = part[padding + 1 :], at - padding - 1
+    padding = part.find(b"=", at)
+    if padding >= 0:
+        part = part[:padding]
+    if b"-" in part or b"_" in part:
+        part = part.translate(_URL_SAFE)
     for shift in range(4):
-        part = text[first + shift : last]
-        rest = len(part) % 4
+        piece = part[shift:]
+        rest = len(piece) % 4
         if rest == 1:  # a lone character holds no whole byte
-            part = part[:-1]
+            piece = piece[:-1]
         elif rest:
-            part += b"=" * (4 - rest)
+            piece += b"=" * (4 - rest)
         try:
-            yield binascii.a2b_base64(part)
+            yield binascii.a2b_base64(piece)
         except binascii.Error:
             continue
 
 
-def _run_end(data: bytes, pos: int) -> int:
-    end = pos
-    size = len(data)
-    while end < size and data[end] in _ALPHABET:
+def _first_character(data: bytes, line_start: int) -> int:
+    """The first character of a line after its indentation."""
+    end = line_start
+    while end < len(data) and data[end] in b" \t":
         end += 1
     return end
-
-
-def _is_block_line(data: bytes, line_start: int, start: int, end: int) -> bool:
-    """Whether the run is a whole line (after indentation): a line of a wrapped block."""
-    if _skip_indent(data, line_start, start) != start or end - start < _MIN_WRAP:
-        return False
-    line_end = data.find(b"\n", end)
-    line_end = len(data) if line_end < 0 else line_end
-    return _trim_cr(data, end, line_end) == end
-
-
-def _skip_indent(data: bytes, start: int, end: int) -> int:
-    while start < end and data[start] in _INDENT:
-        start += 1
-    return start
-
-
-def _trim_cr(data: bytes, start: int, end: int) -> int:
-    return end - 1 if end > start and data[end - 1] == 0x0D else end
-
-
-def _next_line(data: bytes, pos: int) -> int | None:
-    newline = data.find(b"\n", pos)
-    return None if newline < 0 else newline + 1
-
-
-def _all_base64(data: bytes, start: int, end: int) -> bool:
-    return all(byte in _ALPHABET for byte in data[start:end])

@@ -41,7 +41,9 @@ def find(chunk: Chunk) -> Iterator[Candidate]:
 
 
 def _has_needle(chunk: Chunk) -> bool:
-    return keyformat.may_hold_key(chunk.data)
+    from tokscan.detect import matcher  # not on the hook's clean path, which never gets here
+
+    return matcher.holds_needle(chunk.data)
 
 
 def _split_needle(data: bytes) -> bool:
@@ -58,14 +60,15 @@ def _encoded(chunk: Chunk, depth: int) -> list[Candidate]:
     end = len(data) if chunk.report_until is None else chunk.report_until
     found: dict[tuple[int, str], Candidate] = {}
     starts: set[tuple[int, int]] = set()  # base64 texts already decoded, by needle
+    around = base64.Texts(data)
     texts = []
     for needle in keyformat.BASE64_ALL_NEEDLES:
         pos = data.find(needle, chunk.report_from, end)
         while pos >= 0:
-            texts.append(base64.around(data, pos))
+            texts.append(around.around(pos))
             pos = data.find(needle, pos + len(needle), end)
     if _split_needle(data[chunk.report_from : end]):
-        texts.extend(base64.wrapped(data, keyformat.BASE64_ALL_NEEDLES, chunk.report_from, end))
+        texts.extend(around.split(keyformat.BASE64_ALL_NEEDLES, chunk.report_from, end))
     for text in texts:
         if (text.start, text.needle_at) in starts:
             continue
