@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 from hypothesis import given
@@ -128,3 +129,28 @@ def test_redact_all_scrubs_every_key_shaped_run(keys):
     scrubbed = keyformat.redact_all(text)
     assert scrubbed == f"unknown key '{keyformat.redact(a)}', and x{keyformat.redact(b)}9 glued"
     assert keyformat.redact_all("nothing here") == "nothing here"
+
+
+@pytest.mark.parametrize(
+    "before",
+    [b"\x1b[31m", b"\x1b[0m", b"\x1b[1;31m", b"\x1b[38;2;255;0;0m", b"\x1b[K",
+     b'print("\\033[31m', b"echo -e '\\e[1m", b"'\\x1b[32m", b"\"\\u001b[33m"],
+)
+def test_a_terminal_control_sequence_before_the_key_is_a_boundary(before, keys):
+    key = keys()
+    data = before + key.encode() + b"\x1b[0m\n"
+    assert keyformat.match_at(data, len(before)) == key
+
+
+@pytest.mark.parametrize("before", [b"[31m", b"\x1b]31m", b"x1b[31m", b"alarm"])
+def test_what_only_looks_like_one_is_not(before, keys):
+    data = before + keys().encode() + b"\n"
+    assert keyformat.match_at(data, len(before)) is None
+
+
+def test_a_coloured_log_line_through_scan(repo, keys, run_tokscan):
+    key = keys()
+    repo.write("build.log", f"\x1b[1;31mERROR\x1b[0m token \x1b[31m{key}\x1b[0m\n")
+    result = run_tokscan(["scan", "-f", "json", "build.log"], cwd=repo.path)
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["line"], finding["column"]) == (1, 29)

@@ -19,8 +19,9 @@ _KEY_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 _KEY_SHAPED = re.compile(r"tm-[A-Za-z0-9]{32}")  # boundaries or not: for scrubbing messages
 
 # How many bytes before a key `starts_at_boundary` may look at (the longest escape,
-# `\U0000003D`, is ten bytes), so streamed chunks keep that much context.
-LOOKBEHIND = 16
+# `\U0000003D`, is ten bytes; the longest control sequence it reads, `\U0000001b[` with
+# twelve parameters and a letter, is 25), so streamed chunks keep that much context.
+LOOKBEHIND = 32
 
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
@@ -66,15 +67,37 @@ def starts_at_boundary(data: bytes, pos: int) -> bool:
     """True when nothing alphanumeric that belongs to the same token stands before `pos`.
 
     A letter or digit before the prefix normally glues it to a longer word (`utm-...`), but
-    not when it ends an escape: `\\ntm-...` in a JSON string or `%3Dtm-...` in a URL still
-    holds a key, so escapes count as boundaries.
+    not when it ends an escape: `\\ntm-...` in a JSON string, `%3Dtm-...` in a URL and
+    `ESC[31mtm-...` (a terminal colour code in a log) still hold a key, so escapes count as
+    boundaries.
     """
     if pos == 0 or data[pos - 1] not in _ALNUM:
         return True
     return _ends_escape(data, pos)
 
 
+# How ESC is written in source text, before a terminal control sequence's `[`.
+_ESC_SPELLINGS = (b"\x1b", b"\\033", b"\\x1b", b"\\x1B", b"\\e", b"\\u001b", b"\\u001B",
+                  b"\\U0000001b", b"\\U0000001B")
+_CSI_PARAMETERS = frozenset(b"0123456789;:?<=>")
+_MAX_PARAMETERS = 12  # `38;2;255;0;0` and shorter: within LOOKBEHIND with the longest ESC
+
+
+def _ends_control_sequence(data: bytes, end: int) -> bool:
+    """Whether `data[:end]` ends with a terminal control sequence, `ESC [ parameters letter`
+    (`\x1b[31m`, a colour in a log), with ESC written as the byte or as an escape in source
+    text (`\033[31m` in a string literal)."""
+    bracket = end - 2  # the letter that ends the sequence is data[end - 1]
+    while bracket >= max(0, end - 2 - _MAX_PARAMETERS) and data[bracket] in _CSI_PARAMETERS:
+        bracket -= 1
+    if bracket < 0 or data[bracket] != 0x5B:  # [
+        return False
+    return any(data.endswith(esc, 0, bracket) for esc in _ESC_SPELLINGS)
+
+
 def _ends_escape(data: bytes, end: int) -> bool:
+    if _ends_control_sequence(data, end):
+        return True
     # Percent-encoding: %HH.
     if end >= 3 and data[end - 3] == 0x25 and _all_in(data[end - 2 : end], _HEX):
         return True
