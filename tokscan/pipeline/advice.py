@@ -10,6 +10,7 @@ not take it back, only rotating does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tokscan.model import Finding, Report, Status, Where
 from tokscan.terminal import plural
@@ -28,7 +29,26 @@ _UNPUSHED = (
 
 def advise(finding: Finding) -> str:
     """One or two sentences fitted to where the key was found and what TokModel said, and
-    one more for a key that was packed or encoded (SPEC §10)."""
+    one more for a key that was packed or encoded (SPEC §10). Findings alike share one
+    string: a report of a hundred thousand findings holds a handful of advice texts."""
+    return _advice(
+        finding.status, finding.status_detail, finding.where, finding.present_at_head,
+        finding.archive, finding.encoding,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1024)
+def _advice(
+    status: Status,
+    status_detail: str | None,
+    where: Where,
+    present_at_head: bool | None,
+    archive: str | None,
+    encoding: tuple[str, ...],
+) -> str:
+    finding = Finding(key="", path=None, line=1, column=1, where=where, status=status,
+                      status_detail=status_detail, present_at_head=present_at_head,
+                      archive=archive, encoding=encoding)
     said = _advise(finding)
     if finding.status is Status.REVOKED:
         return said

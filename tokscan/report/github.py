@@ -15,6 +15,8 @@ says so when there are more.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tokscan.model import Finding, PragmaSite, Report
 from tokscan.pipeline import advice, policy
 from tokscan.report import rule
@@ -43,7 +45,14 @@ def command(name: str, message: str, **properties: str | int | None) -> str:
 
 
 def render(report: Report, show_secrets: bool = False) -> str:
-    lines = [_annotation(finding, report, show_secrets) for finding in report.findings]
+    return "".join(render_chunks(report, show_secrets))
+
+
+def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
+    """`render`, a line at a time: a report of many findings is never held whole."""
+    for finding in report.findings:
+        yield _annotation(finding, report, show_secrets) + "\n"
+    lines = []
     for error in report.errors:
         message = f"{error.path or '-'}: {error.message}"
         lines.append(command("error", message, title="tokscan could not finish the scan"))
@@ -57,7 +66,7 @@ def render(report: Report, show_secrets: bool = False) -> str:
         )
         lines.append(command("notice", message))
     lines.append(escape_data(_summary_line(report)))
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
 
 
 def _annotation(finding: Finding, report: Report, show_secrets: bool) -> str:

@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tokscan import __version__
@@ -55,10 +57,33 @@ _CWE = {"type": "cwe", "name": rule.CWE, "value": rule.CWE.split("-")[1], "url":
 
 
 def render(report: Report, show_secrets: bool = False) -> str:
-    return json.dumps(document(report, show_secrets), indent=2, ensure_ascii=False) + "\n"
+    return "".join(render_chunks(report, show_secrets))
 
 
-def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
+def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
+    """`render`, in pieces, formatted exactly as `json.dumps(document, indent=2)`: the
+    document around its vulnerabilities, then each one, never the whole report at once."""
+    whole = document(report, show_secrets, with_vulnerabilities=False)
+    if not report.findings:
+        yield _dumps(whole) + "\n"
+        return
+    head, _, tail = _dumps(whole).partition('"vulnerabilities": []')
+    yield head + '"vulnerabilities": [\n'
+    findings = sorted(report.findings, key=_order)
+    last = len(findings) - 1
+    for index, finding in enumerate(findings):
+        text = _dumps(_vulnerability(finding, report, show_secrets)).replace("\n", "\n    ")
+        yield "    " + text + (",\n" if index < last else "\n")
+    yield "  ]" + tail + "\n"
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def document(
+    report: Report, show_secrets: bool = False, with_vulnerabilities: bool = True
+) -> dict[str, Any]:
     start = _utc(report.started_at)
     end = start + timedelta(seconds=max(report.duration_s, 0.0))
     scan: dict[str, Any] = {
@@ -73,7 +98,7 @@ def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
     messages = _messages(report, show_secrets)
     if messages:
         scan["messages"] = messages
-    findings = sorted(report.findings, key=_order)
+    findings = sorted(report.findings, key=_order) if with_vulnerabilities else []
     return {
         "version": VERSION,
         "schema": SCHEMA,
@@ -198,6 +223,7 @@ def _severity(finding: Finding, report: Report) -> str:
     return "Critical"
 
 
+@lru_cache(maxsize=1)
 def _solution() -> str:
     steps = " ".join(f"{n}. {step}" for n, step in enumerate(advice.ROTATION_STEPS, 1))
     return f"Rotate the key (removing it from the code does not un-leak it): {steps}"

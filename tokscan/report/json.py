@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from tokscan import __version__
@@ -13,10 +14,33 @@ SCHEMA_VERSION = 1
 
 
 def render(report: Report, show_secrets: bool = False) -> str:
-    return json.dumps(document(report, show_secrets), indent=2, ensure_ascii=False) + "\n"
+    return "".join(render_chunks(report, show_secrets))
 
 
-def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
+def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
+    """`render`, in pieces: the document around its findings, and each finding on its own,
+    formatted exactly as `json.dumps(document, indent=2)` would, so a report of a hundred
+    thousand findings is never held whole in memory."""
+    whole = document(report, show_secrets, with_findings=False)
+    if not report.findings:
+        yield _dumps(whole) + "\n"
+        return
+    head, _, tail = _dumps(whole).partition('"findings": []')
+    yield head + '"findings": [\n'
+    last = len(report.findings) - 1
+    for index, finding in enumerate(report.findings):
+        text = _dumps(_finding(finding, show_secrets)).replace("\n", "\n    ")
+        yield "    " + text + (",\n" if index < last else "\n")
+    yield '  ]' + tail + "\n"
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def document(
+    report: Report, show_secrets: bool = False, with_findings: bool = True
+) -> dict[str, Any]:
     return {
         "version": SCHEMA_VERSION,
         "tool": {"name": "tokscan", "version": __version__},
@@ -31,7 +55,7 @@ def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
             "errors": [{"path": e.path, "message": e.message} for e in report.errors],
             **(_ci(report, show_secrets) if report.mode == "ci" else {}),
         },
-        "findings": [_finding(f, show_secrets) for f in report.findings],
+        "findings": [_finding(f, show_secrets) for f in report.findings] if with_findings else [],
         "summary": {
             "findings": len(report.findings),
             "failing": policy.failing(report),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -27,19 +28,28 @@ def emit(report: Report, options: Options) -> None:
     """Render the report in the chosen format and write it where the user asked."""
     machine = options.format != "text"
     to_file = options.output is not None
+    body: Iterable[str]
     if machine:
         renderer = importlib.import_module(_RENDERERS[options.format])
-        body = renderer.render(report, options.show_secrets)
+        # Renderers that can hand out their report in pieces do: a report of many findings
+        # is written as it is rendered, never held whole.
+        chunks = getattr(renderer, "render_chunks", None)
+        if chunks is not None:
+            body = chunks(report, options.show_secrets)
+        else:
+            body = [renderer.render(report, options.show_secrets)]
     else:
         from tokscan.report import text
 
         color = not to_file and terminal.wants_color(sys.stdout)
-        body = text.render(report, options.show_secrets, color=color, quiet=options.quiet)
+        body = text.render_chunks(report, options.show_secrets, color=color,
+                                  quiet=options.quiet)
     if to_file:
         assert options.output is not None
         write_file(options.output, body, private=options.show_secrets)
-    elif body:
-        write(sys.stdout, body)
+    else:
+        for piece in body:
+            write(sys.stdout, piece)
     if options.format == "github":
         _write_job_summary(report, options)
     if machine or to_file:
@@ -73,16 +83,20 @@ def _tell_stderr(report: Report, options: Options) -> None:
         write(sys.stderr, text.summary(report, paint) + "\n")
 
 
-def write_file(path: Path, body: str, private: bool = False) -> None:
-    """Write a report; `private` (it holds raw keys: --show-secrets) makes it 0600."""
+def write_file(path: Path, body: str | Iterable[str], private: bool = False) -> None:
+    """Write a report, given whole or in pieces; `private` (it holds raw keys:
+    --show-secrets) makes it 0600."""
+    pieces = [body] if isinstance(body, str) else body
     try:
         if private:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(body)
-            return
-        path.write_text(body, encoding="utf-8")
+            handle = os.fdopen(descriptor, "w", encoding="utf-8")
+        else:
+            handle = path.open("w", encoding="utf-8")
+        with handle:
+            for piece in pieces:
+                handle.write(piece)
     except OSError as error:
         raise TokscanError(f"cannot write {path}: {error.strerror}") from None
 

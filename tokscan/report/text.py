@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
 from tokscan.model import Finding, Report, Status
 from tokscan.pipeline import advice, policy
 from tokscan.report import rule
@@ -20,9 +23,17 @@ def render(
 ) -> str:
     """The whole report. With `quiet`, only the findings (with their advice) and errors:
     nothing for a clean scan, and no rotation steps, hints, notes or summary."""
-    paint = Painter(color)
-    lines: list[str] = []
+    return "".join(render_chunks(report, show_secrets, color, quiet))
+
+
+def render_chunks(
+    report: Report, show_secrets: bool = False, color: bool = False, quiet: bool = False
+) -> Iterator[str]:
+    """`render`, in pieces: a report of a hundred thousand findings is written as it is
+    rendered, not held whole in memory (a hostile repository must not exhaust a CI job)."""
+    lines = _Lines(strip_leading=quiet)
     groups: dict[str, list[Finding]] = {}
+    paint = Painter(color)
     for finding in report.findings:
         groups.setdefault(finding.fingerprint, []).append(finding)
     if groups:
@@ -32,6 +43,7 @@ def render(
         for findings in groups.values():
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
+            yield from lines.flush()
         if advice.needs_rotation(f.status for f in report.findings) and not quiet:
             lines.append("")
             lines.extend(rotation(paint, report.verified))
@@ -49,17 +61,48 @@ def render(
         lines.append("")
         lines.extend(_pragmas(report, show_secrets, paint))
     if quiet:
-        return "\n".join(lines).lstrip("\n") + "\n" if lines else ""
+        yield from lines.flush()
+        return
     for note in report.notes:
         lines.append(paint(f"note: {printable(note)}", "dim"))
     verdict = advice.verdict(report)
     if verdict is not None:
         lines.append("")
         lines.append(paint(verdict, *_verdict_style(report)))
-    if lines:
+    if lines.started:
         lines.append("")
     lines.append(summary(report, paint))
-    return "\n".join(lines) + "\n"
+    yield from lines.flush()
+
+
+class _Lines:
+    """Lines to print, handed out in pieces, each line ending in a newline. With
+    `strip_leading`, the report's leading blank lines are dropped (a quiet report of
+    errors only would start with them)."""
+
+    def __init__(self, strip_leading: bool) -> None:
+        self._pending: list[str] = []
+        self._strip = strip_leading
+        self.started = False  # whether any line has been added
+
+    def append(self, line: str) -> None:
+        self._pending.append(line)
+        self.started = True
+
+    def extend(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.append(line)
+
+    def flush(self) -> Iterator[str]:
+        if not self._pending:
+            return
+        text = "\n".join(self._pending) + "\n"
+        self._pending = []
+        if self._strip:
+            text = text.lstrip("\n")
+        if text:
+            self._strip = False
+            yield text
 
 
 def _headline(mode: str, keys: int, places: int) -> str:
@@ -178,12 +221,17 @@ WIDTH = 88  # wide enough for paths, narrow enough to read; fixed, so reports ar
 
 def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
     """`text` in lines of at most WIDTH characters, after the prefixes `first` and `rest`."""
+    return list(_wrap(text, first, rest))
+
+
+@lru_cache(maxsize=256)  # a report repeats a few advice texts many thousand times
+def _wrap(text: str, first: str, rest: str) -> tuple[str, ...]:
     import textwrap
 
-    return textwrap.wrap(
+    return tuple(textwrap.wrap(
         text, WIDTH, initial_indent=first, subsequent_indent=rest,
         break_long_words=False, break_on_hyphens=False,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 
