@@ -113,3 +113,21 @@ def test_the_hook_folder_of_the_repository_is_never_used(repo, keys, run_tokscan
     for args in (["scan"], ["history"], ["staged"]):
         run_tokscan(args, cwd=repo.path)
     assert not marker.exists()
+
+
+def test_object_database_caches_are_switched_off_whatever_the_config_says(repo):
+    """What git answers must come from the objects, not from caches a repository can edit
+    (tests/sources/history/test_scan.py edits a commit-graph and a multi-pack-index)."""
+    from tokscan import git
+
+    wanted = {
+        "core.commitGraph": "false",
+        "core.multiPackIndex": "false",
+        "pack.useBitmaps": "false",
+        "pack.useBitmapBoundaryTraversal": "false",
+        "fetch.writeCommitGraph": "false",
+    }
+    for name in wanted:
+        repo.git("config", name, "true")
+    said = {name: git.run(repo.path, "config", "--get", name).decode().strip() for name in wanted}
+    assert said == wanted

@@ -2,8 +2,9 @@
 
 Every call uses an argument list (never a shell string) and switches off what a hostile
 repository's `.git/config` could abuse (SPEC §6): fsmonitor hooks, hooks, pagers,
-credential prompts, transports and lazy fetches of missing objects; commands that diff
-also pass `--no-ext-diff --no-textconv` (DIFF_SAFETY).
+credential prompts, transports, lazy fetches of missing objects, and the object database's
+caches that could misstate history (commit-graph, multi-pack-index, bitmaps); commands
+that diff also pass `--no-ext-diff --no-textconv` (DIFF_SAFETY).
 
 `subprocess` is imported only where it is used: `Stream` (used by the pre-commit hook's
 fast path) starts git with `os.posix_spawnp`, which costs no imports.
@@ -32,6 +33,16 @@ SAFE_SETTINGS = (
     "i18n.logOutputEncoding=UTF-8",  # a repository's choice could garble log output
     "log.showSignature=false",  # signature checks would run gpg.program
     "color.ui=never",
+    # The object database's shortcuts are caches git trusts over the objects themselves, and
+    # a repository can edit them: a commit-graph can give a commit another tree or other
+    # parents (its Bloom filters, other changed paths), a multi-pack-index can send an
+    # object id to another object's bytes, bitmaps answer reachability. What tokscan sees
+    # must come from the objects; nor does its fetch write a commit-graph.
+    "core.commitGraph=false",
+    "core.multiPackIndex=false",
+    "pack.useBitmaps=false",
+    "pack.useBitmapBoundaryTraversal=false",
+    "fetch.writeCommitGraph=false",
 )
 DIFF_SAFETY = ("--no-ext-diff", "--no-textconv", "--no-color")
 
