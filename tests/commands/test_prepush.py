@@ -250,3 +250,42 @@ def test_push_from_a_bare_repository(work, origin, keys, tmp_path, run_tokscan):
     assert done.returncode != 0
     assert "leak.py:1:6" in done.stdout + done.stderr
     assert origin.git("rev-parse", "main").strip() == before
+
+
+@pytest.mark.slow
+def test_pushed_tags_of_blobs_and_trees_with_keys_are_blocked(hooked, origin, keys):
+    """Regression: a tag may point straight at a blob or a tree (no commit holds it);
+    `tokscan history` reports such keys, but pre-push walked commits only, so a push of
+    the tag passed and sent the key."""
+    in_blob, in_tree = keys(), keys()
+    blob = hooked.git("hash-object", "-w", "--stdin", input=f"{in_blob}\n".encode()).strip()
+    inner = hooked.git("hash-object", "-w", "--stdin", input=f"x\n{in_tree}\n".encode()).strip()
+    tree = hooked.git("mktree", input=f"100644 blob {inner}\tsecret.txt\n".encode()).strip()
+    hooked.git("tag", "blob-tag", blob)
+    hooked.git("tag", "-a", "tree-tag", tree, "-m", "a tree")
+    tag = hooked.git("rev-parse", "tree-tag").strip()
+    done = push(hooked, "origin", "blob-tag")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "refs/tags/blob-tag:1:1" in output and in_blob not in output
+    done = push(hooked, "origin", "tree-tag")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "refs/tags/tree-tag:secret.txt:2:1" in output and tag[:12] in output
+    assert in_tree not in output
+    assert origin.git("tag", "--list").split() == []
+
+
+def test_tags_of_blobs_and_trees_the_remote_has_pass(work, keys, run_tokscan):
+    """A tag of a tree (or a blob) that pushed commits already hold sends no new key."""
+    work.write("old.py", f"K = '{keys()}'\n")
+    work.commit("old key")
+    work.git("push", "-q", "origin", "main")
+    work.git("tag", "tree-tag", "HEAD^{tree}")
+    work.git("tag", "blob-tag", "HEAD:old.py")
+    lines = [
+        line(work, f"refs/tags/{name}", f"refs/tags/{name}", None)
+        for name in ("tree-tag", "blob-tag")
+    ]
+    result = run_prepush(run_tokscan, work, lines, "origin")
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")

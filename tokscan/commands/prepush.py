@@ -45,9 +45,9 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         excluded=session.excluded,
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
         where=Where.UNPUSHED,
-        tags=tuple(push.tips),  # an annotated tag's message is sent too
+        tags=tuple(push.refs),  # tag messages, and blobs and trees that refs point to
         warn=output.warn,
     )
-    scope = scan.Scope(push.rev_args(), tip=default_tip(repo))
+    scope = scan.Scope(push.rev_args(), tip=default_tip(repo), known=tuple(push.exclude))
     session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
     return session.conclude(quiet_when_clean=True)

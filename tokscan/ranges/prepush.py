@@ -9,6 +9,10 @@ the local tips minus what is reachable from the remote's known tips:
 - a new branch (remote sha all zeros): `local --not --remotes=<remote>`;
 - a deletion (local sha all zeros): nothing.
 
+A ref may name a tag, or point straight at a blob or a tree: the tag's message and the
+blobs and trees it reaches are sent too (where the remote's tips do not reach them), so
+the ref names go with the range for the history engine to read them.
+
 A remote sha this repository does not have (someone else pushed it) cannot be excluded,
 so only the remote-tracking refs are. The pre-commit framework does not pass the lines on
 standard input but sets PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF (or, for a push of a whole
@@ -29,8 +33,11 @@ from tokscan.errors import TokscanError
 class PushRange:
     """The rev-list arguments selecting the commits a push sends."""
 
-    tips: list[str] = field(default_factory=list)  # local commits being pushed
+    tips: list[str] = field(default_factory=list)  # local objects being pushed (commits, tags…)
     exclude: list[str] = field(default_factory=list)  # rev-list arguments after --not
+    # (the remote ref it updates, the object) for each tip: a tag's message, or a blob or
+    # tree that a ref points to directly, is sent too and named by its ref
+    refs: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -52,10 +59,11 @@ def from_lines(root: Path, remote: str | None, lines: list[str]) -> PushRange:
             raise TokscanError(
                 f"pre-push input line {number} is not '<local ref> <sha> <remote ref> <sha>'"
             )
-        _, local_sha, _, remote_sha = parts
+        _, local_sha, remote_ref, remote_sha = parts
         if git.is_null(local_sha):
             continue  # deleting a remote ref sends nothing
         push.tips.append(local_sha)
+        push.refs.append((remote_ref, local_sha))
         if not git.is_null(remote_sha) and _exists(root, remote_sha):
             excluded.append(remote_sha)
     push.exclude = excluded + _remote_refs(remote)
@@ -79,6 +87,7 @@ def from_environment(env: Mapping[str, str]) -> tuple[str | None, PushRange] | N
         push.exclude = _remote_refs(remote)
     else:
         return None
+    push.refs.append((env.get("PRE_COMMIT_REMOTE_BRANCH") or push.tips[0], push.tips[0]))
     return remote, push
 
 
@@ -87,7 +96,6 @@ def _remote_refs(remote: str | None) -> list[str]:
     if not remote or "/" in remote or ":" in remote:
         return []
     return [f"--remotes={remote}"]
-
 
 
 def _exists(root: Path, sha: str) -> bool:
