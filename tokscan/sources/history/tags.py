@@ -135,13 +135,9 @@ def _not_reached(repo: Repository, objects: list[str], known: Sequence[str]) -> 
     (what a push of them sends, as git computes a thin pack)."""
     if not objects:
         return set()
-    listed = git.run(
-        repo.root,
-        "rev-list",
-        "--objects-edge-aggressive",
-        "--no-object-names",
-        *objects,
-        "--not",
-        *known,
-    )
-    return {line for line in listed.split(b"\n") if line and not line.startswith(b"-")}
+    argv, listed = git.revision_input([*objects, "--not", *known])
+    output = git.run(
+        repo.root, "rev-list", "--objects-edge-aggressive", "--no-object-names", *argv,
+        input=listed,
+    )  # fmt: skip
+    return {line for line in output.split(b"\n") if line and not line.startswith(b"-")}
