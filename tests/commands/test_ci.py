@@ -222,7 +222,7 @@ def test_github_push_in_a_depth_1_checkout_fetches_before(forge, keys, run_toksc
     assert (code, found(report)) == (1, [("f0.py", 1, first)])
 
 
-def test_github_new_branch_scans_what_no_other_branch_has(forge, keys, run_tokscan):
+def test_github_new_branch_scans_what_the_default_branch_lacks(forge, keys, run_tokscan):
     main, old = start_main(forge, keys)
     (_clean, leaky), key = feature(forge, keys)
     forge.push("feature")
@@ -237,21 +237,101 @@ def test_github_new_branch_scans_what_no_other_branch_has(forge, keys, run_toksc
     code, report, said, result = ci(run_tokscan, repo)
 
     assert said == [
-        "fetched the branches of origin to compare with",
-        f"push to refs/heads/feature: the commits on {leaky[:12]} that no other branch on "
-        "origin has (a new branch)",
+        "fetched the default branch main of origin to compare with",
+        f"push to refs/heads/feature: the commits on {leaky[:12]} that the default branch "
+        "main does not have (a new branch)",
         f"scanning 2 commits; configuration from {main[:12]}",
     ]
-    assert report["scan"]["revisions"] == [
-        leaky,
-        "--not",
-        "--exclude=origin/HEAD",
-        "--exclude=origin/feature",
-        "--remotes=origin",
-    ]
+    assert report["scan"]["revisions"] == [leaky, "--not", main]
     assert report["scan"]["ci"]["base"] == main
     assert (code, found(report)) == (1, [("app.py", 2, leaky)])  # not the old key on main
     no_leak(result, key, old)
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_two_new_branches_in_one_push_do_not_hide_each_other(forge, keys, run_tokscan, provider):
+    """Regression: `git push origin feat feat-backup` starts a run per branch, each with a
+    zero `before`; each counted every other branch on origin as scanned already, so each
+    excluded the other and both passed. Only the default branch counts as scanned."""
+    main, old = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys, "feat")
+    forge.dev.git("branch", "feat-backup", "feat")
+    forge.push("feat", "feat-backup")
+    for branch in ("feat", "feat-backup"):
+        repo = forge.checkout(leaky)  # every branch of origin, as with fetch-depth: 0
+        if provider == "github":
+            event = push_event(
+                ZERO, leaky, f"refs/heads/{branch}", created=True, default_branch="main"
+            )
+            forge.github_event("push", event, sha=leaky, ref=f"refs/heads/{branch}")
+        else:
+            forge.gitlab_pipeline(
+                "push",
+                leaky,
+                CI_COMMIT_BEFORE_SHA=ZERO,
+                CI_COMMIT_BRANCH=branch,
+                CI_DEFAULT_BRANCH="main",
+            )
+
+        code, report, _said, result = ci(run_tokscan, repo)
+
+        assert (code, found(report)) == (1, [("app.py", 2, leaky)]), branch
+        assert report["scan"]["revisions"] == [leaky, "--not", main]
+        assert report["scan"]["ci"]["base"] == main
+        no_leak(result, key, old)
+
+
+def test_new_branch_off_another_branch_scans_that_branch_too(forge, keys, run_tokscan):
+    """The price of trusting only the default branch: commits of another branch that the new
+    one starts from are scanned again (CI cannot tell when that branch was pushed)."""
+    main, _ = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature")
+    forge.dev.git("checkout", "-q", "-b", "follow-up")
+    forge.dev.write("more.py", "y = 2\n")
+    tip = forge.dev.commit("more")
+    forge.push("follow-up")
+    repo = forge.checkout(tip)
+    forge.github_event(
+        "push",
+        push_event(ZERO, tip, "refs/heads/follow-up", created=True, default_branch="main"),
+        sha=tip,
+        ref="refs/heads/follow-up",
+    )
+    code, report, _, result = ci(run_tokscan, repo)
+    assert report["scan"]["revisions"] == [tip, "--not", main]
+    assert (code, found(report)) == (1, [("app.py", 2, leaky)])
+    no_leak(result, key)
+
+
+@pytest.mark.parametrize("origin_head", [True, False])
+def test_new_branch_without_a_default_branch_in_the_event(forge, keys, run_tokscan, origin_head):
+    """No default branch in the event: `origin/HEAD` names it; without that, every commit
+    of the branch is scanned (never "every other branch")."""
+    main, _old = start_main(forge, keys)
+    (_clean, leaky), _key = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky)
+    if origin_head:
+        repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    forge.github_event(
+        "push",
+        push_event(ZERO, leaky, "refs/heads/feature", created=True),
+        sha=leaky,
+        ref="refs/heads/feature",
+    )
+    code, report, said, _ = ci(run_tokscan, repo)
+    if origin_head:
+        assert report["scan"]["revisions"] == [leaky, "--not", main]
+        assert found(report) == [("app.py", 2, leaky)]
+    else:
+        assert said[0] == (
+            f"push to refs/heads/feature: every commit of {leaky[:12]}: no default branch to "
+            "compare with"
+        )
+        assert report["scan"]["revisions"] == [leaky]
+        assert ("settings.py", 1, forge.sha("main~1")) in found(report)
+    assert code == 1
 
 
 def test_github_new_branch_in_a_shallow_checkout(forge, keys, run_tokscan):
@@ -269,10 +349,10 @@ def test_github_new_branch_in_a_shallow_checkout(forge, keys, run_tokscan):
     code, report, said, _ = ci(run_tokscan, repo)
 
     assert said == [
-        "fetched the branches of origin to compare with",
+        "fetched the default branch main of origin to compare with",
         "deepened the shallow clone by 50 commits",
-        f"push to refs/heads/feature: the commits on {leaky[:12]} that no other branch on "
-        "origin has (a new branch)",
+        f"push to refs/heads/feature: the commits on {leaky[:12]} that the default branch "
+        "main does not have (a new branch)",
         f"scanning 2 commits; configuration from {main[:12]}",
     ]
     assert (code, found(report)) == (1, [("app.py", 2, leaky)])
@@ -291,8 +371,7 @@ def test_github_first_push_of_a_repository_scans_every_commit(forge, keys, run_t
 
     first = forge.sha("main~1")
     assert said == [
-        "fetched the branches of origin to compare with",
-        f"push to refs/heads/main: every commit of {main[:12]}: origin has no other branch",
+        f"push to refs/heads/main: every commit of {main[:12]}: the default branch itself is new",
         "scanning 2 commits; configuration built in (there is no base revision)",
     ]
     assert report["scan"]["revisions"] == [main]
@@ -364,9 +443,9 @@ def test_github_forced_push_whose_old_tip_is_gone_scans_as_a_new_branch(forge, k
     assert said == [
         f"the previous tip {before[:12]} is not in the clone and could not be fetched (a "
         "forced push?): scanning as for a new branch",
-        "fetched the branches of origin to compare with",
-        f"forced push to refs/heads/feature: the commits on {after[:12]} that no other branch "
-        "on origin has (a new branch)",
+        "fetched the default branch main of origin to compare with",
+        f"forced push to refs/heads/feature: the commits on {after[:12]} that the default "
+        "branch main does not have (a new branch)",
         f"scanning 1 commit; configuration from {main[:12]}",
     ]
     assert (code, found(report)) == (1, [("app.py", 1, after)])
@@ -614,9 +693,9 @@ def test_gitlab_new_branch_compares_with_the_default_branch(forge, keys, run_tok
     code, report, said, result = ci(run_tokscan, repo)
 
     assert said == [
-        "fetched the branches of origin to compare with",
-        f"push to feature: the commits on {leaky[:12]} that no other branch on origin has "
-        "(a new branch)",
+        "fetched the default branch main of origin to compare with",
+        f"push to feature: the commits on {leaky[:12]} that the default branch main does "
+        "not have (a new branch)",
         f"scanning 2 commits; configuration from {main[:12]}",
     ]
     assert (code, found(report)) == (1, [("app.py", 2, leaky)])

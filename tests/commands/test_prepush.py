@@ -71,19 +71,33 @@ class TestRange:
         )
         assert rev_list(work, push.rev_args()) == {rewritten}
 
-    def test_unknown_remote_sha_falls_back_to_remote_refs(self, work):
+    def test_unknown_remote_sha_is_left_out(self, work):
         new = work.commit("mine")
         push = prepush.from_lines(
             work.path, "origin", [line(work, "main", "refs/heads/main", "f" * 40)]
         )
         assert rev_list(work, push.rev_args()) == {new}
 
-    def test_push_to_a_url_without_tracking_refs(self, work, origin):
+    def test_push_to_a_url_compares_with_what_it_advertises(self, work, origin):
+        work.git("checkout", "-q", "-b", "topic")
+        new = work.commit("mine")
+        url = str(origin.path)
+        push = prepush.from_lines(work.path, url, [line(work, "topic", "refs/heads/topic", None)])
+        assert rev_list(work, push.rev_args()) == {new}
+        assert push.notes == []
+
+    def test_stale_remote_tracking_refs_are_left_out(self, work, origin):
+        work.git("checkout", "-q", "-b", "gone")
+        gone = work.commit("gone")
+        work.git("push", "-q", "origin", "gone")
+        origin.git("update-ref", "-d", "refs/heads/gone")
+        work.git("checkout", "-q", "-b", "topic")
         new = work.commit("mine")
         push = prepush.from_lines(
-            work.path, str(origin.path), [line(work, "main", "refs/heads/main", None)]
+            work.path, "origin", [line(work, "topic", "refs/heads/topic", None)], str(origin.path)
         )
-        assert new in rev_list(work, push.rev_args())
+        assert push.exclude == [origin.git("rev-parse", "main").strip()]
+        assert rev_list(work, push.rev_args()) == {gone, new}
 
     def test_malformed_line_is_a_clear_error(self, work):
         from tokscan.errors import TokscanError
@@ -100,7 +114,7 @@ class TestRange:
             "PRE_COMMIT_TO_REF": new,
             "PRE_COMMIT_REMOTE_NAME": "origin",
         }
-        remote, push = prepush.from_environment(env)
+        remote, push = prepush.from_environment(work.path, env)
         assert remote == "origin"
         assert rev_list(work, push.rev_args()) == {new}
         whole = {
@@ -108,8 +122,8 @@ class TestRange:
             "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
             "PRE_COMMIT_REMOTE_NAME": "origin",
         }
-        assert rev_list(work, prepush.from_environment(whole)[1].rev_args()) == {new}
-        assert prepush.from_environment({}) is None
+        assert rev_list(work, prepush.from_environment(work.path, whole)[1].rev_args()) == {new}
+        assert prepush.from_environment(work.path, {}) is None
 
 
 def run_prepush(run_tokscan, repo, lines, *args):
@@ -250,3 +264,140 @@ def test_push_from_a_bare_repository(work, origin, keys, tmp_path, run_tokscan):
     assert done.returncode != 0
     assert "leak.py:1:6" in done.stdout + done.stderr
     assert origin.git("rev-parse", "main").strip() == before
+
+
+@pytest.mark.slow
+def test_pushed_tags_of_blobs_and_trees_with_keys_are_blocked(hooked, origin, keys):
+    """Regression: a tag may point straight at a blob or a tree (no commit holds it);
+    `tokscan history` reports such keys, but pre-push walked commits only, so a push of
+    the tag passed and sent the key."""
+    in_blob, in_tree = keys(), keys()
+    blob = hooked.git("hash-object", "-w", "--stdin", input=f"{in_blob}\n".encode()).strip()
+    inner = hooked.git("hash-object", "-w", "--stdin", input=f"x\n{in_tree}\n".encode()).strip()
+    tree = hooked.git("mktree", input=f"100644 blob {inner}\tsecret.txt\n".encode()).strip()
+    hooked.git("tag", "blob-tag", blob)
+    hooked.git("tag", "-a", "tree-tag", tree, "-m", "a tree")
+    tag = hooked.git("rev-parse", "tree-tag").strip()
+    done = push(hooked, "origin", "blob-tag")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "refs/tags/blob-tag:1:1" in output and in_blob not in output
+    done = push(hooked, "origin", "tree-tag")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "refs/tags/tree-tag:secret.txt:2:1" in output and tag[:12] in output
+    assert in_tree not in output
+    assert origin.git("tag", "--list").split() == []
+
+
+@pytest.mark.parametrize("argv_objects", [256, 0])
+def test_tags_of_blobs_and_trees_the_remote_has_pass(
+    work, keys, run_tokscan, monkeypatch, argv_objects
+):
+    """A tag of a tree (or a blob) that pushed commits already hold sends no new key (also
+    with the remote's tips given to git on standard input, as when there are many)."""
+    monkeypatch.setattr("tokscan.git.process.ARGV_OBJECTS", argv_objects)
+    work.write("old.py", f"K = '{keys()}'\n")
+    work.commit("old key")
+    work.git("push", "-q", "origin", "main")
+    work.git("tag", "tree-tag", "HEAD^{tree}")
+    work.git("tag", "blob-tag", "HEAD:old.py")
+    lines = [
+        line(work, f"refs/tags/{name}", f"refs/tags/{name}", None)
+        for name in ("tree-tag", "blob-tag")
+    ]
+    result = run_prepush(run_tokscan, work, lines, "origin")
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
+# --- what the remote has: only what it still advertises ------------------------------------
+
+
+def leak_then_delete_on_the_server(work: GitRepo, origin: GitRepo, key: str) -> str:
+    """A branch with a key, pushed before tokscan guarded the push, then deleted on the server
+    (by someone else): this clone still has `origin/leak` (no fetch --prune since)."""
+    work.git("checkout", "-q", "-b", "leak", "main")
+    work.write("leak.py", f"K = '{key}'\n")
+    leaky = work.commit("leak")
+    work.git("push", "-q", "--no-verify", "origin", "leak")
+    origin.git("update-ref", "-d", "refs/heads/leak")
+    work.git("checkout", "-q", "main")
+    assert work.git("rev-parse", "origin/leak").strip() == leaky
+    return leaky
+
+
+@pytest.mark.slow
+def test_stale_remote_tracking_refs_are_not_trusted(hooked, origin, keys):
+    """Regression: pre-push took the local `refs/remotes/origin/*` for what the remote has.
+    A branch deleted on the server lingers as `origin/leak`; merged into a new branch, its
+    key went back to the remote with exit 0."""
+    key = keys()
+    leaky = leak_then_delete_on_the_server(hooked, origin, key)
+    hooked.git("checkout", "-q", "-b", "feature", "main")
+    hooked.write("feature.py", "clean = True\n")
+    hooked.commit("feature")
+    hooked.git("merge", "-q", "--no-ff", "-m", "merge the old work", "origin/leak")
+    done = push(hooked, "origin", "feature")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "leak.py:1:6" in output and leaky[:12] in output
+    assert key not in output
+    assert origin.git("for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+@pytest.mark.parametrize("argv_objects", [256, 0])
+def test_a_branch_the_remote_rewrote_is_not_trusted(
+    work, origin, keys, run_tokscan, monkeypatch, argv_objects
+):
+    """The same for a branch force-pushed on the server to drop a key: the clone's old
+    `origin/main` still holds it, and the remote does not. (Also with the remote's tips
+    given to git on standard input, as when there are many.)"""
+    monkeypatch.setattr("tokscan.git.process.ARGV_OBJECTS", argv_objects)
+    key = keys()
+    base = work.head()
+    work.write("leak.py", f"K = '{key}'\n")
+    leaky = work.commit("leak")
+    work.git("push", "-q", "origin", "main")
+    origin.git("update-ref", "refs/heads/main", base)  # rewritten on the server
+    work.git("checkout", "-q", "-b", "topic", "origin/main")
+    work.write("t.py", "t = 1\n")
+    work.commit("topic")
+    result = run_prepush(
+        run_tokscan, work, [line(work, "topic", "refs/heads/topic", None)], "origin", "-f", "json"
+    )
+    assert result.code == 1
+    assert [f["commit"] for f in json.loads(result.stdout)["findings"]] == [leaky]
+
+
+def test_a_new_branch_off_what_the_remote_has_scans_only_its_own_commits(work, keys, run_tokscan):
+    work.write("old.py", f"K = '{keys()}'\n")
+    work.commit("old key")
+    work.git("push", "-q", "origin", "main")
+    work.git("checkout", "-q", "-b", "topic")
+    work.write("t.py", "t = 1\n")
+    work.commit("clean")
+    result = run_prepush(
+        run_tokscan, work, [line(work, "topic", "refs/heads/topic", None)], "origin"
+    )
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_when_the_remote_cannot_be_asked_more_is_scanned_and_a_note_says_so(
+    work, origin, keys, run_tokscan, tmp_path
+):
+    """Offline (ls-remote fails): only what git passed as the remote's is trusted, so the
+    key on `origin/main` (which the remote does have) is reported, and a note says why."""
+    key = keys()
+    work.write("old.py", f"K = '{key}'\n")
+    old = work.commit("old key")
+    work.git("push", "-q", "origin", "main")
+    work.git("checkout", "-q", "-b", "topic")
+    work.write("t.py", "t = 1\n")
+    work.commit("clean")
+    work.git("remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    lines = [line(work, "topic", "refs/heads/topic", None)]
+    result = run_prepush(run_tokscan, work, lines, "origin", str(tmp_path / "gone.git"))
+    assert result.code == 1
+    assert old[:12] in result.stdout
+    assert "could not ask origin which refs it has" in result.stdout
+    assert key not in result.stdout + result.stderr

@@ -113,3 +113,64 @@ def test_the_hook_folder_of_the_repository_is_never_used(repo, keys, run_tokscan
     for args in (["scan"], ["history"], ["staged"]):
         run_tokscan(args, cwd=repo.path)
     assert not marker.exists()
+
+
+def test_object_database_caches_are_switched_off_whatever_the_config_says(repo):
+    """What git answers must come from the objects, not from caches a repository can edit
+    (tests/sources/history/test_scan.py edits a commit-graph and a multi-pack-index)."""
+    from tokscan import git
+
+    wanted = {
+        "core.commitGraph": "false",
+        "core.multiPackIndex": "false",
+        "pack.useBitmaps": "false",
+        "pack.useBitmapBoundaryTraversal": "false",
+        "fetch.writeCommitGraph": "false",
+    }
+    for name in wanted:
+        repo.git("config", name, "true")
+    said = {name: git.run(repo.path, "config", "--get", name).decode().strip() for name in wanted}
+    assert said == wanted
+
+
+def test_ls_remote_refuses_transports_that_run_commands(repo, trap):
+    from tokscan import git
+
+    program, marker = trap
+    refs, problem = git.ls_remote(repo.path, f"ext::{program}")
+    assert (refs, problem is not None) == ([], True)
+    repo.git("config", "core.gitProxy", str(program))
+    refs, problem = git.ls_remote(repo.path, "git://127.0.0.1:9/nowhere.git")
+    assert (refs, problem is not None) == ([], True)
+    assert not marker.exists()
+
+
+def test_ls_remote_lists_what_the_remote_advertises(repo, tmp_path):
+    from tokscan import git
+
+    repo.write("a.txt", "a\n")
+    head = repo.commit("a")
+    repo.git("tag", "-a", "v1", "-m", "one")
+    tag = repo.git("rev-parse", "v1").strip()
+    other = tmp_path / "other"
+    other.mkdir()
+    refs, problem = git.ls_remote(other, str(repo.path))
+    assert problem is None
+    assert refs == [
+        (head, "HEAD"),
+        (head, "refs/heads/main"),
+        (tag, "refs/tags/v1"),
+        (head, "refs/tags/v1^{}"),
+    ]
+
+
+def test_many_revisions_go_to_git_on_standard_input():
+    from tokscan import git
+
+    ids = [f"{n:040x}" for n in range(300)]
+    argv, listed = git.revision_input(["--since=1", ids[0], "--not", *ids[1:], "--remotes=o"])
+    assert argv == ["--since=1", "--not", "--remotes=o", "--stdin"]
+    assert listed is not None
+    lines = listed.decode().splitlines()
+    assert lines == [ids[0], *(f"^{oid}" for oid in ids[1:])]
+    assert git.revision_input(["a", "--not", ids[0]]) == (["a", "--not", ids[0]], None)

@@ -30,11 +30,11 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         ) from None
     root = repo.root
     lines = [] if stdin.isatty() else stdin.read().splitlines()
-    from_framework = None if lines else prepush.from_environment(os.environ)
+    from_framework = None if lines else prepush.from_environment(root, os.environ)
     if from_framework is not None:
         remote, push = from_framework
     else:
-        push = prepush.from_lines(root, remote, lines)
+        push = prepush.from_lines(root, remote, lines, url)
     if push.empty:
         return ExitCode.CLEAN  # deleting refs, or nothing on standard input: nothing is sent
     session = Session.open(options, "pre-push", root, push.rev_args())
@@ -45,9 +45,10 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         excluded=session.excluded,
         range_complete=True,  # the commits being pushed are all here, shallow clone or not
         where=Where.UNPUSHED,
-        tags=tuple(push.tips),  # an annotated tag's message is sent too
+        tags=tuple(push.refs),  # tag messages, and blobs and trees that refs point to
         warn=output.warn,
     )
-    scope = scan.Scope(push.rev_args(), tip=default_tip(repo))
+    scope = scan.Scope(push.rev_args(), tip=default_tip(repo), known=tuple(push.exclude))
+    session.report.notes += push.notes
     session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
     return session.conclude(quiet_when_clean=True)

@@ -2,8 +2,9 @@
 
 Every call uses an argument list (never a shell string) and switches off what a hostile
 repository's `.git/config` could abuse (SPEC §6): fsmonitor hooks, hooks, pagers,
-credential prompts, transports and lazy fetches of missing objects; commands that diff
-also pass `--no-ext-diff --no-textconv` (DIFF_SAFETY).
+credential prompts, transports, lazy fetches of missing objects, and the object database's
+caches that could misstate history (commit-graph, multi-pack-index, bitmaps); commands
+that diff also pass `--no-ext-diff --no-textconv` (DIFF_SAFETY).
 
 `subprocess` is imported only where it is used: `Stream` (used by the pre-commit hook's
 fast path) starts git with `os.posix_spawnp`, which costs no imports.
@@ -32,6 +33,16 @@ SAFE_SETTINGS = (
     "i18n.logOutputEncoding=UTF-8",  # a repository's choice could garble log output
     "log.showSignature=false",  # signature checks would run gpg.program
     "color.ui=never",
+    # The object database's shortcuts are caches git trusts over the objects themselves, and
+    # a repository can edit them: a commit-graph can give a commit another tree or other
+    # parents (its Bloom filters, other changed paths), a multi-pack-index can send an
+    # object id to another object's bytes, bitmaps answer reachability. What tokscan sees
+    # must come from the objects; nor does its fetch write a commit-graph.
+    "core.commitGraph=false",
+    "core.multiPackIndex=false",
+    "pack.useBitmaps=false",
+    "pack.useBitmapBoundaryTraversal=false",
+    "fetch.writeCommitGraph=false",
 )
 DIFF_SAFETY = ("--no-ext-diff", "--no-textconv", "--no-color")
 
@@ -168,8 +179,9 @@ class Stream:
             raise TokscanError(f"git {self.args[0]} failed (exit {code}); see its message above")
 
 
-# `tokscan ci` may have to deepen a shallow clone: the only time tokscan talks to a remote.
-# `protocol.allow=never` stays; these let the ordinary transports through for that fetch
+# The only times tokscan talks to a remote: `tokscan ci` may have to deepen a shallow clone
+# or fetch a range's commits, and `tokscan pre-push` asks the remote which refs it has.
+# `protocol.allow=never` stays; these let the ordinary transports through for those calls
 # only, while `ext::` (which runs a command) and any other transport stay refused.
 FETCH_PROTOCOLS = ("file", "http", "https", "ssh")  # not git://, which core.gitProxy runs
 FETCH_SAFETY = (
@@ -184,16 +196,64 @@ FETCH_SAFETY = (
 
 def fetch(cwd: Path | str, remote: str, *args: str) -> str | None:
     """`git fetch` from `remote`; None when it worked, else git's first line of complaint."""
+    done = _remote(cwd, "fetch", *FETCH_SAFETY, remote, *args)
+    return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
 
+
+def ls_remote(cwd: Path | str, remote: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The (object id, ref name) pairs that `remote` (a name or a URL) advertises, peeled
+    tags (`refs/tags/v1^{}`) included, and None; or nothing and git's first line of
+    complaint when it could not be asked."""
+    done = _remote(cwd, "ls-remote", "--upload-pack=git-upload-pack", "--quiet", remote)
+    if done.returncode != 0:
+        return [], _first_line(done.stderr, done.returncode)
+    refs = []
+    for line in done.stdout.decode("utf-8", "surrogateescape").splitlines():
+        oid, tab, name = line.partition("\t")
+        if tab:
+            refs.append((oid, name))
+    return refs, None
+
+
+def _remote(cwd: Path | str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """git talking to a remote: the ordinary transports only, plain ssh, no askpass."""
     settings: list[str] = []
     for name in FETCH_PROTOCOLS:
         settings += ("-c", f"protocol.{name}.allow=always")
-    argv = command(cwd, *settings, "fetch", *FETCH_SAFETY, remote, *args)
+    argv = command(cwd, *settings, *args)
     env = environment()
     # Programs a repository's config could name for the transport: plain ssh, no askpass.
     env.update(GIT_SSH_COMMAND="ssh", GIT_ASKPASS="", SSH_ASKPASS="", SSH_ASKPASS_REQUIRE="never")
-    done = _complete(argv, env)
-    return None if done.returncode == 0 else _first_line(done.stderr, done.returncode)
+    return _complete(argv, env)
+
+
+# Past this many object ids, rev-list arguments go to git on standard input (`--stdin`):
+# a command line is bounded (a push may exclude every tag a remote advertises).
+ARGV_OBJECTS = 256
+
+
+def revision_input(revisions: Sequence[str]) -> tuple[list[str], bytes | None]:
+    """rev-list arguments (no `--` and paths) as a command line and standard input: when
+    they name more than ARGV_OBJECTS object ids, those go to `--stdin` (`^id` where `--not`
+    is in force, since git reads them without it) and options stay; else all is argv."""
+    if sum(1 for item in revisions if _is_oid(item)) <= ARGV_OBJECTS:
+        return list(revisions), None
+    argv: list[str] = []
+    lines: list[str] = []
+    negated = False
+    for item in revisions:
+        if item == "--not":
+            negated = not negated
+            argv.append(item)
+        elif _is_oid(item):
+            lines.append(f"^{item}" if negated else item)
+        else:
+            argv.append(item)
+    return [*argv, "--stdin"], "".join(f"{line}\n" for line in lines).encode()
+
+
+def _is_oid(item: str) -> bool:
+    return len(item) in (40, 64) and all(c in "0123456789abcdef" for c in item)
 
 
 def is_null(oid: str) -> bool:

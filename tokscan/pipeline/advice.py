@@ -23,7 +23,7 @@ _UNPUSHED = (
     "This key is in a commit that has not been pushed yet: take it out of that commit before "
     f"pushing (change the file so that your code reads the key from {ENV_VAR}, then "
     "`git commit --amend` for the last commit or `git rebase -i` for an older one; for a "
-    "tag message, delete and recreate the tag)."
+    "tag message or a file a tag points to, delete and recreate the tag)."
 )
 
 

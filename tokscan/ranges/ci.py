@@ -4,9 +4,10 @@ Two steps. `request` reads the environment (variables and, on GitHub, the event 
 and says what is asked, without running git:
 
 - GitHub Actions `push`: the commits in before..after. A new branch (before is all zeros):
-  the commits that no other branch on origin has. A forced push: the commits after has and
-  before does not (`after --not before`); if before has gone from the remote too, as for a
-  new branch. A deleted branch: nothing.
+  the commits that the default branch does not have (only the default branch counts as
+  scanned: another branch may have come in the same push, see `resolve_new_branch`). A
+  forced push: the commits after has and before does not (`after --not before`); if before
+  has gone from the remote too, as for a new branch. A deleted branch: nothing.
 - GitHub `pull_request`, `pull_request_target` (and `merge_group`): base.sha..head.sha.
 - GitLab merge request pipelines: `CI_MERGE_REQUEST_DIFF_BASE_SHA`..the source commit.
   Branch pipelines: `CI_COMMIT_BEFORE_SHA`..`CI_COMMIT_SHA`, and a new branch (all zeros)
@@ -62,7 +63,7 @@ class Request:
     kind: str  # range | new-branch | head-only | nothing
     head: str  # the tip: a commit id, or a revision such as HEAD
     base: str | None = None  # range: the revision the change starts from
-    branch: str | None = None  # the pushed branch, excluded from "other branches"
+    branch: str | None = None  # the pushed branch (a new one is not its own base)
     default_branch: str | None = None  # new branch: the trusted base
     label: str = ""  # the event in words, e.g. "pull request #12"
     forced: bool = False
@@ -275,21 +276,28 @@ def _range(root: Path, asked: Request, head: str, base: str, notes: list[str]) -
 
 
 def resolve_new_branch(root: Path, asked: Request, head: str, notes: list[str]) -> Plan:
-    """A new branch (or tag): its commits that no other branch on the remote has."""
-    shallow = _is_shallow(root)
-    refspec = f"+refs/heads/*:refs/remotes/{REMOTE}/*"
-    problem = git.fetch(root, REMOTE, *(["--depth=1"] if shallow else []), refspec)
-    if problem is None:
-        notes.append(f"fetched the branches of {REMOTE} to compare with")
-    exclude = [f"--exclude={REMOTE}/HEAD"]
-    if asked.branch:
-        exclude.append(f"--exclude={REMOTE}/{asked.branch}")
-    exclude.append(f"--remotes={REMOTE}")
-    others = _lines(git.run(root, "rev-list", "--no-walk", *exclude))
+    """A new branch (or tag): its commits that the default branch does not have.
+
+    Only the default branch counts as scanned already. Any other branch on the remote may
+    have arrived in the same push (`git push origin feat feat-backup` starts a run for
+    each, and each finds the other already there), and neither GitHub's push event nor
+    GitLab's pipeline says when another ref appeared: trusting them would let two new
+    branches hide each other's keys. The default branch is the event's (GitHub's
+    `repository.default_branch`, GitLab's `CI_DEFAULT_BRANCH`), else the one `origin/HEAD`
+    names; without one, every commit of the branch is scanned."""
+    default = _default_branch(root, asked)
     trusted = None
-    if asked.default_branch and asked.default_branch != asked.branch:
-        trusted = _resolve(root, f"refs/remotes/{REMOTE}/{asked.default_branch}")
-    revisions = [head, "--not", *exclude] if others else [head]
+    if default is not None and default != asked.branch:
+        tracking = f"refs/remotes/{REMOTE}/{default}"
+        depth = ["--depth=1"] if _is_shallow(root) else []
+        problem = git.fetch(root, REMOTE, *depth, f"+refs/heads/{default}:{tracking}")
+        if problem is None:
+            notes.append(f"fetched the default branch {default} of {REMOTE} to compare with")
+        trusted = _resolve(root, tracking)
+        if trusted is None:
+            why = problem or "it has no such branch"
+            notes.append(f"could not fetch the default branch {default} of {REMOTE}: {why}")
+    revisions = [head, "--not", trusted] if trusted else [head]
     _make_whole(
         root,
         asked,
@@ -298,13 +306,28 @@ def resolve_new_branch(root: Path, asked: Request, head: str, notes: list[str]) 
         [trusted] if trusted else [],
         notes,
     )
-    if others:
-        how = f"the commits on {head[:12]} that no other branch on {REMOTE} has (a new branch)"
+    if trusted:
+        how = (
+            f"the commits on {head[:12]} that the default branch {default} does not have "
+            "(a new branch)"
+        )
+    elif default is None:
+        how = f"every commit of {head[:12]}: no default branch to compare with"
+    elif default == asked.branch:
+        how = f"every commit of {head[:12]}: the default branch itself is new"
     else:
-        how = f"every commit of {head[:12]}: {REMOTE} has no other branch"
-        if problem is not None:
-            notes.append(f"could not fetch the branches of {REMOTE}: {problem}")
+        how = f"every commit of {head[:12]}: the default branch {default} is not in the clone"
     return _plan(root, asked, revisions, head, trusted, f"{asked.label}: {how}", notes)
+
+
+def _default_branch(root: Path, asked: Request) -> str | None:
+    """The default branch's name: the CI's, else the one `origin/HEAD` points at."""
+    if asked.default_branch:
+        return asked.default_branch
+    found = git.try_run(root, "symbolic-ref", "--quiet", f"refs/remotes/{REMOTE}/HEAD")
+    prefix = f"refs/remotes/{REMOTE}/"
+    name = found.decode("utf-8", "replace").strip() if found else ""
+    return name.removeprefix(prefix) if name.startswith(prefix) else None
 
 
 def _head_only(root: Path, asked: Request, head: str, notes: list[str]) -> Plan:

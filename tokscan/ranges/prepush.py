@@ -3,16 +3,28 @@
 git runs the pre-push hook with the remote's name and URL as arguments and one line per
 ref on standard input: `<local ref> <local sha> <remote ref> <remote sha>`. The remote
 already has every commit reachable from any of its refs, so the commits a push sends are
-the local tips minus what is reachable from the remote's known tips:
+the local tips minus what is reachable from the remote's tips:
 
-- an update (fast-forward or forced): `local --not remote-sha --remotes=<remote>`;
-- a new branch (remote sha all zeros): `local --not --remotes=<remote>`;
+- an update (fast-forward or forced) or a new branch (remote sha all zeros):
+  `local --not <every tip the remote has>`;
 - a deletion (local sha all zeros): nothing.
 
-A remote sha this repository does not have (someone else pushed it) cannot be excluded,
-so only the remote-tracking refs are. The pre-commit framework does not pass the lines on
-standard input but sets PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF (or, for a push of a whole
-new history, only PRE_COMMIT_LOCAL_BRANCH) and PRE_COMMIT_REMOTE_NAME; those are read too.
+What the remote has is what it advertises now (`git ls-remote`, through git/process.py
+with its transport allowlist), plus the remote shas git passed: never the local
+`refs/remotes/<remote>/*`, which go stale (a branch deleted or rewritten on the server
+lingers in every clone that does not prune), so a leak the server dropped could be pushed
+back. A tip this repository does not have (someone else pushed it) cannot be excluded.
+When the remote cannot be asked, only the shas git passed count and a note says that more
+is scanned: the range fails closed.
+
+A ref may name a tag, or point straight at a blob or a tree: the tag's message and the
+blobs and trees it reaches are sent too (where the remote's tips do not reach them), so
+the ref names go with the range for the history engine to read them.
+
+The pre-commit framework does not pass the lines on standard input but sets
+PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF (or, for a push of a whole new history, only
+PRE_COMMIT_LOCAL_BRANCH), PRE_COMMIT_REMOTE_NAME and PRE_COMMIT_REMOTE_URL; those are read
+too.
 """
 
 from __future__ import annotations
@@ -29,8 +41,12 @@ from tokscan.errors import TokscanError
 class PushRange:
     """The rev-list arguments selecting the commits a push sends."""
 
-    tips: list[str] = field(default_factory=list)  # local commits being pushed
+    tips: list[str] = field(default_factory=list)  # local objects being pushed (commits, tags…)
     exclude: list[str] = field(default_factory=list)  # rev-list arguments after --not
+    # (the remote ref it updates, the object) for each tip: a tag's message, or a blob or
+    # tree that a ref points to directly, is sent too and named by its ref
+    refs: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the report: how the range was found
 
     @property
     def empty(self) -> bool:
@@ -40,10 +56,12 @@ class PushRange:
         return [*self.tips, "--not", *self.exclude] if self.exclude else list(self.tips)
 
 
-def from_lines(root: Path, remote: str | None, lines: list[str]) -> PushRange:
+def from_lines(
+    root: Path, remote: str | None, lines: list[str], url: str | None = None
+) -> PushRange:
     """The range for the ref lines git wrote on the hook's standard input."""
     push = PushRange()
-    excluded: list[str] = []
+    given: list[str] = []  # the remote's shas, as git passed them
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -52,17 +70,19 @@ def from_lines(root: Path, remote: str | None, lines: list[str]) -> PushRange:
             raise TokscanError(
                 f"pre-push input line {number} is not '<local ref> <sha> <remote ref> <sha>'"
             )
-        _, local_sha, _, remote_sha = parts
+        _, local_sha, remote_ref, remote_sha = parts
         if git.is_null(local_sha):
             continue  # deleting a remote ref sends nothing
         push.tips.append(local_sha)
-        if not git.is_null(remote_sha) and _exists(root, remote_sha):
-            excluded.append(remote_sha)
-    push.exclude = excluded + _remote_refs(remote)
+        push.refs.append((remote_ref, local_sha))
+        if not git.is_null(remote_sha):
+            given.append(remote_sha)
+    if push.tips:
+        push.exclude, push.notes = remote_tips(root, remote, url, given)
     return push
 
 
-def from_environment(env: Mapping[str, str]) -> tuple[str | None, PushRange] | None:
+def from_environment(root: Path, env: Mapping[str, str]) -> tuple[str | None, PushRange] | None:
     """The range from the pre-commit framework's variables, or None when they are absent."""
     if env.get("PRE_COMMIT") != "1" and "PRE_COMMIT_REMOTE_NAME" not in env:
         return None
@@ -73,22 +93,55 @@ def from_environment(env: Mapping[str, str]) -> tuple[str | None, PushRange] | N
     branch = env.get("PRE_COMMIT_LOCAL_BRANCH")
     if to_ref:
         push.tips.append(to_ref)
-        push.exclude = ([from_ref] if from_ref else []) + _remote_refs(remote)
     elif branch:
         push.tips.append(branch)
-        push.exclude = _remote_refs(remote)
+        from_ref = None
     else:
         return None
+    push.refs.append((env.get("PRE_COMMIT_REMOTE_BRANCH") or push.tips[0], push.tips[0]))
+    url = env.get("PRE_COMMIT_REMOTE_URL")
+    push.exclude, push.notes = remote_tips(root, remote, url, [from_ref] if from_ref else [])
     return remote, push
 
 
-def _remote_refs(remote: str | None) -> list[str]:
-    # A push to a URL rather than a named remote has no remote-tracking refs to exclude.
-    if not remote or "/" in remote or ":" in remote:
+def remote_tips(
+    root: Path, remote: str | None, url: str | None, given: list[str]
+) -> tuple[list[str], list[str]]:
+    """The tips the remote has, as far as this repository has them (rev-list excludes only
+    what it has), and notes: every ref the remote advertises (asked at `url`, where the
+    push goes, else `remote`) and the shas git passed; when the remote cannot be asked,
+    only the latter."""
+    notes: list[str] = []
+    where = url or remote
+    tips = list(given)
+    if where:
+        advertised, problem = git.ls_remote(root, where)
+        tips += [oid for oid, _ in advertised]
+    else:
+        problem = "no remote was named"
+    if problem is not None:
+        name = remote or url or "the remote"
+        notes.append(
+            f"could not ask {name} which refs it has ({problem}): only the refs this push "
+            "updates count as already there, so commits the remote may have are scanned too"
+        )
+    return _present(root, tips), notes
+
+
+def _present(root: Path, oids: list[str]) -> list[str]:
+    """The objects of `oids` that this repository has, once each, in order."""
+    unique = list(dict.fromkeys(oid for oid in oids if not git.is_null(oid)))
+    if not unique:
         return []
-    return [f"--remotes={remote}"]
-
-
-
-def _exists(root: Path, sha: str) -> bool:
-    return git.try_run(root, "cat-file", "-e", f"{sha}^{{commit}}") is not None
+    listed = git.run(
+        root,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype)",
+        input="".join(f"{oid}\n" for oid in unique).encode(),
+    )
+    have = set()
+    for line in listed.decode("ascii", "replace").splitlines():
+        oid, _, kind = line.partition(" ")
+        if kind and kind != "missing":
+            have.add(oid)
+    return [oid for oid in unique if oid in have]

@@ -28,6 +28,9 @@ def test_a_blob_the_scan_did_not_cover_is_read_when_asked(repo, keys):
         assert cache.keys(missing) == frozenset()
         assert cache.blobs.unreadable == {missing: "missing or unreadable"}
         assert cache.hits(_blob(repo, "a.txt")) == []  # hits are what the scan found
+        [hit] = cache.hits(_blob(repo, "a.txt"), read=True)  # unless asked to read
+        assert (hit.key, hit.line, hit.column) == (key, 1, 3)
+        assert cache.hits(missing, read=True) == []
     finally:
         cache.close()
 

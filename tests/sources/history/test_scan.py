@@ -918,3 +918,96 @@ def test_a_grafts_file_cannot_hide_history(repo, keys, run_tokscan):
     result, report = audit(run_tokscan, repo, keys=keys)
     assert result.code == 1
     assert places(report) == {(fp(key), "leak.txt", leak, 1)}
+
+
+def _chunks(data: bytes, table: int) -> dict[bytes, int]:
+    """The chunk table of a commit-graph or multi-pack-index file, starting at `table`:
+    entries of a 4-byte id and an 8-byte offset, ending with id 0."""
+    import struct
+
+    offsets = {}
+    for entry in range(table, len(data), 12):
+        name = bytes(data[entry : entry + 4])
+        offsets[name] = struct.unpack(">Q", data[entry + 4 : entry + 12])[0]
+        if name == b"\0" * 4:
+            return offsets
+    raise AssertionError("no end to the chunk table")
+
+
+def _ids(data: bytes, chunks: dict[bytes, int], after: bytes, size: int) -> list[str]:
+    """The object ids in the OIDL chunk, which the chunk `after` follows."""
+    start, end = chunks[b"OIDL"], chunks[after]
+    return [bytes(data[at : at + size]).hex() for at in range(start, end, size)]
+
+
+def _rewrite(path, edit) -> None:
+    data = bytearray(path.read_bytes())
+    edit(data)
+    path.chmod(0o644)  # git writes them read-only
+    path.write_bytes(bytes(data))
+
+
+def test_a_commit_graph_cannot_hide_history(repo, keys, run_tokscan):
+    # The commit-graph caches each commit's tree, parents and date, and git trusts it over
+    # the commit objects: edited, it can give the commit that added a key its parent's
+    # tree, so the tree-diff pass sees no change and the audit reports nothing.
+    key = keys()
+    repo.write("a.txt", "a\n")
+    base = repo.commit("init")
+    repo.write("leak.txt", f"{key}\n")
+    leak = repo.commit("leak")
+    repo.git("rm", "-q", "leak.txt")
+    repo.commit("remove")
+    repo.write("b.txt", "b\n")
+    repo.commit("later")
+    repo.git("commit-graph", "write", "--reachable")
+    parent_tree = bytes.fromhex(repo.git("rev-parse", f"{base}^{{tree}}").strip())
+
+    def edit(data: bytearray) -> None:
+        # A header (CGPH, version, hash version, chunks, base graphs), the chunk table,
+        # then the chunks; CDAT has a row per commit, in OIDL's order, that starts with
+        # the commit's tree. git does not check the file's checksum when it reads it.
+        assert data[:4] == b"CGPH"
+        size = {1: 20, 2: 32}[data[5]]
+        chunks = _chunks(data, 8)
+        row = chunks[b"CDAT"] + _ids(data, chunks, b"CDAT", size).index(leak) * (size + 16)
+        data[row : row + size] = parent_tree
+
+    _rewrite(repo.path / ".git" / "objects" / "info" / "commit-graph", edit)
+    # git itself is fooled: `git log --raw` no longer shows the file arriving.
+    assert "leak.txt" not in repo.git("log", "--raw", "--format=%H")
+    assert "leak.txt" in repo.git("-c", "core.commitGraph=false", "log", "--raw", "--format=%H")
+    for scope in ((), (f"{base}..main",)):
+        result, report = audit(run_tokscan, repo, *scope, keys=keys)
+        assert result.code == 1
+        assert places(report) == {(fp(key), "leak.txt", leak, 1)}
+
+
+def test_a_multi_pack_index_cannot_hide_a_blob(repo, keys, run_tokscan):
+    # The multi-pack-index maps object ids to places in packs, ahead of each pack's own
+    # index: edited, it can send the id of the blob holding a key to a clean blob's bytes.
+    key = keys()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    repo.write("leak.txt", f"{key}\n")
+    leak = repo.commit("leak")
+    repo.git("repack", "-q", "-a", "-d")
+    repo.git("multi-pack-index", "write")
+    blob = repo.git("rev-parse", "HEAD:leak.txt").strip()
+    clean = repo.git("rev-parse", "HEAD:a.txt").strip()
+
+    def edit(data: bytearray) -> None:
+        # A header (MIDX, version, hash version, chunks, base files, packs), the chunk
+        # table, then the chunks; OOFF has 8 bytes per object (pack, offset) in OIDL's order.
+        assert data[:4] == b"MIDX"
+        size = {1: 20, 2: 32}[data[5]]
+        chunks = _chunks(data, 12)
+        ids = _ids(data, chunks, b"OOFF", size)
+        to, source = (chunks[b"OOFF"] + 8 * ids.index(oid) for oid in (blob, clean))
+        data[to : to + 8] = data[source : source + 8]
+
+    _rewrite(repo.path / ".git" / "objects" / "pack" / "multi-pack-index", edit)
+    assert repo.git("cat-file", "blob", blob) == "a\n"  # git itself is fooled
+    result, report = audit(run_tokscan, repo, keys=keys)
+    assert result.code == 1
+    assert places(report) == {(fp(key), "leak.txt", leak, 1)}

@@ -29,10 +29,11 @@ def test_tag_messages_are_read_through_tags_of_tags(repo, keys):
     assert objects == 2
     blob = repo.git("rev-parse", "HEAD:a.txt").strip()
     assert targets == [Tagged("refs/tags/blob-tag", "blob", blob, None)]
-    # Given objects instead of the refs: what is not a tag is passed over.
-    found, objects, _, targets = scan_tags(opened, start=[commit, outer_id])
+    # Given refs instead of every ref: commits are passed over, blobs and trees are targets.
+    start = [("refs/heads/main", commit), ("refs/tags/outer", outer_id), ("refs/tags/b", blob)]
+    found, objects, _, targets = scan_tags(opened, start=start)
     assert sorted(hit.key for entry in found for hit in entry.hits) == sorted([inner, outer])
-    assert (objects, targets) == (3, [])
+    assert (objects, targets) == (4, [Tagged("refs/tags/b", "blob", blob, None)])
 
 
 def test_files_that_tags_point_at_are_named_by_git_address(repo, keys):

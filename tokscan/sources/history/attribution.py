@@ -116,7 +116,7 @@ class Attribution:
             if self.present is not None and new not in self.present:
                 unreadable.setdefault(new, "missing from the object database")
             if new in unreadable:
-                self._unreadable(new, path, commit.oid)
+                self.unreadable(new, path, f"commit {commit.oid[:12]}")
             elif new in hits:
                 arrived.append(change)
         left: dict[str, list[bytes]] | None = None  # key -> paths it left (deleted paths)
@@ -124,7 +124,7 @@ class Attribution:
             self.seen.add(new)
             before = frozenset() if old_mode in _ABSENT else self.keys.keys(old)
             if old in unreadable:  # the previous version: was the key there already?
-                self._unreadable(old, path, commit.oid)
+                self.unreadable(old, path, f"commit {commit.oid[:12]}")
             for hit in hits[new]:
                 key = hit.key
                 if key in before:
@@ -165,7 +165,9 @@ class Attribution:
     def is_excluded(self, path: bytes) -> bool:
         return self.excluded(printable_path(os.fsdecode(path)))
 
-    def _unreadable(self, oid: bytes, path: bytes, commit: str) -> None:
+    def unreadable(self, oid: bytes, path: bytes, source: str) -> None:
+        """Report, once, a blob that could not be read; `source` says what holds it
+        ("commit 0123456789ab", "tag refs/tags/v1")."""
         if oid in self._reported:
             return
         self._reported.add(oid)
@@ -173,7 +175,7 @@ class Attribution:
         self.errors.append(
             (
                 printable_path(os.fsdecode(path)),
-                f"cannot read blob {oid.decode()} (commit {commit[:12]}): {why}",
+                f"cannot read blob {oid.decode()} ({source}): {why}",
             )
         )
 
@@ -188,7 +190,7 @@ class Attribution:
                     self._introduce(info, path, blob, hit)
                 for other in (v[path] for v in versions if path in v):
                     if other in self.keys.blobs.unreadable:
-                        self._unreadable(other, path, info.oid)
+                        self.unreadable(other, path, f"commit {info.oid[:12]}")
 
     def present_at_head(self, tip: str | None) -> dict[tuple[str, bytes], bool]:
         """For each (key, path) found, whether the default branch's tip holds the key

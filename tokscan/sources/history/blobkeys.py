@@ -30,8 +30,14 @@ class BlobKeys:
         self._keys: dict[bytes, frozenset[str]] = {}
         self._reader: ObjectReader | None = None
 
-    def hits(self, oid: bytes) -> list[Candidate]:
-        return self.blobs.hits.get(oid, [])
+    def hits(self, oid: bytes, *, read: bool = False) -> list[Candidate]:
+        """The keys in a blob with their places, as the scan found them; with `read`, a blob
+        the scan did not cover is read now (one that cannot be read goes into
+        `blobs.unreadable` and has none)."""
+        hits = self.blobs.hits.get(oid)
+        if hits is None and read and oid not in self.scanned and oid not in self.blobs.unreadable:
+            hits = self._read(oid)
+        return hits or []
 
     def keys(self, oid: bytes) -> frozenset[str]:
         known = self._keys.get(oid)

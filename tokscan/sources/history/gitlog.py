@@ -62,15 +62,29 @@ class LogPass:
         self.path = directory / "log"
         self._output = self.path.open("wb")
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (open while git runs)
-        if "--" not in revisions:  # a revision that is also a file's name is a revision
-            revisions = [*revisions, "--"]
-        self._process = git.popen(
-            root,
-            *git.LEAN,
-            *arguments(revisions),
-            stdout=self._output,
-            stderr=self._errors,
-        )
+        paths: list[str] = []
+        if "--" in revisions:
+            at = list(revisions).index("--")
+            revisions, paths = revisions[:at], list(revisions[at + 1 :])
+        argv, listed = git.revision_input(revisions)
+        stdin = None
+        if listed is not None:
+            stdin = tempfile.TemporaryFile()  # noqa: SIM115 (git reads it as it starts)
+            stdin.write(listed)
+            stdin.seek(0)
+        try:
+            # `--` always: a revision that is also a file's name is a revision
+            self._process = git.popen(
+                root,
+                *git.LEAN,
+                *arguments([*argv, "--", *paths]),
+                stdin=stdin,
+                stdout=self._output,
+                stderr=self._errors,
+            )
+        finally:
+            if stdin is not None:
+                stdin.close()
 
     def wait(self) -> None:
         code = self._process.wait()

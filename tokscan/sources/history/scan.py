@@ -14,7 +14,9 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
   `ranges.revisions.check_revisions`. A full audit scans `ranges.revisions.everything`
   with `everything` set: then annotated tags, and blobs and trees that tags point to, are
   scanned too (tags.py), and keys that only unreachable objects hold are counted in a
-  note. `tip` is the tip of the default branch (`ranges.revisions.default_tip`).
+  note. A range scan does the same for the refs in `settings.tags` (a push's), leaving
+  out what `known` (the remote's refs) reaches. `tip` is the tip of the default branch
+  (`ranges.revisions.default_tip`).
 - Findings go into `collector` with `Where.HISTORY`, the introducing commit, its author
   ("Name <email>"), its committer date (ISO 8601) and `present_at_head`; objects and bytes
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
@@ -84,9 +86,11 @@ class Settings:
     # pushed are local; ci: the clone was deepened), so a shallow clone needs no warning.
     range_complete: bool = False
     where: Where = Where.HISTORY  # what the findings are, for their advice (pre-push: unpushed)
-    # Objects a range scan also reads tag messages from (pre-push: the tips it sends, one of
-    # which may be an annotated tag); objects that are not tags are passed over.
-    tags: tuple[str, ...] = ()
+    # Refs a range scan also reads tags from, as (ref name, object id) (pre-push: the refs
+    # it sends): the messages of annotated tags, and the blobs and trees that a ref or its
+    # tags point to directly, where `Scope.known` does not reach them. Commits are passed
+    # over (the revisions select them).
+    tags: tuple[tuple[str, str], ...] = ()
     # Where the warning about a shallow or partial clone goes (the command's stderr). It
     # is said before the scan starts, which may take minutes, not with the notes after it.
     warn: Callable[[str], None] = _silent
@@ -99,6 +103,9 @@ class Scope:
     revisions: Sequence[str]  # rev-list arguments; none: nothing to scan (no commits yet)
     everything: bool = False  # a full audit: `revisions` select every ref and stash entry
     tip: str | None = None  # the default branch's tip, for `present_at_head`; None: unknown
+    # rev-list arguments for what the other side already has (pre-push: the remote's refs);
+    # blobs and trees that `Settings.tags` point to are scanned where these do not reach
+    known: tuple[str, ...] = ()
 
 
 _DIRECT_LIMIT = 20_000  # more blobs than this are worth reading in pack order
@@ -160,8 +167,8 @@ def scan_revisions(
         if everything or settings.tags:
             start = None if everything else settings.tags
             tags, tag_objects, tag_bytes, targets = scan_tags(repo, start)
-            if everything:
-                tags += tagged_files(repo, targets, attribution)
+            known = None if everything else scope.known
+            tags += tagged_files(repo, targets, attribution, known)
         at_head = attribution.present_at_head(scope.tip)
         progress.clear()
     introductions = [*attribution.introductions.values(), *tags]

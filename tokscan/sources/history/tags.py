@@ -21,12 +21,13 @@ from tokscan.sources.history.attribution import Attribution, CommitInfo, Introdu
 
 
 def scan_tags(
-    repo: Repository, start: Sequence[str] | None = None
+    repo: Repository, start: Sequence[tuple[str, str]] | None = None
 ) -> tuple[list[Introduction], int, int, list[Tagged]]:
-    """Keys in the messages of annotated tags that refs point to (or that `start` names, of
-    which only the tags count), and tags they point to. Returns the introductions (commit:
-    the tag object's id), objects and bytes read, and the blobs and trees that the refs or
-    tags point to directly (see `tagged_files`)."""
+    """Keys in the messages of annotated tags that refs point to, and tags they point to.
+    `start` gives (ref name, object) pairs to begin from instead of every ref (a push's):
+    commits among them are passed over, blobs and trees are targets. Returns the
+    introductions (commit: the tag object's id), objects and bytes read, and the blobs and
+    trees that the refs or tags point to directly (see `tagged_files`)."""
     todo: list[tuple[str, str]] = []  # (object, the ref that reaches it)
     targets: list[Tagged] = []
     if start is None:
@@ -40,7 +41,7 @@ def scan_tags(
             elif kind in ("blob", "tree"):
                 targets.append(Tagged(ref, kind, oid, None))
     else:
-        todo = [(oid, oid) for oid in start]
+        todo = [(oid, ref) for ref, oid in reversed(start)]
     seen: set[str] = set()
     found: list[Introduction] = []
     size = 0
@@ -50,14 +51,21 @@ def scan_tags(
             if oid in seen:
                 continue
             seen.add(oid)
-            data = reader.read(oid)
-            if data is None:
+            header = reader.request(oid)
+            if header.kind != b"tag":  # a ref given in `start` that names no tag
+                if header.kind in (b"blob", b"tree"):
+                    targets.append(Tagged(ref, header.kind.decode(), oid, None))
+                if header.kind != b"missing":
+                    read = reader.stream.reader(header.size)
+                    while read(1 << 20):
+                        pass
                 continue
+            data = _body(reader, header.size)
             size += len(data)
             headers, _, message = data.partition(b"\n\n")
             fields = dict(line.split(b" ", 1) for line in headers.split(b"\n") if b" " in line)
-            if b"object" not in fields or b"tag" not in fields:
-                continue  # not a tag object (a commit named in `start`)
+            if b"object" not in fields:
+                continue
             author, date = signature(fields.get(b"tagger", b""))
             info = CommitInfo(oid, author, date)
             target = fields.get(b"type", b"")
@@ -73,6 +81,14 @@ def scan_tags(
     return found, len(seen), size, targets
 
 
+def _body(reader: ObjectReader, size: int) -> bytes:
+    if reader.stream.fits(size):
+        start, end = reader.stream.body(size)
+        return bytes(reader.stream.buffer[start:end])
+    read = reader.stream.reader(size)
+    return b"".join(iter(lambda: read(1 << 20), b""))
+
+
 class Tagged(NamedTuple):
     """A blob or tree that a ref points to, directly or through annotated tags."""
 
@@ -83,22 +99,45 @@ class Tagged(NamedTuple):
 
 
 def tagged_files(
-    repo: Repository, targets: list[Tagged], attribution: Attribution
+    repo: Repository,
+    targets: list[Tagged],
+    attribution: Attribution,
+    known: Sequence[str] | None = None,
 ) -> list[Introduction]:
     """Keys in blobs and trees that tags point to: reachable from a ref, yet in no commit.
     Their path is git's address for them (`refs/tags/name`, `refs/tags/name:dir/file`),
-    their commit the annotated tag's id (none for a lightweight tag)."""
+    their commit the annotated tag's id (none for a lightweight tag). With `known`
+    (rev-list arguments for what a remote has), only blobs that those do not reach count:
+    a push sends no others."""
     nobody = CommitInfo("", "", "")  # a lightweight tag: no commit, author or date
+    sent = _not_reached(repo, [target.oid for target in targets], known) if known else None
     found: list[Introduction] = []
     for ref, kind, oid, tag in targets:
         files = [(b"", oid.encode())] if kind == "blob" else tree_files(repo.root, oid)
         for inner, blob in files:
-            hits = attribution.keys.hits(blob)
-            if not hits or blob in attribution.seen:  # none, or a commit has them already
+            if sent is not None and blob not in sent:
                 continue
             if inner and attribution.is_excluded(inner):
                 continue
-            attribution.seen.add(blob)
             path = os.fsencode(ref) + (b":" + inner if inner else b"")
+            hits = attribution.keys.hits(blob, read=True)  # a range scan read no such blob
+            if blob in attribution.keys.blobs.unreadable:
+                attribution.unreadable(blob, path, f"tag {tag.oid[:12] if tag else ref}")
+            if not hits or blob in attribution.seen:  # none, or a commit has them already
+                continue
+            attribution.seen.add(blob)
             found.append(Introduction(tag or nobody, path, blob, hits))
     return found
+
+
+def _not_reached(repo: Repository, objects: list[str], known: Sequence[str]) -> set[bytes]:
+    """The objects reachable from `objects` that the trees of `known`'s commits do not hold
+    (what a push of them sends, as git computes a thin pack)."""
+    if not objects:
+        return set()
+    argv, listed = git.revision_input([*objects, "--not", *known])
+    output = git.run(
+        repo.root, "rev-list", "--objects-edge-aggressive", "--no-object-names", *argv,
+        input=listed,
+    )  # fmt: skip
+    return {line for line in output.split(b"\n") if line and not line.startswith(b"-")}
