@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from hypothesis import given
@@ -128,3 +129,13 @@ def test_redact_all_scrubs_every_key_shaped_run(keys):
     scrubbed = keyformat.redact_all(text)
     assert scrubbed == f"unknown key '{keyformat.redact(a)}', and x{keyformat.redact(b)}9 glued"
     assert keyformat.redact_all("nothing here") == "nothing here"
+
+
+def test_redact_all_leaves_nothing_key_shaped_where_runs_overlap(keys):
+    """Regression: `tm-` + 30 characters + a key is key-shaped twice over; redacting the
+    first run left the second one whole (`tm-Ab3d…yztm-` + the key's body)."""
+    key = keys()
+    text = "name-" + keys()[:33] + key + ".txt"
+    scrubbed = keyformat.redact_all(text)
+    assert key[3:] not in scrubbed
+    assert not re.search(r"tm-[A-Za-z0-9]{32}", scrubbed)

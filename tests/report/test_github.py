@@ -137,5 +137,12 @@ def test_summary_escapes_markdown_and_lists_errors(keys):
     assert github.summary(report()).splitlines()[2] == "No TokModel API keys found."
 
 
+def test_markdown_escapes_a_hyphen_only_where_it_could_start_something():
+    assert github.md("-x - y") == "\\-x \\- y"
+    # After a letter or digit it starts nothing, and a key-shaped name stays key-shaped, so
+    # that output.py can redact it (`tm\\-…` would hide it).
+    assert github.md("utf-16le tm-x") == "utf-16le tm-x"
+
+
 def test_unescape_helper_is_one_pass():
     assert unescape("%250A") == "%0A"

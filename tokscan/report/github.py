@@ -177,7 +177,17 @@ _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-!|~&"
 
 def md(text: str) -> str:
     """Text from the repository, inert in Markdown: special characters escaped, line breaks
-    shown as `↵` (a table row must stay on one line)."""
+    shown as `↵` (a table row must stay on one line).
+
+    A `-` right after a letter or digit is left alone: it can start nothing there (lists,
+    rules and table delimiters start a line), and escaping it would split a key-shaped
+    name (`tm\\-…`) so that the redaction of everything written (report/output.py) could
+    not see it."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "↵")
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    return "".join(
+        "\\" + c
+        if c in _MARKDOWN_SPECIAL and not (c == "-" and i and text[i - 1].isalnum())
+        else c
+        for i, c in enumerate(text)
+    )
 

@@ -2,8 +2,9 @@
 
 - One run, one rule (`tokmodel-api-key`) with help text and the rotation steps.
 - Each result has one location: a URI relative to the checkout with `uriBaseId`
-  `%SRCROOT%`, and a region (line, and the key's first column and the column after it,
-  counted in Unicode code points as tokscan counts them).
+  `%SRCROOT%` (a name holding a key redacted, unless --show-secrets), and a region (line,
+  and the key's first column and the column after it, counted in Unicode code points as
+  tokscan counts them).
 - A key found encoded, in a binary file or in an archive says so in its message and in
   its properties: `encoding` (outer first), `byteOffset`, and `memberPath` (the whole
   `archive!member` path). The URI of a key in an archive is the archive's, a file that
@@ -25,7 +26,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from tokscan import __version__
+from tokscan import __version__, keyformat
 from tokscan.model import Finding, Report, Status
 from tokscan.pipeline import policy
 from tokscan.report import json as json_report
@@ -117,7 +118,7 @@ def _results(findings: list[Finding], report: Report, show_secrets: bool) -> lis
                     {
                         "physicalLocation": {
                             "artifactLocation": {
-                                "uri": uri(rule.file_path(finding)),
+                                "uri": uri(rule.file_path(finding), show_secrets),
                                 "uriBaseId": "%SRCROOT%",
                             },
                             "region": _region(finding),
@@ -162,8 +163,12 @@ def partial_fingerprint(fingerprint: str, path: str, occurrence: int = 0) -> str
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def uri(path: str) -> str:
-    """A relative path as a URI reference (RFC 3986), percent-encoding what must be."""
+def uri(path: str, show_secrets: bool) -> str:
+    """A relative path as a URI reference (RFC 3986), percent-encoding what must be. A name
+    holding a key is redacted first unless `show_secrets`, so that its `…` is encoded too
+    (output.py would redact it anyway, but after encoding, leaving a raw `…` in the URI)."""
+    if not show_secrets:
+        path = keyformat.redact_all(path)
     return quote(path.encode("utf-8", "surrogateescape"), safe=_URI_SAFE)
 
 
