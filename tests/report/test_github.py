@@ -113,6 +113,16 @@ def test_scan_of_a_hostile_name_prints_no_control_character(
     assert printable(HOSTILE_PATH) in result.stdout
 
 
+def test_a_key_in_a_name_annotates_the_file_as_a_whole(keys):
+    named = finding(keys(), path="conf/secret.env", line=1, column=6)
+    named.in_name = True
+    [(name, properties, message)] = check_github(github.render(report(named)))
+    assert name == "error" and sorted(properties) == ["file", "title"]
+    assert properties["file"] == "conf/secret.env"
+    assert "(in the name) in conf/secret.env. The name of this file" in message
+    assert "conf/secret.env:1:6 \\(in the name\\)" in github.summary(report(named))
+
+
 def test_levels_titles_and_commit_messages(keys):
     revoked = finding(keys(), path="r.py", status=Status.REVOKED)
     message = finding(keys(), path=None, line=2, commit="d" * 40)

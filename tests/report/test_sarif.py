@@ -164,3 +164,13 @@ def test_uri_of_a_name_holding_a_key_is_redacted_and_still_ascii(keys):
     assert unquote(uri) == f"conf/{keyformat.redact(key)}/.env"
     assert all(33 <= ord(c) < 127 for c in uri)
     assert sarif.uri(path, show_secrets=True) == path
+
+
+def test_a_key_in_a_name_is_a_result_on_the_file_with_in_name(keys):
+    named = finding(keys(), path="conf/secret-folder", line=1, column=6)
+    named.in_name = True
+    document = check_sarif(sarif.render(report(named)))
+    [result] = document["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    assert result["properties"]["inName"] is True
+    assert "(in the name) in conf/secret-folder" in result["message"]["text"]

@@ -29,6 +29,8 @@ _UNPUSHED = (
 def advise(finding: Finding) -> str:
     """One or two sentences fitted to where the key was found and what TokModel said, and
     one more for a key that was packed or encoded (SPEC §10)."""
+    if finding.in_name:
+        return _in_name(finding)
     said = _advise(finding)
     if finding.status is Status.REVOKED:
         return said
@@ -99,6 +101,36 @@ def _unverified(finding: Finding) -> str:
     return (
         "Rotate this key: it is committed, so anyone with a clone has it, and deleting the "
         "line or rewriting history does not take it back."
+    )
+
+
+def _in_name(finding: Finding) -> str:
+    """A key in the name of a file or folder: renaming takes it out, rotating un-leaks it."""
+    if finding.status is Status.REVOKED:
+        return (
+            "This key is revoked (TokModel answers 401 Unauthorized), so it is harmless; "
+            "rename the file or folder anyway to keep secret scanners quiet."
+        )
+    named = "The name of this file or folder holds the key, and names travel with the tree"
+    if finding.where is Where.STAGED:
+        return (
+            f"{named}: rename it before committing, and keep the key in {ENV_VAR}. If you "
+            "ever shared it anywhere else, rotate it."
+        )
+    if finding.where is Where.WORKTREE:
+        return (
+            f"{named} (listings, archives, build logs): rename it, and keep the key in "
+            f"{ENV_VAR}. If the name was ever committed, pushed or shared, rotate the key."
+        )
+    if finding.where is Where.UNPUSHED:
+        return (
+            f"{named}: rename it in that commit before pushing (`git commit --amend`, or "
+            "`git rebase -i` for an older one). If the commit was shared anywhere else, "
+            "rotate the key."
+        )
+    return (
+        "Rotate this key: the name of a file or folder in a commit holds it, so anyone with "
+        "a clone has it; renaming or rewriting history does not take it back."
     )
 
 

@@ -78,6 +78,8 @@ def _annotation(finding: Finding, report: Report, show_secrets: bool) -> str:
         return command(
             level, f"{found}{place}{rest}", file=rule.file_path(finding), title=title
         )
+    if finding.in_name:  # on the file (or folder) as a whole: no line of it holds the key
+        return command(level, f"{found} in {finding.path}{rest}", file=finding.path, title=title)
     span = rule.span(finding)
     return command(
         level,

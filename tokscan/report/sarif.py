@@ -8,7 +8,8 @@
 - A key found encoded, in a binary file or in an archive says so in its message and in
   its properties: `encoding` (outer first), `byteOffset`, and `memberPath` (the whole
   `archive!member` path). The URI of a key in an archive is the archive's, a file that
-  exists in the checkout (`dist/app.whl` for `dist/app.whl!app/settings.py`).
+  exists in the checkout (`dist/app.whl` for `dist/app.whl!app/settings.py`). A key in
+  the name of a file or folder has the property `inName` and the region of its first line.
 - `partialFingerprints` are derived from the key's fingerprint and the path, never from the
   key itself or its line, so an alert keeps its identity across runs and edits that move the
   line. (`primaryLocationLineHash` is left to the upload action, which computes it itself.)
@@ -141,8 +142,9 @@ def _region(finding: Finding) -> dict[str, Any]:
     archive, in which the member's line and column mean nothing: the region is its first
     line, and the message and `memberPath` say where in the member. A key found encoded
     has no known end: its region runs to the end of the line where its encoded text starts.
-    A key in a binary file has its byte offset too."""
-    if rule.in_archive(finding):
+    A key in a binary file has its byte offset too. A key in the name of the file or folder
+    is not in its content: the region is its first line, and `inName` says so."""
+    if not rule.in_content(finding):
         return {"startLine": 1}
     region: dict[str, Any] = {
         "startLine": finding.line,
@@ -190,6 +192,8 @@ def _finding_properties(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         properties["byteOffset"] = finding.byte_offset
     if rule.in_archive(finding):
         properties["memberPath"] = finding.path
+    if finding.in_name:
+        properties["inName"] = True
     return {k: v for k, v in properties.items() if v is not None}
 
 
