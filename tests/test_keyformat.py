@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -154,3 +155,13 @@ def test_a_coloured_log_line_through_scan(repo, keys, run_tokscan):
     result = run_tokscan(["scan", "-f", "json", "build.log"], cwd=repo.path)
     [finding] = json.loads(result.stdout)["findings"]
     assert (finding["line"], finding["column"]) == (1, 29)
+
+
+def test_redact_all_leaves_nothing_key_shaped_where_runs_overlap(keys):
+    """Regression: `tm-` + 30 characters + a key is key-shaped twice over; redacting the
+    first run left the second one whole (`tm-Ab3d…yztm-` + the key's body)."""
+    key = keys()
+    text = "name-" + keys()[:33] + key + ".txt"
+    scrubbed = keyformat.redact_all(text)
+    assert key[3:] not in scrubbed
+    assert not re.search(r"tm-[A-Za-z0-9]{32}", scrubbed)

@@ -192,8 +192,16 @@ def redact(key: str) -> str:
 
 
 def redact_all(text: str) -> str:
-    """`text` with everything key-shaped redacted, for messages that quote user input."""
-    return _KEY_SHAPED.sub(lambda match: redact(match.group()), text)
+    """`text` with everything key-shaped redacted, boundaries or not: what tokscan does to
+    everything it prints or writes (report/output.py) unless asked for --show-secrets.
+
+    Repeated until nothing key-shaped is left: redacting one run can leave another that
+    overlapped it whole (`tm-` + 30 characters + `tm-` + 32 keeps the second's body), and
+    each pass makes the text shorter, so this ends."""
+    count = 1
+    while count:
+        text, count = _KEY_SHAPED.subn(lambda match: redact(match.group()), text)
+    return text
 
 
 def is_fingerprint(text: str) -> bool:

@@ -79,6 +79,8 @@ class Candidate:
     byte_offset: int | None = None  # in a binary file: where the key (or its encoding) starts
     # Inside an archive: the member's path, from the outside in (nested archives).
     inner_path: tuple[str, ...] = ()
+    # In a file's or folder's name, not its content: line 1, the column in the path.
+    in_name: bool = False
 
 
 @dataclass(slots=True)
@@ -97,6 +99,9 @@ class Finding:
     # Inside an archive: the archive's own path (`path` is then `archive!member`, and a file
     # whose name holds a `!` is still just a file).
     archive: str | None = None
+    # The key is in the name of the file or folder at `path` (detect/names.py): `line` is
+    # 1 and `column` where the key starts in `path`.
+    in_name: bool = False
     status: Status = Status.UNVERIFIED
     status_detail: str | None = None
     advice: str = ""

@@ -28,12 +28,16 @@ class Painter:
         return f"\033[{codes}m{text}\033[0m"
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """`text` on one line with no control characters: a file name may hold a newline (which
-    would forge a report line) or an escape sequence (which would drive the terminal)."""
+    would forge a report line) or an escape sequence (which would drive the terminal). Each
+    is shown as its Python escape (`\\x1b`, `\\n`, `\\u202e`), except the characters in
+    `keep` (for a format that escapes those its own way)."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return "".join(
+        c if c.isprintable() or c in keep else c.encode("unicode_escape").decode() for c in text
+    )
 
 
 def plural(count: int, noun: str) -> str:

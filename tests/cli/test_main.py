@@ -4,6 +4,11 @@ gets the report."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from tokscan import keyformat
 from tokscan.commands import scan
 
 
@@ -51,3 +56,40 @@ def test_a_terminal_that_is_not_utf8_still_gets_the_report(repo, keys):
             assert json.loads(done.stdout)["findings"][0]["secret"].count("…") == 1
         else:
             assert "\\u2026" in done.stdout
+
+
+# --- Arguments echoed back are redacted ------------------------------------------------
+#
+# A key pasted into the wrong argument must not be printed back: every message goes out
+# through report/output.py, click's usage errors included.
+
+ECHOED = [
+    pytest.param(["scan", "{key}"], id="missing-scan-path"),
+    pytest.param(["scan", "-f", "json", "{key}"], id="missing-scan-path-json"),
+    pytest.param(["--config", "{tmp}/{key}.yaml", "scan"], id="config"),
+    pytest.param(["--config", "{tmp}/{key}.yaml", "history"], id="config-click-route"),
+    pytest.param(["scan", "--baseline", "{tmp}/{key}.json"], id="baseline"),
+    pytest.param(["scan", "-o", "{tmp}/{key}/report.txt"], id="output"),
+    pytest.param(["-C", "{tmp}/{key}", "scan"], id="directory"),
+    pytest.param(["-C", "{tmp}/{key}", "history"], id="directory-click-route"),
+    pytest.param(["scan", "--write-baseline", "{tmp}/{key}.json"], id="wrote-baseline"),
+    pytest.param(["ci", "--base", "{key}"], id="ci-base"),
+    pytest.param(["history", "--{key}"], id="history-option"),
+    pytest.param(["history", "{key}"], id="history-revision"),
+    pytest.param(["scan", "--format", "{key}"], id="click-choice"),
+    pytest.param(["history", "--jobs", "{key}"], id="click-number"),
+    pytest.param(["staged", "--{key}"], id="click-unknown-option"),
+    pytest.param(["{key}"], id="click-unknown-command"),
+]
+
+
+@pytest.mark.parametrize("template", ECHOED)
+def test_arguments_echoed_back_are_redacted(template, run_tokscan, repo, keys, tmp_path):
+    repo.write("a.txt", "nothing\n")
+    repo.commit("one")
+    key = keys()
+    args = [arg.format(key=key, tmp=tmp_path) for arg in template]
+    result = run_tokscan(args, cwd=repo.path)
+    said = result.stdout + result.stderr
+    assert not re.findall(r"tm-[A-Za-z0-9]{32}", said), said
+    assert keyformat.redact(key) in said  # the message still says what it is about

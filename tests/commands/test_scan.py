@@ -390,3 +390,48 @@ def test_excluded_files_are_counted_not_hidden(repo, keys, run_tokscan, tmp_path
     (plain / "vendor" / "a.py").write_text("x\n")
     (plain / ".tokscan.yaml").write_text("exclude:\n  - 'vendor/'\n")
     assert "skipped 1 excluded" in run_tokscan(["scan", str(plain)]).stdout
+
+
+# --- keys in names ----------------------------------------------------------------------
+
+
+def test_a_key_in_a_file_or_folder_name_is_a_finding(keys, run_tokscan, repo):
+    """Regression: a key in a name leaks with the tree (listings, archives, clones), yet
+    only content was scanned."""
+    in_file, in_folder, glued = keys(), keys(), keys()
+    repo.write(f"docs/{in_file}.txt", "nothing secret inside\n")
+    repo.write(f"conf/{in_folder}/a.py", "x = 1\n")
+    repo.write(f"conf/{in_folder}/b.py", "y = 2\n")  # one folder: one finding
+    repo.write(f"x{glued}9.txt", "not a key's boundaries\n")
+    repo.write(f"docs/tm-{'x' * 32}.md", "a placeholder\n")
+    result = run_tokscan(["scan", "-f", "json", "--show-secrets"], cwd=repo.path)
+    assert result.code == 1
+    report = jsonreport.load(result.stdout)
+    found = places(report, ("path", "line", "column", "in_name", "fingerprint"))
+    assert found == {
+        (f"conf/{in_folder}", 1, 6, True, keyformat.fingerprint(in_folder)),
+        (f"docs/{in_file}.txt", 1, 6, True, keyformat.fingerprint(in_file)),
+    }
+    assert all("rename" in f["advice"] for f in report["findings"])
+    text = run_tokscan(["scan"], cwd=repo.path).stdout
+    assert f"conf/{keyformat.redact(in_folder)}:1:6 (in the name)" in text
+    assert_never_shown(in_file, text)
+
+
+def test_a_key_in_a_name_and_the_same_key_inside_are_two_findings(keys, run_tokscan, repo):
+    key = keys()
+    repo.write(f"{key}", f"{key}\n")
+    report = jsonreport.load(run_tokscan(["scan", "-f", "json"], cwd=repo.path).stdout)
+    assert [(f["line"], f["column"], f.get("in_name")) for f in report["findings"]] == [
+        (1, 1, True),
+        (1, 1, None),
+    ]
+    for fmt in ("sarif", "gitlab"):  # still two results, with ids of their own (checked)
+        assert run_tokscan(["scan", "-f", fmt], cwd=repo.path).code == 1
+
+
+def test_a_key_in_an_excluded_name_is_counted_as_suppressed(keys, run_tokscan, repo):
+    repo.write(".tokscan.yaml", "exclude:\n  - 'vendor/**'\n")
+    repo.write(f"vendor/{keys()}.txt", "x\n")
+    report = jsonreport.load(run_tokscan(["scan", "-f", "json"], cwd=repo.path).stdout)
+    assert (report["findings"], report["summary"]["suppressed"]) == ([], 1)

@@ -12,6 +12,7 @@ from support.gitrepo import GitRepo
 from support.keys import fingerprint as fp
 
 import tokscan
+from tokscan.keyformat import redact
 
 
 def staged_json(run_tokscan, repo: GitRepo) -> list[tuple[str, int, int, str]]:
@@ -416,3 +417,28 @@ def test_a_long_deleted_line_is_not_read_as_added(repo, keys, run_tokscan):
     repo.write("min.js", f"var k='{new}';\n")
     repo.add()
     assert staged_json(run_tokscan, repo) == [("min.js", 1, 8, fp(new))]
+
+
+def test_a_key_in_an_added_name_blocks_the_commit(repo, keys, run_tokscan):
+    """Regression: a file or folder whose name holds a key was committed without a word;
+    the name leaks with the tree. A name HEAD already has is not added again."""
+    old_folder, new_file, new_folder, renamed = keys(), keys(), keys(), keys()
+    repo.write(f"conf/{old_folder}/a.txt", "x\n")
+    repo.write("plain.txt", "y\n")
+    repo.commit("an old name")
+    repo.write(f"conf/{old_folder}/b.txt", "a new file in a folder so named already\n")
+    repo.write(f"docs/{new_file}.md", "\n")
+    repo.write(f"lib/{new_folder}/c.py", "1\n")
+    repo.write(f"lib/{new_folder}/d.py", "2\n")
+    repo.git("mv", "plain.txt", f"{renamed}.txt")
+    repo.add()
+    found = staged_json(run_tokscan, repo)  # paths redacted, as everything printed
+    assert sorted(found) == sorted([
+        (f"docs/{redact(new_file)}.md", 1, 6, fp(new_file)),
+        (f"lib/{redact(new_folder)}", 1, 5, fp(new_folder)),
+        (f"{redact(renamed)}.txt", 1, 1, fp(renamed)),
+    ])  # fmt: skip
+    result = run_tokscan(["staged"], cwd=repo.path)  # the hook's own route
+    assert result.code == 1 and "(in the name)" in result.stdout
+    for key in (old_folder, new_file, new_folder, renamed):
+        assert key not in result.stdout + result.stderr

@@ -4,6 +4,8 @@ start a command; and the Markdown job summary in GITHUB_STEP_SUMMARY."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from support.reports import finding, report
 
 from tokscan.model import ScanError, Status
 from tokscan.report import github
+from tokscan.terminal import printable
 
 ODD_PATHS = ["a,b.py", "c:d.py", "50%.py", "line\nbreak.py", "cr\rname.py", "x::y.py"]
 
@@ -30,7 +33,10 @@ def test_escaping_follows_the_toolkit():
 def test_any_text_makes_one_command_that_decodes_back(path, message):
     line = github.command("error", message, file=path, title=path)
     assert "\n" not in line and "\r" not in line
+    assert not controls(line)
     [(command, properties, text)] = check_github(line + "\n", secrets=True)
+    # Line breaks decode back; other control characters are shown escaped, as text does.
+    path, message = printable(path, keep="\r\n"), printable(message, keep="\r\n")
     assert (command, properties, text) == ("error", {"file": path, "title": path}, message)
 
 
@@ -65,6 +71,56 @@ def test_text_from_the_repository_cannot_start_a_command(keys):
     assert lines[0].startswith("::error file=x%0A%3A%3Aadd-mask%3A%3Aboom")
     assert "%0A::stop-commands::token" in lines[0]
     check_github(output)
+
+
+HOSTILE_PATH = "e\x1b[31mvil\x07\x9b\x7f.py"  # ESC, BEL, a C1 CSI and DEL
+HOSTILE_AUTHOR = "Eve\x1b]0;owned\x07 <eve@example.com>"
+
+
+def controls(text: str) -> list[str]:
+    """The control characters in `text` other than the line breaks that end its lines."""
+    return [c for c in text if unicodedata.category(c) == "Cc" and c != "\n"]
+
+
+def test_control_characters_from_the_repository_are_escaped_as_text_does(keys):
+    """Regression: `-f github` wrote ESC, BEL and C1 controls from file and author names to
+    standard output raw, where a terminal (or the job log) would obey them."""
+    hostile = finding(keys(), path=HOSTILE_PATH, commit="c" * 40)
+    hostile.author = HOSTILE_AUTHOR
+    made = report(hostile, errors=(ScanError("x\x1b[2Jy", "bad\x85thing"),))
+    output = github.render(made)
+    assert not controls(output)
+    commands = check_github(output)
+    assert commands[0][1]["file"] == "e\\x1b[31mvil\\x07\\x9b\\x7f.py" == printable(HOSTILE_PATH)
+    assert printable(HOSTILE_AUTHOR) in commands[0][2]
+    assert commands[1][2] == "x\\x1b[2Jy: bad\\x85thing"
+    summary = github.summary(made)
+    assert not controls(summary)
+    check_summary(summary)
+    assert "e\\\\x1b\\[31mvil\\\\x07" in summary  # `\x1b`, its backslash escaped for Markdown
+
+
+def test_scan_of_a_hostile_name_prints_no_control_character(
+    repo, keys, run_tokscan, monkeypatch, tmp_path
+):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    repo.write(HOSTILE_PATH, f"K = '{keys()}'\n")
+    result = run_tokscan(["scan", "-f", "github"], cwd=repo.path)
+    assert result.code == 1
+    assert not controls(result.stdout + result.stderr)
+    assert not controls(summary.read_text(encoding="utf-8"))
+    assert printable(HOSTILE_PATH) in result.stdout
+
+
+def test_a_key_in_a_name_annotates_the_file_as_a_whole(keys):
+    named = finding(keys(), path="conf/secret.env", line=1, column=6)
+    named.in_name = True
+    [(name, properties, message)] = check_github(github.render(report(named)))
+    assert name == "error" and sorted(properties) == ["file", "title"]
+    assert properties["file"] == "conf/secret.env"
+    assert "(in the name) in conf/secret.env. The name of this file" in message
+    assert "conf/secret.env:1:6 \\(in the name\\)" in github.summary(report(named))
 
 
 def test_levels_titles_and_commit_messages(keys):
@@ -135,6 +191,13 @@ def test_summary_escapes_markdown_and_lists_errors(keys):
     assert "Mallory \\| \\<m@example.com\\>" in text
     assert "- x\\|y: bad↵thing" in text
     assert github.summary(report()).splitlines()[2] == "No TokModel API keys found."
+
+
+def test_markdown_escapes_a_hyphen_only_where_it_could_start_something():
+    assert github.md("-x - y") == "\\-x \\- y"
+    # After a letter or digit it starts nothing, and a key-shaped name stays key-shaped, so
+    # that output.py can redact it (`tm\\-…` would hide it).
+    assert github.md("utf-16le tm-x") == "utf-16le tm-x"
 
 
 def test_unescape_helper_is_one_pass():

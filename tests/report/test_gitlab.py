@@ -75,3 +75,13 @@ def test_times_are_utc_without_a_zone(keys):
     made.duration_s = 61.5
     scan = json.loads(gitlab.render(made))["scan"]
     assert (scan["start_time"], scan["end_time"]) == ("2024-05-01T08:00:00", "2024-05-01T08:01:01")
+
+
+def test_a_key_in_a_name_is_located_on_the_file_and_says_so(keys):
+    named = finding(keys(), path="conf/secret.env", line=1, column=6)
+    named.in_name = True
+    [vulnerability] = check_gitlab(gitlab.render(report(named)))["vulnerabilities"]
+    assert vulnerability["location"]["file"] == "conf/secret.env"
+    assert vulnerability["location"]["start_line"] == 1
+    assert "in the name of conf/secret.env, not in its content" in vulnerability["description"]
+    assert vulnerability["details"]["in_name"]["value"] == "the name of the file or folder"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from support.formats import check_sarif, sarif_path
 from support.reports import finding, report
 
+from tokscan import keyformat
 from tokscan.model import ScanError, Status
 from tokscan.report import sarif
 
@@ -147,8 +148,29 @@ def test_rule_carries_help_and_the_rotation_steps():
 def test_uri_round_trips_any_path(path):
     from urllib.parse import unquote, urlsplit
 
-    uri = sarif.uri(path)
+    uri = sarif.uri(path, show_secrets=True)
     assert unquote(uri) == path
     parts = urlsplit(uri)
     assert (parts.scheme, parts.netloc, parts.query, parts.fragment) == ("", "", "", "")
     assert all(33 <= ord(c) < 127 for c in uri)
+
+
+def test_uri_of_a_name_holding_a_key_is_redacted_and_still_ascii(keys):
+    from urllib.parse import unquote
+
+    key = keys()
+    path = f"conf/{key}/.env"
+    uri = sarif.uri(path, show_secrets=False)
+    assert unquote(uri) == f"conf/{keyformat.redact(key)}/.env"
+    assert all(33 <= ord(c) < 127 for c in uri)
+    assert sarif.uri(path, show_secrets=True) == path
+
+
+def test_a_key_in_a_name_is_a_result_on_the_file_with_in_name(keys):
+    named = finding(keys(), path="conf/secret-folder", line=1, column=6)
+    named.in_name = True
+    document = check_sarif(sarif.render(report(named)))
+    [result] = document["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    assert result["properties"]["inName"] is True
+    assert "(in the name) in conf/secret-folder" in result["message"]["text"]

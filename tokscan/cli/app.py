@@ -4,6 +4,7 @@ and exit codes by cli/main.py, not here."""
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -198,8 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                           prog_name="tokscan", standalone_mode=False)
     except click.exceptions.Abort:
         raise KeyboardInterrupt from None
-    except click.ClickException as error:
-        error.show()
+    except click.ClickException as error:  # a usage error quotes the argument: redact it
+        from tokscan.report import output
+
+        message = io.StringIO()
+        error.show(file=message)
+        output.write_err(message.getvalue())
         return int(ExitCode.ERROR)
     if isinstance(result, int):
         return result

@@ -4,6 +4,8 @@ A command line goes to the fast route (cli/fast.py: `staged` and `scan`, without
 when that parser understands it, else to the click application (cli/app.py). Whichever
 runs, what it raises ends here: a TokscanError becomes its message and exit code, Ctrl-C
 exits 130, and a bug exits 2 (never 1, which means "keys found") with a redacted message.
+Messages go out through report/output.py, which redacts anything key-shaped in them (an
+argument they quote could be a key pasted in the wrong place).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return app.main(args)
     except TokscanError as error:  # an expected failure: its message, never a traceback
-        sys.stderr.write(f"tokscan: {error.message}\n")
+        from tokscan.report import output  # redacts: a message may quote an argument
+
+        output.warn(error.message)
         return int(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("tokscan: interrupted\n")

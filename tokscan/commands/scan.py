@@ -6,10 +6,10 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from tokscan import parallel
+from tokscan import detect, parallel
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode
-from tokscan.model import Outcome, Where
+from tokscan.model import Origin, Outcome, Where
 from tokscan.options import Options
 from tokscan.sources import files
 
@@ -32,8 +32,11 @@ def run(
     for item in files.list_targets(on_disk, root, in_git, all_files, session.excluded):
         if isinstance(item, Outcome):
             collector.add(item, Where.WORKTREE)
+            if item.skipped == "excluded" and item.origin.path is not None:
+                _names(session, item.origin.path, excluded=True)
         else:
             targets.append(item)
+            _names(session, item.path)
     jobs = session.jobs if len(targets) >= _PARALLEL_FROM else 1
     batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
     scan_batch = partial(files.scan_batch, reading=session.reading)
@@ -42,6 +45,16 @@ def run(
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)
     return session.conclude()
+
+
+def _names(session: Session, path: str, excluded: bool = False) -> None:
+    """Keys in the names along a listed path (a file's, or a folder's on the way to it):
+    each a finding at the name that holds it, once however many files that folder has. The
+    names of an excluded path are counted as suppressed, as its keys are."""
+    for named, candidate in detect.in_name(path):
+        session.collector.add(
+            Outcome(Origin(named), [candidate]), Where.WORKTREE, tally=False, excluded=excluded
+        )
 
 
 # Below this many files, starting worker processes costs more than it saves.

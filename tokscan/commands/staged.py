@@ -39,7 +39,9 @@ def run(options: Options) -> ExitCode:
         chunks = list(scanner.chunks(diff.Joined(head, git_diff.stdout)))
     finally:
         git_diff.check()
-    return _report(root, chunks, scanner, options)
+    # A name holding a key shows in the diff's headers (`diff --git a/… b/…`).
+    names = keyformat.PREFIX in head or len(head) >= _IN_MEMORY
+    return _report(root, chunks, scanner, options, names)
 
 
 # In a diff, wrapped base64 lines are added lines: each starts with `+`.
@@ -49,7 +51,7 @@ _IN_MEMORY = 32 << 20
 
 
 def _report(
-    root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: Options
+    root: str, chunks: list[Chunk], scanner: diff.DiffScanner, options: Options, names: bool
 ) -> ExitCode:
     from tokscan.commands.session import Session
     from tokscan.model import Outcome, Where
@@ -61,7 +63,8 @@ def _report(
         chunks += text
     skipped = {"binary": scanner.binary_files} if scanner.binary_files else {}
     session.collector.count(scanner.files, scanner.bytes_added, skipped)  # unit: a staged file
-    for outcome in [*source.outcomes(root, chunks, session.excluded), *whole]:
+    named = source.added_names(root) if names else []
+    for outcome in [*named, *source.outcomes(root, chunks, session.excluded), *whole]:
         excluded = outcome.origin.path is not None and session.excluded(outcome.origin.path)
         if not excluded:
             session.collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)

@@ -61,9 +61,9 @@ def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
         color = options.output is None and terminal.wants_color(sys.stdout)
         body = renderer.render_text(rows, options.show_secrets, color)
     if options.output is not None:
-        output.write_file(options.output, body, private=options.show_secrets)
+        output.write_file(options.output, body, secrets=options.show_secrets)
     else:
-        output.write(sys.stdout, body)
+        output.write(sys.stdout, body, secrets=options.show_secrets)
 
 
 def _refusal(arguments: list[str]) -> str:

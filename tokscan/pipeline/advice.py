@@ -33,7 +33,7 @@ def advise(finding: Finding) -> str:
     string: a report of a hundred thousand findings holds a handful of advice texts."""
     return _advice(
         finding.status, finding.status_detail, finding.where, finding.present_at_head,
-        finding.archive, finding.encoding,
+        finding.archive, finding.encoding, finding.in_name,
     )  # fmt: skip
 
 
@@ -45,10 +45,13 @@ def _advice(
     present_at_head: bool | None,
     archive: str | None,
     encoding: tuple[str, ...],
+    in_name: bool,
 ) -> str:
     finding = Finding(key="", path=None, line=1, column=1, where=where, status=status,
                       status_detail=status_detail, present_at_head=present_at_head,
-                      archive=archive, encoding=encoding)
+                      archive=archive, encoding=encoding, in_name=in_name)
+    if finding.in_name:
+        return _in_name(finding)
     said = _advise(finding)
     if finding.status is Status.REVOKED:
         return said
@@ -119,6 +122,36 @@ def _unverified(finding: Finding) -> str:
     return (
         "Rotate this key: it is committed, so anyone with a clone has it, and deleting the "
         "line or rewriting history does not take it back."
+    )
+
+
+def _in_name(finding: Finding) -> str:
+    """A key in the name of a file or folder: renaming takes it out, rotating un-leaks it."""
+    if finding.status is Status.REVOKED:
+        return (
+            "This key is revoked (TokModel answers 401 Unauthorized), so it is harmless; "
+            "rename the file or folder anyway to keep secret scanners quiet."
+        )
+    named = "The name of this file or folder holds the key, and names travel with the tree"
+    if finding.where is Where.STAGED:
+        return (
+            f"{named}: rename it before committing, and keep the key in {ENV_VAR}. If you "
+            "ever shared it anywhere else, rotate it."
+        )
+    if finding.where is Where.WORKTREE:
+        return (
+            f"{named} (listings, archives, build logs): rename it, and keep the key in "
+            f"{ENV_VAR}. If the name was ever committed, pushed or shared, rotate the key."
+        )
+    if finding.where is Where.UNPUSHED:
+        return (
+            f"{named}: rename it in that commit before pushing (`git commit --amend`, or "
+            "`git rebase -i` for an older one). If the commit was shared anywhere else, "
+            "rotate the key."
+        )
+    return (
+        "Rotate this key: the name of a file or folder in a commit holds it, so anyone with "
+        "a clone has it; renaming or rewriting history does not take it back."
     )
 
 

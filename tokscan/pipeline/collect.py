@@ -73,9 +73,13 @@ class Collector:
                 encoding=candidate.encoding,
                 byte_offset=candidate.byte_offset,
                 archive=archive,
+                in_name=candidate.in_name,
                 **context,  # type: ignore[arg-type]
             )
-            identity = (finding.key, finding.path, finding.commit, finding.line, finding.column)
+            identity = (
+                finding.key, finding.path, finding.commit, finding.line, finding.column,
+                finding.in_name,
+            )  # fmt: skip
             if identity in self._seen:
                 continue
             self._seen.add(identity)
@@ -100,8 +104,10 @@ class Collector:
 
 def finish(report: Report) -> Report:
     """Order findings and errors, give each finding its advice, and stop the clock."""
-    report.findings.sort(
-        key=lambda f: (f.path is None, f.path or "", f.commit or "", f.line, f.column)
+    report.findings.sort(  # a key in a path's name before the keys in its content
+        key=lambda f: (
+            f.path is None, f.path or "", f.commit or "", f.line, f.column, not f.in_name
+        )
     )
     report.errors.sort(key=lambda e: (e.path or "", e.message))
     for finding in report.findings:

@@ -66,7 +66,8 @@ def parse_baseline(data: bytes, path: str) -> frozenset[str]:
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
-    """Write the findings' fingerprints (with path and commit, never the key); returns count."""
+    """Write the findings' fingerprints (with path and commit, never the key, nor anything
+    key-shaped); returns count."""
     entries = sorted(
         {
             (f.fingerprint, f.path or "", f.commit or ""): {
@@ -82,7 +83,9 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         "tool": {"name": "tokscan", "version": __version__},
         "findings": [entry for _, entry in entries],
     }
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # Paths are for people; a key in one (a file named after it) is redacted like any
+    # other. Baselines never hold a key, --show-secrets or not.
+    text = keyformat.redact_all(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     temporary = path.with_name(path.name + ".tmp")
     try:
         temporary.write_text(text, encoding="utf-8")

@@ -9,6 +9,9 @@ Everything here comes from the repository under review (paths, author names), so
 value is escaped as GitHub's toolkit does: in a command's message `%`, CR and LF become
 `%25`, `%0D`, `%0A`; in a property value `:` and `,` become `%3A`, `%2C` as well. No line
 this module prints can therefore start a workflow command of the repository's choosing.
+Other control characters (ESC, BEL, C1 controls, DEL, bidirectional overrides) are shown
+as the text report shows them (`\\x1b`: terminal.printable), in annotations and in the job
+summary, so that neither a terminal nor the job log obeys them.
 GitHub shows at most 10 error annotations a step; the log keeps every line, and a notice
 says so when there are more.
 """
@@ -20,13 +23,14 @@ from collections.abc import Iterator
 from tokscan.model import Finding, PragmaSite, Report
 from tokscan.pipeline import advice, policy
 from tokscan.report import rule
-from tokscan.terminal import plural
+from tokscan.terminal import plural, printable
 
 ANNOTATIONS_SHOWN = 10  # GitHub's limit on error (and on warning) annotations per step
 SUMMARY_ROWS = 500  # the job summary holds at most 1 MiB; this keeps it far below
 
 
 def escape_data(text: str) -> str:
+    text = printable(text, keep="\r\n")  # line breaks are GitHub's to escape, and decode back
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -83,6 +87,8 @@ def _annotation(finding: Finding, report: Report, show_secrets: bool) -> str:
         return command(
             level, f"{found}{place}{rest}", file=rule.file_path(finding), title=title
         )
+    if finding.in_name:  # on the file (or folder) as a whole: no line of it holds the key
+        return command(level, f"{found} in {finding.path}{rest}", file=finding.path, title=title)
     span = rule.span(finding)
     return command(
         level,
@@ -186,7 +192,19 @@ _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-!|~&"
 
 def md(text: str) -> str:
     """Text from the repository, inert in Markdown: special characters escaped, line breaks
-    shown as `↵` (a table row must stay on one line)."""
+    shown as `↵` (a table row must stay on one line), other control characters as the text
+    report shows them.
+
+    A `-` right after a letter or digit is left alone: it can start nothing there (lists,
+    rules and table delimiters start a line), and escaping it would split a key-shaped
+    name (`tm\\-…`) so that the redaction of everything written (report/output.py) could
+    not see it."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "↵")
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    text = printable(text)  # `\x1b` for ESC, its backslash then escaped for Markdown
+    return "".join(
+        "\\" + c
+        if c in _MARKDOWN_SPECIAL and not (c == "-" and i and text[i - 1].isalnum())
+        else c
+        for i, c in enumerate(text)
+    )
 

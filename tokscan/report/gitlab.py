@@ -13,8 +13,12 @@ A key in a member of an archive is located in the archive (`file` is `dist/app.w
 `dist/app.whl!app/settings.py`, the line its first); the message, the description and
 `details` name the member, and say how a key found encoded or in a binary file was found.
 
+A key in the name of a file or folder is located at its first line; the description and
+`details.in_name` say where the key is.
+
 `raw_source_code_extract` holds the redacted key, never the key. `id` is derived from the
-key's fingerprint, the path, the line and the commit, so it is the same in every run.
+key's fingerprint, the path, the line, the commit and whether the key is in the name, so it
+is the same in every run.
 A finding with no commit (a scan of files) has the commit `0000000`, as GitLab's own
 analyzer writes.
 """
@@ -128,6 +132,8 @@ def _order(finding: Finding) -> tuple[bool, str, int, int, str]:
 
 def vulnerability_id(finding: Finding) -> str:
     text = f"{finding.fingerprint}\0{finding.path}\0{finding.line}\0{finding.commit}"
+    if finding.in_name:  # the same key in the name and on the first line: two ids
+        text += "\0in_name"
     digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
@@ -136,7 +142,7 @@ def _vulnerability(finding: Finding, report: Report, show_secrets: bool) -> dict
     secret = finding.secret(show_secrets)
     # In an archive, the location is the archive (a file of the repository) as a whole;
     # the description says where in the member.
-    line = 1 if rule.in_archive(finding) else finding.line
+    line = finding.line if rule.in_content(finding) else 1
     location: dict[str, Any] = {
         "start_line": line,
         "end_line": line,
@@ -177,6 +183,8 @@ def _found(finding: Finding) -> str:
     """For the description: where in an archive, and how encoded; "" for a key found as
     plain text in a file of the repository."""
     text = ""
+    if finding.in_name:
+        text += f" The key is in the name of {finding.path}, not in its content."
     if rule.in_archive(finding):
         text += (
             f" This one is in the archive member {finding.path}, "
@@ -192,6 +200,8 @@ def _found(finding: Finding) -> str:
 
 def _found_details(finding: Finding) -> dict[str, dict[str, str]]:
     details = {}
+    if finding.in_name:
+        details["in_name"] = _detail("Found in", "the name of the file or folder")
     if rule.in_archive(finding):
         assert finding.path is not None
         details["member_path"] = _detail("Archive member", finding.path)

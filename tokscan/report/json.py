@@ -86,6 +86,8 @@ def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         # SPEC §10: only for keys found encoded, or in a binary file.
         **({"encoding": list(finding.encoding)} if finding.encoding else {}),
         **({"byte_offset": finding.byte_offset} if finding.byte_offset is not None else {}),
+        # A key in the name of the file or folder at `path` (line 1, column in the path).
+        **({"in_name": True} if finding.in_name else {}),
     }
 
 

@@ -1,5 +1,15 @@
-"""All of tokscan's output goes through here: the report to stdout or `--output`, and the
-one-line summary and errors to stderr where a person will see them."""
+"""All of tokscan's output goes through here: the report to stdout or `--output`, the
+GitHub job summary, and the one-line summary, warnings and errors to stderr where a person
+will see them.
+
+This is also where keys are kept in: whatever is written here is redacted
+(`keyformat.redact_all`: everything key-shaped, wherever it came from) unless the caller
+says it is a report the user asked to see whole with `--show-secrets`. A key can hide in
+any string a renderer or a message quotes (a file or folder name, an author, a tag or
+branch name, a command-line argument), so renderers need not know which strings might hold
+one: they render, and nothing they return leaves tokscan unredacted. Messages on stderr
+are always redacted.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from tokscan import terminal
+from tokscan import keyformat, terminal
 from tokscan.errors import TokscanError
 from tokscan.model import Report
 from tokscan.options import Options
@@ -46,10 +56,10 @@ def emit(report: Report, options: Options) -> None:
                                   quiet=options.quiet)
     if to_file:
         assert options.output is not None
-        write_file(options.output, body, private=options.show_secrets)
+        write_file(options.output, body, secrets=options.show_secrets)
     else:
         for piece in body:
-            write(sys.stdout, piece)
+            write(sys.stdout, piece, secrets=options.show_secrets)
     if options.format == "github":
         _write_job_summary(report, options)
     if machine or to_file:
@@ -63,9 +73,10 @@ def _write_job_summary(report: Report, options: Options) -> None:
         return
     from tokscan.report import github
 
+    markdown = shown(github.summary(report, options.show_secrets) + "\n", options.show_secrets)
     try:
         with open(target, "a", encoding="utf-8") as handle:
-            handle.write(github.summary(report, options.show_secrets) + "\n")
+            handle.write(markdown)
     except OSError as error:
         raise TokscanError(f"cannot write the job summary {target}: {error.strerror}") from None
 
@@ -83,12 +94,19 @@ def _tell_stderr(report: Report, options: Options) -> None:
         write(sys.stderr, text.summary(report, paint) + "\n")
 
 
-def write_file(path: Path, body: str | Iterable[str], private: bool = False) -> None:
-    """Write a report, given whole or in pieces; `private` (it holds raw keys:
-    --show-secrets) makes it 0600."""
+def shown(body: str, secrets: bool = False) -> str:
+    """`body` as tokscan may show it: with everything key-shaped redacted, unless `secrets`
+    (a report rendered with --show-secrets, whose keys the user asked to see whole)."""
+    return body if secrets else keyformat.redact_all(body)
+
+
+def write_file(path: Path, body: str | Iterable[str], secrets: bool = False) -> None:
+    """Write a report, given whole or in pieces (whole lines or whole records, so no key
+    spans two), redacted unless `secrets` (--show-secrets: it holds raw keys, so the file
+    is made 0600)."""
     pieces = [body] if isinstance(body, str) else body
     try:
-        if private:
+        if secrets:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
             handle = os.fdopen(descriptor, "w", encoding="utf-8")
@@ -96,12 +114,14 @@ def write_file(path: Path, body: str | Iterable[str], private: bool = False) -> 
             handle = path.open("w", encoding="utf-8")
         with handle:
             for piece in pieces:
-                handle.write(piece)
+                handle.write(shown(piece, secrets))
     except OSError as error:
         raise TokscanError(f"cannot write {path}: {error.strerror}") from None
 
 
-def write(stream: TextIO, body: str) -> None:
+def write(stream: TextIO, body: str, secrets: bool = False) -> None:
+    """Write to a terminal or pipe, redacted unless `secrets` (a --show-secrets report)."""
+    body = shown(body, secrets)
     try:
         stream.write(body)
         stream.flush()

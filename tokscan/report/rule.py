@@ -74,9 +74,10 @@ def message(finding: Finding, show_secrets: bool) -> str:
 
 
 def found_as(finding: Finding) -> str:
-    """How the key was found, when not as plain text: its encodings, outer first
-    (`base64 → base64`), and its byte offset in a binary file (`byte 1234`); else ""."""
-    parts = []
+    """How the key was found, when not as plain text in a file: in the name of the file or
+    folder (`in the name`), its encodings, outer first (`base64 → base64`), and its byte
+    offset in a binary file (`byte 1234`); else ""."""
+    parts = ["in the name"] if finding.in_name else []
     if finding.encoding:
         parts.append(" → ".join(finding.encoding))
     if finding.byte_offset is not None:
@@ -106,3 +107,10 @@ def span(finding: Finding) -> int | None:
     """Characters the key spans from its column, for a region's end: None when it was
     found encoded (the column is where the encoded text starts, and its end is not known)."""
     return None if finding.encoding else SPAN
+
+
+def in_content(finding: Finding) -> bool:
+    """Whether the line and column are a place in the file's content, which a region can
+    point at: not for a key in an archive's member (the location is the archive) or in
+    the name of the file or folder (the column is in its path)."""
+    return not in_archive(finding) and not finding.in_name

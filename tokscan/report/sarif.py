@@ -2,12 +2,14 @@
 
 - One run, one rule (`tokmodel-api-key`) with help text and the rotation steps.
 - Each result has one location: a URI relative to the checkout with `uriBaseId`
-  `%SRCROOT%`, and a region (line, and the key's first column and the column after it,
-  counted in Unicode code points as tokscan counts them).
+  `%SRCROOT%` (a name holding a key redacted, unless --show-secrets), and a region (line,
+  and the key's first column and the column after it, counted in Unicode code points as
+  tokscan counts them).
 - A key found encoded, in a binary file or in an archive says so in its message and in
   its properties: `encoding` (outer first), `byteOffset`, and `memberPath` (the whole
   `archive!member` path). The URI of a key in an archive is the archive's, a file that
-  exists in the checkout (`dist/app.whl` for `dist/app.whl!app/settings.py`).
+  exists in the checkout (`dist/app.whl` for `dist/app.whl!app/settings.py`). A key in
+  the name of a file or folder has the property `inName` and the region of its first line.
 - `partialFingerprints` are derived from the key's fingerprint and the path, never from the
   key itself or its line, so an alert keeps its identity across runs and edits that move the
   line. (`primaryLocationLineHash` is left to the upload action, which computes it itself.)
@@ -25,7 +27,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from tokscan import __version__
+from tokscan import __version__, keyformat
 from tokscan.model import Finding, Report, Status
 from tokscan.pipeline import policy
 from tokscan.report import json as json_report
@@ -117,7 +119,7 @@ def _results(findings: list[Finding], report: Report, show_secrets: bool) -> lis
                     {
                         "physicalLocation": {
                             "artifactLocation": {
-                                "uri": uri(rule.file_path(finding)),
+                                "uri": uri(rule.file_path(finding), show_secrets),
                                 "uriBaseId": "%SRCROOT%",
                             },
                             "region": _region(finding),
@@ -140,8 +142,9 @@ def _region(finding: Finding) -> dict[str, Any]:
     archive, in which the member's line and column mean nothing: the region is its first
     line, and the message and `memberPath` say where in the member. A key found encoded
     has no known end: its region runs to the end of the line where its encoded text starts.
-    A key in a binary file has its byte offset too."""
-    if rule.in_archive(finding):
+    A key in a binary file has its byte offset too. A key in the name of the file or folder
+    is not in its content: the region is its first line, and `inName` says so."""
+    if not rule.in_content(finding):
         return {"startLine": 1}
     region: dict[str, Any] = {
         "startLine": finding.line,
@@ -162,8 +165,12 @@ def partial_fingerprint(fingerprint: str, path: str, occurrence: int = 0) -> str
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def uri(path: str) -> str:
-    """A relative path as a URI reference (RFC 3986), percent-encoding what must be."""
+def uri(path: str, show_secrets: bool) -> str:
+    """A relative path as a URI reference (RFC 3986), percent-encoding what must be. A name
+    holding a key is redacted first unless `show_secrets`, so that its `…` is encoded too
+    (output.py would redact it anyway, but after encoding, leaving a raw `…` in the URI)."""
+    if not show_secrets:
+        path = keyformat.redact_all(path)
     return quote(path.encode("utf-8", "surrogateescape"), safe=_URI_SAFE)
 
 
@@ -185,6 +192,8 @@ def _finding_properties(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         properties["byteOffset"] = finding.byte_offset
     if rule.in_archive(finding):
         properties["memberPath"] = finding.path
+    if finding.in_name:
+        properties["inName"] = True
     return {k: v for k, v in properties.items() if v is not None}
 
 

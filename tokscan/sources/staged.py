@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
     from tokscan.git.objects import ObjectReader
-    from tokscan.model import Chunk, Origin, Outcome
+    from tokscan.model import Candidate, Chunk, Origin, Outcome
     from tokscan.sources.stream import Reading
 
 DIFF_ARGS = ("diff", "--cached", *DIFF_OPTIONS)
@@ -100,6 +100,31 @@ def _read_blob(reader: ObjectReader, name: str, origin: Origin, reading: Reading
     while read(1 << 20):  # what a skipped stream left unread
         pass
     return outcome
+
+
+def added_names(root: str) -> list[Outcome]:
+    """Keys in the names the staged change adds (detect/names.py), one outcome each, at the
+    path of the name that holds it: a new file's, a rename's new one, or a folder's that
+    HEAD does not have yet (a new file in a folder already so named adds no name)."""
+    from tokscan import detect
+    from tokscan.git.objects import tree_files
+    from tokscan.model import Origin, Outcome, printable_path
+
+    added = git.run(root, "diff", "--cached", "--name-only", "-z", "--no-renames",
+                    "--diff-filter=A", "--no-relative", *git.DIFF_SAFETY)  # fmt: skip
+    found: dict[tuple[str, str, int], tuple[str, Candidate]] = {}
+    for path in git.split_z(added):
+        for named, candidate in detect.in_name(path):
+            found.setdefault((named, candidate.key, candidate.column), (named, candidate))
+    if not found:
+        return []
+    names = sorted({named for named, _ in found.values()})
+    in_head = {os.fsdecode(path) for path, _ in tree_files(root, "HEAD", git.literal(names))}
+    return [
+        Outcome(Origin(printable_path(named)), [candidate])
+        for named, candidate in found.values()
+        if named not in in_head and not any(p.startswith(named + "/") for p in in_head)
+    ]
 
 
 def _binary_files(numstat: bytes) -> list[tuple[str, ...]]:

@@ -1011,3 +1011,68 @@ def test_a_multi_pack_index_cannot_hide_a_blob(repo, keys, run_tokscan):
     result, report = audit(run_tokscan, repo, keys=keys)
     assert result.code == 1
     assert places(report) == {(fp(key), "leak.txt", leak, 1)}
+
+
+# --- keys in names ------------------------------------------------------------------------
+
+
+def named_places(report) -> set[tuple[str, str, str, int, int, bool | None]]:
+    """(fingerprint, path, commit, line, column, present_at_head) of the keys in names."""
+    return {
+        (f["fingerprint"], f["path"], f["commit"], f["line"], f["column"], f["present_at_head"])
+        for f in report["findings"]
+        if f.get("in_name")
+    }
+
+
+def test_a_key_in_a_name_is_found_where_a_commit_adds_it(repo, keys, run_tokscan):
+    """Regression: a file or folder whose name holds a key was never reported by a history
+    audit. Each name is one finding, at the commit that first adds it; a later file in the
+    same folder adds no name, a branch's name belongs to the branch's commit, and a name
+    that is gone from the tip is not present at head."""
+    in_file, in_folder, on_branch = keys(), keys(), keys()
+    repo.write("README.md", "hi\n")
+    repo.commit("start")
+    repo.write(f"docs/{in_file}.md", "\n")
+    repo.write(f"lib/{in_folder}/a.py", "1\n")
+    repo.write(f"lib/{in_folder}/b.py", "2\n")
+    first = repo.commit("names")
+    repo.write(f"lib/{in_folder}/c.py", "3\n")
+    repo.commit("a third file in the folder")
+    repo.git("rm", "-q", f"docs/{in_file}.md")
+    repo.commit("the file is gone")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write(f"{on_branch}.txt", "\n")
+    branch = repo.commit("a name on a branch")
+    repo.git("checkout", "-q", "main")
+    repo.write("other.txt", "\n")
+    repo.commit("meanwhile")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge", "side")
+    result, report = audit(run_tokscan, repo, "--show-secrets")
+    assert result.code == 1
+    assert named_places(report) == {
+        (fp(in_file), f"docs/{in_file}.md", first, 1, 6, False),
+        (fp(in_folder), f"lib/{in_folder}", first, 1, 5, True),
+        (fp(on_branch), f"{on_branch}.txt", branch, 1, 1, True),
+    }
+    result, report = audit(run_tokscan, repo, keys=keys)  # redacted, as always
+    assert len(named_places(report)) == 3
+    # A range sees only the names its commits add.
+    result, report = audit(run_tokscan, repo, "--show-secrets", f"{first}..main")
+    assert {place[1] for place in named_places(report)} == {f"{on_branch}.txt"}
+
+
+def test_pre_push_blocks_a_name_holding_a_key(repo, keys, run_tokscan, tmp_path):
+    key = keys()
+    repo.write("a.txt", "a\n")
+    base = repo.commit("one")
+    repo.write(f"conf/{key}.json", "{}\n")
+    head = repo.commit("two")
+    stdin = f"refs/heads/main {head} refs/heads/main {base}\n".encode()
+    result = run_tokscan(["pre-push", "origin", "url", "-f", "json"], cwd=repo.path, stdin=stdin)
+    assert result.code == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["in_name"], finding["commit"], finding["line"], finding["column"]) == (
+        True, head, 1, 6
+    )  # fmt: skip
+    assert key not in result.stdout + result.stderr

@@ -12,7 +12,10 @@ It reads the tree-diff pass (gitlog.py) once, commit by commit:
 - `present_at_head` is whether the tip of the default branch still holds the key at that
   path, or where a rename took it.
 
-Keys in commit messages are found here too (path None, the line within the message).
+Keys in commit messages are found here too (path None, the line within the message), and
+keys in names (detect/names.py): a commit introduces a key in a name when it adds a path
+holding that name and none of its parents has the name (a file, or a folder with anything
+in it); it is reported at the name's own path, line 1, the column in that path.
 """
 
 from __future__ import annotations
@@ -90,11 +93,14 @@ class Attribution:
         self._merges: dict[
             str, tuple[CommitInfo, list[str], list[tuple[bytes, bytes, Candidate]]]
         ] = {}
+        # commit -> (its parents, {a name's path: its keys}): names it may introduce
+        self._names: dict[str, tuple[CommitInfo, list[str], dict[bytes, list[Candidate]]]] = {}
 
     def run(self, commits: Iterator[gitlog.Commit]) -> None:
         for commit in commits:
             self._commit(commit)
         self._check_merges()
+        self._check_names()
 
     def _commit(self, commit: gitlog.Commit) -> None:
         self.commits += 1
@@ -110,6 +116,8 @@ class Attribution:
                 if old_mode not in _ABSENT:
                     deleted.append((old, path))
                 continue
+            if status == b"A" and keyformat.PREFIX in path:
+                self._name(info, commit.parents, path)
             if new_mode == gitlog.GITLINK:
                 self.submodules += 1
                 continue
@@ -162,6 +170,31 @@ class Attribution:
             entry.keys.add(hit.key)
             entry.hits.append(hit)
 
+    def _name(self, info: CommitInfo, parents: list[str], path: bytes) -> None:
+        """Keys in the names along a path the commit adds: checked against its parents
+        once the pass is over (`_check_names`)."""
+        for named, hit in detect.in_name(os.fsdecode(path)):
+            entry = self._names.setdefault(info.oid, (info, parents, {}))
+            hits = entry[2].setdefault(os.fsencode(named), [])
+            if all((h.key, h.column) != (hit.key, hit.column) for h in hits):
+                hits.append(hit)
+
+    def _check_names(self) -> None:
+        """A commit introduces a name that none of its parents has (with --first-parent,
+        that its first parent lacks): a name that came with a merged branch belongs to the
+        branch's commit."""
+        for info, parents, names in self._names.values():
+            paths = list(names)
+            if self.first_parent_only:
+                parents = parents[:1]
+            had: set[bytes] = set()
+            for parent in parents:
+                had |= tree_names(self.repo, parent, paths)
+            for path, hits in names.items():
+                if path not in had:
+                    for hit in hits:
+                        self._introduce(info, path, None, hit)
+
     def is_excluded(self, path: bytes) -> bool:
         return self.excluded(printable_path(os.fsdecode(path)))
 
@@ -192,24 +225,39 @@ class Attribution:
                     if other in self.keys.blobs.unreadable:
                         self.unreadable(other, path, f"commit {info.oid[:12]}")
 
-    def present_at_head(self, tip: str | None) -> dict[tuple[str, bytes], bool]:
-        """For each (key, path) found, whether the default branch's tip holds the key
-        there, or at a path a rename took it to."""
+    def present_at_head(self, tip: str | None) -> dict[tuple[str, bytes, bool], bool]:
+        """For each (key, path, in a name) found, whether the default branch's tip holds
+        the key there, or at a path a rename took it to; for a key in a name, whether the
+        tip has that name."""
         wanted = {
             (hit.key, e.path)
             for e in self.introductions.values()
             if e.path is not None
             for hit in e.hits
+            if not hit.in_name
         }
-        if tip is None or not wanted:
+        names = {
+            e.path
+            for e in self.introductions.values()
+            if e.path is not None and any(hit.in_name for hit in e.hits)
+        }
+        if tip is None or not (wanted or names):
             return {}
         reach = {pair: self._renamed(*pair) for pair in wanted}
         paths = list(dict.fromkeys(p for places in reach.values() for p in places))
-        at_tip = tree_blobs(self.repo, tip, paths)
-        return {
-            pair: any(p in at_tip and pair[0] in self.keys.keys(at_tip[p]) for p in places)
-            for pair, places in reach.items()
+        at_tip = tree_blobs(self.repo, tip, paths) if paths else {}
+        present = {
+            (key, path, False): any(
+                p in at_tip and key in self.keys.keys(at_tip[p]) for p in places
+            )
+            for (key, path), places in reach.items()
         }
+        named_at_tip = tree_names(self.repo, tip, list(names)) if names else set()
+        for e in self.introductions.values():
+            for hit in e.hits:
+                if hit.in_name and e.path is not None:
+                    present[(hit.key, e.path, True)] = e.path in named_at_tip
+        return present
 
     def _renamed(self, key: str, path: bytes) -> list[bytes]:
         places, todo = [path], [path]
@@ -229,6 +277,16 @@ def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[by
         # A parent that is not here (a shallow clone's edge) holds nothing we can see.
         found.update(tree_files(repo.root, commit, specs))
     return found
+
+
+def tree_names(repo: Repository, commit: str, paths: Sequence[bytes]) -> set[bytes]:
+    """Which of `paths` `commit` has: a file there, or a folder with anything in it."""
+    files = tree_blobs(repo, commit, paths)
+    return {
+        path
+        for path in paths
+        if path in files or any(file.startswith(path + b"/") for file in files)
+    }
 
 
 def signature(line: bytes) -> tuple[str, str]:

@@ -211,7 +211,7 @@ def _report(
     collector: Collector,
     attribution: Attribution,
     introductions: list[Introduction],
-    at_head: dict[tuple[str, bytes], bool],
+    at_head: dict[tuple[str, bytes, bool], bool],
     found_in: Where,
 ) -> None:
     for where, message in attribution.errors:
@@ -221,7 +221,9 @@ def _report(
         origin = Origin(path, commit=entry.commit.oid or None)
         by_head: dict[bool | None, list[Candidate]] = {}
         for hit in entry.hits:
-            present = None if entry.path is None else at_head.get((hit.key, entry.path))
+            present = (
+                None if entry.path is None else at_head.get((hit.key, entry.path, hit.in_name))
+            )
             by_head.setdefault(present, []).append(hit)
         excluded = entry.path is not None and attribution.is_excluded(entry.path)
         for present, found in by_head.items():
