@@ -64,13 +64,39 @@ def test_ignored_file_named_on_the_command_line_is_scanned(repo, keys, run_toksc
     assert paths(report) == {"secret.env"}
 
 
+def test_ignored_folder_named_on_the_command_line_is_scanned_whole(repo, keys, run_tokscan):
+    """Regression: `tokscan scan dist` with `dist/` in .gitignore listed nothing ("0 files")
+    and exited 0 although dist/bundle.js held a key. A folder the user names is scanned
+    whole, ignored files included, as a named file is; `tokscan scan` alone keeps to what
+    git knows."""
+    repo.write(".gitignore", "dist/\n*.log\n")
+    repo.write("src/app.py", "x = 1\n")
+    repo.commit("app")
+    repo.write("dist/bundle.js", key_line(keys()))
+    repo.write("dist/deep/chunk.js", key_line(keys()))
+    repo.write("src/debug.log", key_line(keys()))
+    code, report = report_of(run_tokscan, "dist", cwd=repo.path)
+    assert (code, paths(report)) == (1, {"dist/bundle.js", "dist/deep/chunk.js"})
+    assert report["scan"]["objects_scanned"] == 2
+    _, report = report_of(run_tokscan, "bundle.js", cwd=repo.path / "dist")
+    assert paths(report) == {"dist/bundle.js"}
+    _, report = report_of(run_tokscan, ".", cwd=repo.path / "dist")
+    assert paths(report) == {"dist/bundle.js", "dist/deep/chunk.js"}
+    _, report = report_of(run_tokscan, "src", "dist/deep", cwd=repo.path)
+    assert paths(report) == {"src/debug.log", "dist/deep/chunk.js"}
+    _, report = report_of(run_tokscan, ".", cwd=repo.path)
+    assert paths(report) == {"dist/bundle.js", "dist/deep/chunk.js", "src/debug.log"}
+    code, report = report_of(run_tokscan, cwd=repo.path)  # nothing named: what git knows
+    assert (code, paths(report)) == (0, set())
+
+
 def test_dot_git_is_never_scanned(repo, keys, run_tokscan):
     repo.write("a.py", "x = 1\n")
     repo.commit(f"add a\n\n{keys()}")  # the key lands in .git/COMMIT_EDITMSG and objects
     (repo.path / ".git" / "description").write_text(key_line(keys()))
     (repo.path / ".git" / "info").mkdir(exist_ok=True)
     (repo.path / ".git" / "info" / "exclude").write_text(f"# {keys()}\n")
-    for args in ([], ["--all-files"], [".git"], [".git/description"]):
+    for args in ([], ["--all-files"], ["."], [".git"], [".git/description"]):
         code, report = report_of(run_tokscan, *args, cwd=repo.path)
         assert (code, report["findings"]) == (0, []), args
 

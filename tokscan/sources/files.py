@@ -1,7 +1,9 @@
 """Files and directories on disk, and standard input (`tokscan scan`).
 
-In a git work tree the files are the ones git knows: tracked files plus untracked files
-that are not ignored (`--all-files` adds ignored ones). Outside git, every file. `.git/`
+In a git work tree, `tokscan scan` alone scans the files git knows: tracked files plus
+untracked files that are not ignored (`--all-files` adds ignored ones). A file or folder
+the user names is scanned whole, ignored or not: naming it is asking for it. Outside git,
+every file. `.git/`
 is never entered and symbolic links are never followed, so a scan cannot leave its root
 or loop. Files are read with O_NOFOLLOW and only when they are regular files.
 """
@@ -58,8 +60,12 @@ def list_targets(
     in_git: bool,
     all_files: bool,
     excluded: Callable[[str], bool],
+    asked: bool = True,
 ) -> Iterator[Target | Outcome]:
-    """The files to scan under `paths`; an Outcome for a path that does not exist."""
+    """The files to scan under `paths`; an Outcome for a path that does not exist.
+
+    `asked`: the user named `paths` (rather than the default, the current folder), so git's
+    ignore rules do not apply under them: a folder git ignores is still scanned, whole."""
     directories: list[Path] = []
     listed: list[Iterator[tuple[str, str] | Outcome]] = []
     for given in paths:
@@ -78,7 +84,7 @@ def list_targets(
             )
     in_repository = [d for d in directories if in_git and (d == root or root in d.parents)]
     if in_repository:
-        listed.append(_git_files(root, in_repository, all_files, excluded))
+        listed.append(_git_files(root, in_repository, all_files or asked, excluded))
     # Directories outside the repository (or outside git) are plain directories.
     listed.extend(_walk(d, root, excluded) for d in directories if d not in in_repository)
     seen: set[str] = set()
