@@ -166,6 +166,27 @@ def test_cli_allowlist_and_excludes_apply(repo, keys, run_tokscan):
     assert "1 suppressed (1 by allowlist)" in text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "exclude: " + "[" * 100_000,
+        "{a: " * 100_000,
+        "".join(f"{'  ' * i}- \n" for i in range(3_000)),  # block style
+    ],
+)
+def test_deeply_nested_config_is_a_clear_error(text, tmp_path, run_tokscan):
+    """Regression: "internal error: RecursionError … this is a bug"."""
+    assert error_of(text) == "cfg.yaml: malformed YAML: it is nested too deeply"
+    (tmp_path / ".tokscan.yaml").write_text(text)
+    result = run_tokscan(["scan"], cwd=tmp_path)
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr.startswith("tokscan: ") and ".tokscan.yaml: malformed YAML" in (
+        result.stderr
+    )
+    assert "internal error" not in result.stderr
+
+
 def test_excluder_uses_gitignore_rules():
     excluded = config.excluder(("fixtures/**", "*.min.js", "/top.txt", "build/", "!keep.min.js"))
     assert excluded("fixtures/a/b.py")

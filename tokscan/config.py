@@ -85,6 +85,8 @@ def parse(text: bytes, name: str) -> Config:
         root = yaml.compose(text.decode("utf-8"), Loader=yaml.SafeLoader)
     except UnicodeDecodeError:
         raise TokscanError(f"{name}: config file is not UTF-8 text") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise TokscanError(f"{name}: malformed YAML: it is nested too deeply") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{name}:{mark.line + 1}" if mark is not None else name

@@ -508,6 +508,9 @@ def test_github_event_payload_problems_are_clear_errors(forge, keys, run_tokscan
     Path(forge.base / "event-push.json").write_text("{not json")
     result = run_tokscan(["ci"], cwd=repo.path)
     assert result.code == 2 and "is not valid JSON" in result.stderr
+    Path(forge.base / "event-push.json").write_text("[" * 100_000)
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert result.code == 2 and "is not valid JSON: it is nested too deeply" in result.stderr
     monkeypatch.delenv("GITHUB_EVENT_PATH")
     result = run_tokscan(["ci"], cwd=repo.path)
     assert (result.code, result.stderr) == (
@@ -796,6 +799,27 @@ def test_malformed_config_at_the_base_names_the_revision(forge, keys, run_toksca
     result = run_tokscan(["ci"], cwd=pull_request(forge, base, head).path)
     assert result.code == 2
     assert f".tokscan.yaml at {base[:12]}:2: malformed YAML" in result.stderr
+
+
+def test_deeply_nested_config_and_baseline_at_the_base_are_named(repo, keys, run_tokscan):
+    repo.write(".tokscan.yaml", "[" * 100_000)
+    repo.write("baseline.json", "[" * 100_000)
+    base = repo.commit("hostile policy files")
+    repo.write("a.txt", "a\n")
+    repo.commit("more")
+    result = run_tokscan(["ci", "--base", base], cwd=repo.path)
+    assert result.code == 2
+    assert f".tokscan.yaml at {base[:12]}: malformed YAML: it is nested too deeply" in (
+        result.stderr
+    )
+    result = run_tokscan(
+        ["--config", "/dev/null", "ci", "--base", base, "--baseline", "baseline.json"],
+        cwd=repo.path,
+    )
+    assert result.code == 2
+    assert f"baseline baseline.json at {base[:12]} is not valid JSON: it is nested" in (
+        result.stderr
+    )
 
 
 def test_pragmas_the_change_adds_are_listed_for_review(forge, keys, run_tokscan):

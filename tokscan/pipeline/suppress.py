@@ -51,6 +51,8 @@ def parse_baseline(data: bytes, path: str) -> frozenset[str]:
         document = json.loads(data)
     except ValueError as error:
         raise TokscanError(f"baseline {path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise TokscanError(f"baseline {path} is not valid JSON: it is nested too deeply") from None
     entries = document.get("findings") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise TokscanError(
