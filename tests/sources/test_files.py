@@ -5,6 +5,7 @@ Real git repositories (tests/support/gitrepo.py) and plain directories in tempor
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -447,6 +448,38 @@ def test_paths_with_spaces_unicode_newlines_and_bad_bytes(tmp_path, keys, run_to
     # A path containing a newline stays one line in the text report.
     text = run_tokscan(["scan", "--", "new\nline.py"], cwd=root).stdout
     assert "new\\nline.py:1:21" in text
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_a_root_whose_name_is_not_utf8(tmp_path, keys, run_tokscan, in_git):
+    """Regression: a scanned folder named with byte 0xff crashed `-f json -o FILE` with an
+    internal UnicodeEncodeError and no report. The root is shown as `\\xNN`, like every
+    other path, in every format."""
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/root\xff"))
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "app.py").write_text(key_line(keys()))
+    shown = f"{tmp_path}/root\\xff"
+    for form in ("json", "sarif", "gitlab", "github", "text"):
+        out = tmp_path / f"report.{form}"
+        result = run_tokscan(["scan", "-f", form, "-o", str(out)], cwd=root)
+        assert result.code == 1, result.stderr
+        assert "internal error" not in result.stderr
+        body = out.read_bytes().decode("utf-8")  # valid UTF-8
+        assert "\udcff" not in body and "\\udcff" not in body
+        if form in ("json", "sarif", "gitlab"):
+            document = json.loads(body)
+            if form == "json":
+                assert jsonreport.check(document)["scan"]["root"] == shown
+    result = run_tokscan(["scan", "-f", "json"], cwd=root)
+    assert json.loads(result.stdout)["scan"]["root"] == shown
+    assert "\\udcff" not in result.stdout + result.stderr
+    (root / ".tokscan.yaml").write_text("exclude: [\n")  # and in an error message
+    result = run_tokscan(["scan"], cwd=root)
+    assert result.code == 2
+    assert result.stderr.startswith(f"tokscan: {shown}/.tokscan.yaml:2: malformed YAML")
 
 
 # --- nested repositories, submodules, deleted files -----------------------------------

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return app.main(args)
     except TokscanError as error:  # an expected failure: its message, never a traceback
-        sys.stderr.write(f"tokscan: {error.message}\n")
+        sys.stderr.write(f"tokscan: {_printable(error.message)}\n")
         return int(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("tokscan: interrupted\n")
@@ -49,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "complete.\n"
         )
         return int(ExitCode.ERROR)
+
+
+def _printable(message: str) -> str:
+    """Bytes of a path that are not UTF-8 (kept as surrogates) shown as `\\xNN`, as reports
+    show them (model.printable_path, without importing the data model)."""
+    return message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _tolerate_any_encoding() -> None:
