@@ -7,12 +7,11 @@ Baselines identify keys by fingerprint and never hold a raw key.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokscan import __version__, keyformat
+from tokscan import __version__, keyformat, outfile
 from tokscan.errors import TokscanError
 from tokscan.model import Finding
 
@@ -85,10 +84,5 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         "findings": [entry for _, entry in entries],
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        raise TokscanError(f"cannot write baseline {path}: {error.strerror}") from None
+    outfile.write_text(path, text, "baseline ")  # atomically, and only as a regular file
     return len(entries)

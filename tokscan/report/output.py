@@ -74,17 +74,12 @@ def _tell_stderr(report: Report, options: Options) -> None:
 
 
 def write_file(path: Path, body: str, private: bool = False) -> None:
-    """Write a report; `private` (it holds raw keys: --show-secrets) makes it 0600."""
-    try:
-        if private:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(body)
-            return
-        path.write_text(body, encoding="utf-8")
-    except OSError as error:
-        raise TokscanError(f"cannot write {path}: {error.strerror}") from None
+    """Write a report; `private` (it holds raw keys: --show-secrets) makes it 0600. Only a
+    regular file is written (tokscan/outfile.py): replaced atomically, or created; a
+    symbolic link is written through; a folder, device or FIFO is an error."""
+    from tokscan import outfile
+
+    outfile.write_text(path, body, private=private)
 
 
 def write(stream: TextIO, body: str) -> None:
