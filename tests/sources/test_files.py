@@ -482,6 +482,44 @@ def test_a_root_whose_name_is_not_utf8(tmp_path, keys, run_tokscan, in_git):
     assert result.stderr.startswith(f"tokscan: {shown}/.tokscan.yaml:2: malformed YAML")
 
 
+@pytest.fixture
+def chain(tmp_path):
+    """A folder `deep` holding d/d/d/… 1,000 levels deep; removed level by level after the
+    test (pytest's own clean-up, shutil.rmtree, recurses on Python 3.11)."""
+    root = tmp_path / "deep"
+    root.mkdir()
+    folders, folder = [], os.fspath(root)
+    for _ in range(1000):  # one level at a time: Path.mkdir(parents=True) recurses too
+        folder = os.path.join(folder, "d")
+        os.mkdir(folder)
+        folders.append(folder)
+    yield root
+    for folder in reversed(folders):
+        for entry in os.scandir(folder):
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+        os.rmdir(folder)
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+@pytest.mark.parametrize("named", [False, True])
+def test_a_folder_tree_1000_levels_deep(chain, keys, run_tokscan, in_git, named):
+    """Regression: outside git, `tokscan scan` of a tree 1,000 levels deep stopped with
+    "internal error: RecursionError" (os.walk recurses on Python 3.11)."""
+    root = chain
+    if in_git:
+        GitRepo(root)
+    deepest = "/".join(["d"] * 1000)
+    (root / deepest / "k.py").write_text(key_line(keys()))
+    (root / "d" / "d" / "top.py").write_text(key_line(keys()))
+    code, report = report_of(run_tokscan, *(["d"] if named else []), cwd=root)
+    expected = {f"{deepest}/k.py", "d/d/top.py"}
+    if named and not in_git:  # outside git, paths are relative to the folder named
+        expected = {path.removeprefix("d/") for path in expected}
+    assert (code, paths(report)) == (1, expected)
+    assert report["scan"]["errors"] == []
+
+
 # --- nested repositories, submodules, deleted files -----------------------------------
 
 

@@ -142,8 +142,25 @@ def _git_files(
 def _walk(
     top: Path, root: Path, excluded: Callable[[str], bool]
 ) -> Iterator[tuple[str, str] | Outcome]:
-    unreadable: list[OSError] = []
-    for directory, subdirectories, files in os.walk(top, onerror=unreadable.append):
+    """The files under `top`, depth first in name order, without recursion: a tree may be
+    deeper than Python's recursion limit (os.walk recurses before Python 3.12)."""
+    pending = [os.fspath(top)]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as error:
+            yield _unreadable(error, directory, root)
+            continue
+        subdirectories: list[str] = []
+        files: list[str] = []
+        for entry in entries:
+            try:
+                is_directory = entry.is_dir()  # through a link too: handled below
+            except OSError:
+                is_directory = False
+            (subdirectories if is_directory else files).append(entry.name)
         prefix = relative(Path(directory), root)
         prefix = "" if prefix == "." else prefix + "/"
         kept = []
@@ -157,20 +174,16 @@ def _walk(
                 files.append(name)  # a link to a directory: listed, then skipped as a link
                 continue
             kept.append(name)
-        subdirectories[:] = kept
         for name in sorted(files):
             yield prefix + name, os.path.join(directory, name)
-        yield from _unreadable(unreadable, root)
-    yield from _unreadable(unreadable, root)
+        pending.extend(os.path.join(directory, name) for name in reversed(kept))
 
 
-def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
-    while errors:
-        error = errors.pop()
-        path = relative(Path(os.fsdecode(error.filename)), root)
-        yield Outcome(
-            Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
-        )
+def _unreadable(error: OSError, directory: str, root: Path) -> Outcome:
+    path = relative(Path(os.fsdecode(error.filename or directory)), root)
+    return Outcome(
+        Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
+    )
 
 
 def scan(target: Target, reading: Reading = DEFAULT_READING) -> Outcome:
