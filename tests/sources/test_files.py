@@ -482,6 +482,38 @@ def test_a_root_whose_name_is_not_utf8(tmp_path, keys, run_tokscan, in_git):
     assert result.stderr.startswith(f"tokscan: {shown}/.tokscan.yaml:2: malformed YAML")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("in_git", [True, False])
+def test_100_000_tiny_files_are_counted_exactly(tmp_path, keys, run_tokscan, in_git):
+    """Every file is scanned once and counted once, over all cores: findings, files,
+    bytes and exclusions add up."""
+    root = tmp_path / "many"
+    root.mkdir()
+    if in_git:
+        GitRepo(root)
+    (root / ".tokscan.yaml").write_text('exclude:\n  - "*.skip"\n')
+    planted, size = set(), len((root / ".tokscan.yaml").read_bytes())
+    for number in range(100_000):
+        folder = root / f"d{number // 1000:02d}"
+        if number % 1000 == 0:
+            folder.mkdir()
+        name = f"f{number:05d}" + (".skip" if number % 200 == 7 else ".txt")
+        content = key_line(keys()) if number % 14_999 == 3 else f"{number}\n"
+        (folder / name).write_text(content)
+        if not name.endswith(".skip"):
+            size += len(content)
+            if content.startswith("TOKMODEL"):
+                planted.add(f"{folder.name}/{name}")
+    assert len(planted) == 7
+    code, report = report_of(run_tokscan, "--jobs", "2", cwd=root)
+    assert (code, paths(report)) == (1, planted)
+    assert report["scan"]["objects_scanned"] == 100_000 - 500 + 1
+    assert report["scan"]["bytes_scanned"] == size
+    assert report["scan"]["errors"] == []
+    text = run_tokscan(["scan", "--jobs", "2"], cwd=root).stdout
+    assert "7 keys in 7 places · 99501 files" in text and "skipped 500 excluded" in text
+
+
 @pytest.fixture
 def chain(tmp_path):
     """A folder `deep` holding d/d/d/… 1,000 levels deep; removed level by level after the
