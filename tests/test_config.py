@@ -3,6 +3,10 @@ line, exit 2) for everything else, without ever echoing a key."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 from support import jsonreport
 
@@ -162,6 +166,27 @@ def test_cli_allowlist_and_excludes_apply(repo, keys, run_tokscan):
     assert "1 suppressed (1 by allowlist)" in text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "exclude: " + "[" * 100_000,
+        "{a: " * 100_000,
+        "".join(f"{'  ' * i}- \n" for i in range(3_000)),  # block style
+    ],
+)
+def test_deeply_nested_config_is_a_clear_error(text, tmp_path, run_tokscan):
+    """Regression: "internal error: RecursionError … this is a bug"."""
+    assert error_of(text) == "cfg.yaml: malformed YAML: it is nested too deeply"
+    (tmp_path / ".tokscan.yaml").write_text(text)
+    result = run_tokscan(["scan"], cwd=tmp_path)
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr.startswith("tokscan: ") and ".tokscan.yaml: malformed YAML" in (
+        result.stderr
+    )
+    assert "internal error" not in result.stderr
+
+
 def test_excluder_uses_gitignore_rules():
     excluded = config.excluder(("fixtures/**", "*.min.js", "/top.txt", "build/", "!keep.min.js"))
     assert excluded("fixtures/a/b.py")
@@ -181,3 +206,49 @@ def test_an_invalid_exclude_pattern_is_a_clear_error(tmp_path, pattern):
     path.write_text(f"exclude:\n  - 'ok/**'\n  - '{pattern}'\n")
     with pytest.raises(TokscanError, match=r"\.tokscan\.yaml:3: 'exclude' pattern .* is invalid"):
         config.load(tmp_path)
+
+
+# Patterns that make a backtracking regular expression engine take exponential time, each
+# with a long path that almost matches and one that matches.
+HOSTILE = [
+    ("*a" * 14 + "*b", "a" * 200, "a" * 199 + "b"),
+    ("**/" + "*a" * 14 + "*b", "d/" * 50 + "a" * 100, "d/" * 50 + "a" * 99 + "b"),
+    ("a/**/" * 12 + "b", "a/" * 100 + "c", "a/" * 100 + "b"),
+    ("*" + "[ab]*" * 12 + "c", "ba" * 100, "ba" * 100 + "c"),
+]
+
+
+def test_hostile_exclude_patterns_do_not_hang_a_scan(tmp_path):
+    """Regression: a scanned repository's `.tokscan.yaml` with `*a*a*a…*b` made `scan` hang
+    on one long file name where pathspec matches with Python's backtracking `re` (every
+    platform without Hyperscan or RE2). The scan runs in a subprocess without those
+    modules, so that a hang fails the test instead of stalling the suite."""
+    root = tmp_path / "project"
+    root.mkdir()
+    lines = ["exclude:"] + [f'  - "{pattern}"' for pattern, _, _ in HOSTILE]
+    (root / ".tokscan.yaml").write_text("\n".join(lines) + "\n")
+    for _, miss, hit in HOSTILE:
+        for path in (miss, hit):
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text("x = 1\n")
+    script = (
+        "import sys\n"
+        "sys.modules['hyperscan'] = sys.modules['re2'] = None  # the portable matchers only\n"
+        "from tokscan.cli.main import main\n"
+        "sys.exit(main(['scan', '-f', 'json']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    report = jsonreport.load(done.stdout)
+    assert report["scan"]["objects_scanned"] == len(HOSTILE) + 1  # the misses and the config
+
+
+@pytest.mark.parametrize(("pattern", "miss", "hit"), HOSTILE)
+def test_hostile_exclude_patterns_are_matched_in_linear_time(pattern, miss, hit):
+    excluded = config.excluder((pattern,))
+    started = time.perf_counter()
+    assert not excluded(miss) and not excluded(miss + "/") and not excluded("x/" + miss)
+    assert excluded(hit) and excluded(hit + "/") and excluded(hit + "/y")
+    assert time.perf_counter() - started < 1

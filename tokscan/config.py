@@ -85,6 +85,8 @@ def parse(text: bytes, name: str) -> Config:
         root = yaml.compose(text.decode("utf-8"), Loader=yaml.SafeLoader)
     except UnicodeDecodeError:
         raise TokscanError(f"{name}: config file is not UTF-8 text") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise TokscanError(f"{name}: malformed YAML: it is nested too deeply") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -174,21 +176,19 @@ def _error(name: str, node: yaml.Node, message: str) -> TokscanError:
 
 
 def _pattern_problem(pattern: str) -> str | None:
-    """Why pathspec cannot compile this gitignore-style pattern, or None."""
-    import pathspec
+    """Why this gitignore-style pattern cannot be read, or None."""
+    from tokscan import patterns
 
     try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
-    except Exception as error:  # pathspec raises several types (re.error, its own)
-        return str(error) or type(error).__name__
+        patterns.compile_pattern(pattern)
+    except patterns.PatternError as error:
+        return str(error)
     return None
 
 
 def excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """A test for "/"-separated relative paths against gitignore-style `exclude` patterns."""
-    if not patterns:
-        return lambda path: False
-    import pathspec
+    """A test for "/"-separated relative paths against gitignore-style `exclude` patterns,
+    in time linear in the path (tokscan/patterns.py): a scanned repository chooses them."""
+    from tokscan import patterns as compiled
 
-    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    return spec.match_file
+    return compiled.matcher(patterns)

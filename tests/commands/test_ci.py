@@ -9,6 +9,7 @@ report's `scan.revisions` and `scan.ci`), the findings and the exit code.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -586,6 +587,9 @@ def test_github_event_payload_problems_are_clear_errors(forge, keys, run_tokscan
     Path(forge.base / "event-push.json").write_text("{not json")
     result = run_tokscan(["ci"], cwd=repo.path)
     assert result.code == 2 and "is not valid JSON" in result.stderr
+    Path(forge.base / "event-push.json").write_text("[" * 100_000)
+    result = run_tokscan(["ci"], cwd=repo.path)
+    assert result.code == 2 and "is not valid JSON: it is nested too deeply" in result.stderr
     monkeypatch.delenv("GITHUB_EVENT_PATH")
     result = run_tokscan(["ci"], cwd=repo.path)
     assert (result.code, result.stderr) == (
@@ -876,6 +880,27 @@ def test_malformed_config_at_the_base_names_the_revision(forge, keys, run_toksca
     assert f".tokscan.yaml at {base[:12]}:2: malformed YAML" in result.stderr
 
 
+def test_deeply_nested_config_and_baseline_at_the_base_are_named(repo, keys, run_tokscan):
+    repo.write(".tokscan.yaml", "[" * 100_000)
+    repo.write("baseline.json", "[" * 100_000)
+    base = repo.commit("hostile policy files")
+    repo.write("a.txt", "a\n")
+    repo.commit("more")
+    result = run_tokscan(["ci", "--base", base], cwd=repo.path)
+    assert result.code == 2
+    assert f".tokscan.yaml at {base[:12]}: malformed YAML: it is nested too deeply" in (
+        result.stderr
+    )
+    result = run_tokscan(
+        ["--config", "/dev/null", "ci", "--base", base, "--baseline", "baseline.json"],
+        cwd=repo.path,
+    )
+    assert result.code == 2
+    assert f"baseline baseline.json at {base[:12]} is not valid JSON: it is nested" in (
+        result.stderr
+    )
+
+
 def test_pragmas_the_change_adds_are_listed_for_review(forge, keys, run_tokscan):
     dev = forge.dev
     old = keys()
@@ -961,6 +986,72 @@ def test_verify_from_the_base_config_and_never_from_the_change(forge, keys, run_
     code, report, _, _ = ci(run_tokscan, pull_request(forge, plain, head))
     assert ([f["status"] for f in report["findings"]], code) == (["unverified"], 1)
     assert tokmodel.requests_for(other) == []
+
+
+def test_a_symlinked_config_in_the_change_does_not_pick_the_base_policy(repo, keys, run_tokscan):
+    """Regression: `tokscan ci` read the base's configuration, but chose WHICH file by
+    resolving `.tokscan.yaml` in the checked-out head. A change that turned it into a link
+    to another config the base has (one that excludes everything) got that policy."""
+    repo.write(".tokscan.yaml", "allow: []\n")
+    repo.write("other.yaml", 'exclude:\n  - "*"\n')
+    base = repo.commit("a strict config, and another that excludes everything")
+    (repo.path / ".tokscan.yaml").unlink()
+    os.symlink("other.yaml", repo.path / ".tokscan.yaml")
+    key = keys()
+    repo.write("app.py", f"K = '{key}'\n")
+    head = repo.commit("link the config to the lax one, and add a key")
+    code, report, _, result = ci(run_tokscan, repo, "--base", base)
+    assert (code, found(report)) == (1, [("app.py", 1, head)])
+    no_leak(result, key)
+
+
+def test_a_symlinked_folder_in_the_change_does_not_pick_the_base_config_or_baseline(
+    repo, keys, run_tokscan
+):
+    """The same through a folder: `--config ci/tokscan.yaml` and `--baseline
+    ci/baseline.json` are read at those paths in the base, whatever `ci` is in the head."""
+    key = keys()
+    repo.write("ci/tokscan.yaml", "allow: []\n")
+    repo.write("ci/baseline.json", json.dumps({"findings": []}))
+    repo.write("lax/tokscan.yaml", 'exclude:\n  - "*"\n')
+    repo.write("lax/baseline.json", json.dumps({"findings": [{"fingerprint": fp(key)}]}))
+    base = repo.commit("configs")
+    repo.write("lax/extra.json", json.dumps({"findings": [{"fingerprint": fp(key)}]}))
+    repo.git("rm", "-r", "-q", "ci")
+    os.symlink("lax", repo.path / "ci")
+    repo.write("app.py", f"K = '{key}'\n")
+    head = repo.commit("ci is now a link to lax")
+    for config in ("ci/tokscan.yaml", str(repo.path / "ci/tokscan.yaml")):
+        args = ["--config", config, "ci", "-f", "json", "--base", base]
+        result = run_tokscan(args, cwd=repo.path)
+        assert (result.code, found(json.loads(result.stdout))) == (1, [("app.py", 1, head)])
+    code, report, _, _ = ci(run_tokscan, repo, "--base", base, "--baseline", "ci/baseline.json")
+    assert (code, found(report), report["summary"]["suppressed"]) == (1, [("app.py", 1, head)], 0)
+    # A file only the head reaches (through its link), and a link from outside into the
+    # checkout, are not read from the work tree either.
+    code, report, said, _ = ci(run_tokscan, repo, "--base", base, "--baseline", "ci/extra.json")
+    assert "baseline ci/extra.json is reached through a symbolic link in the work tree" in said[0]
+    assert (code, found(report)) == (1, [("app.py", 1, head)])
+    outside = repo.path.parent / "owner.yaml"
+    os.symlink(repo.path / ".tokscan.yaml", outside)
+    result = run_tokscan(["--config", str(outside), "ci", "--base", base], cwd=repo.path)
+    assert result.code == 2
+    assert "owner.yaml leads into the repository through a symbolic link" in result.stderr
+
+
+def test_a_config_that_is_a_symlink_in_the_base_is_not_used(repo, keys, run_tokscan):
+    repo.write("lax.yaml", 'exclude:\n  - "*"\n')
+    os.symlink("lax.yaml", repo.path / ".tokscan.yaml")
+    base = repo.commit("the config is a link")
+    key = keys()
+    repo.write("app.py", f"K = '{key}'\n")
+    head = repo.commit("a key")
+    code, report, said, _ = ci(run_tokscan, repo, "--base", base)
+    assert (
+        f"configuration .tokscan.yaml is a symbolic link in the base {base[:12]}: "
+        "tokscan ci reads no policy through a link, so it is not used"
+    ) in said
+    assert (code, found(report)) == (1, [("app.py", 1, head)])
 
 
 # --- Baselines in CI ------------------------------------------------------------------

@@ -279,6 +279,32 @@ def test_merge_reports_only_the_merge_resolution(repo, keys, run_tokscan):
     assert staged_json(run_tokscan, repo) == [("conf.py", 2, 6, fp(resolution_key))]
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["--output={out}", "-o{out}", "--ext-diff", "--no-index", "HEAD:{out}", "main", "\udcff"],
+)
+def test_merge_head_text_is_never_an_option_or_a_revision_to_git(
+    repo, keys, run_tokscan, tmp_path, line
+):
+    """MERGE_HEAD is a file in .git that anything may write: its lines are read as object
+    ids only, never handed to git as they stand (`--output=FILE` would make `git diff`
+    write a file). A line that is not an object id is ignored, so nothing is filtered."""
+    out = tmp_path / "written-by-git"
+    key = keys()
+    repo.write("a.txt", "a\n")
+    merged = repo.commit("base")
+    repo.write("b.py", f"B = '{key}'\n")
+    repo.add()
+    text = f"{line.format(out=out)}\n{merged}\n"
+    (repo.path / ".git" / "MERGE_HEAD").write_bytes(text.encode("utf-8", "surrogateescape"))
+    result = run_tokscan(["staged", "-f", "json"], cwd=repo.path)
+    assert not out.exists()
+    assert result.code == 1, result.stderr
+    assert [(f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [
+        ("b.py", 1)
+    ]
+
+
 def test_rebase_in_progress(repo, keys, run_tokscan):
     key = keys()
     repo.write("f.txt", "base\n")

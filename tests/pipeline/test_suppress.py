@@ -114,6 +114,9 @@ def test_pragma_and_allowlist_findings_stay_out_of_a_written_baseline(repo, keys
         ('{"findings": [{"fingerprint": "abc"}]}', "entry 1 has no valid 'fingerprint'"),
         ('{"findings": [{"path": "a.py"}]}', "entry 1 has no valid 'fingerprint'"),
         ('{"findings": ["' + "a" * 64 + '"]}', "entry 1 has no valid 'fingerprint'"),
+        # Regression: "internal error: RecursionError … this is a bug".
+        ("[" * 100_000, "is not valid JSON: it is nested too deeply"),
+        ('{"findings": ' + "[" * 100_000, "is not valid JSON: it is nested too deeply"),
     ],
 )
 def test_bad_baselines_are_clear_errors(content, words, repo, run_tokscan, tmp_path):
@@ -122,7 +125,8 @@ def test_bad_baselines_are_clear_errors(content, words, repo, run_tokscan, tmp_p
     result = run_tokscan(["scan", "--baseline", str(baseline)], cwd=repo.path)
     assert result.code == 2
     assert words in result.stderr
-    assert "Traceback" not in result.stderr
+    assert f"baseline {baseline}" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
 
 def test_unreadable_and_unwritable_baselines(repo, run_tokscan, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,146 @@ def test_a_written_baseline_holds_no_key_shaped_name(repo, keys, run_tokscan, tm
         assert not key_shaped(text, result.stderr)
         assert f"{redact(file_key)}.env" in text
         assert run_tokscan(["scan", "--baseline", str(baseline)], cwd=repo.path).code == 0
+
+
+# --- what stands where a report or baseline goes -----------------------------------------
+
+
+def _tokscan(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """In a subprocess with a timeout: opening a FIFO for writing waits for a reader."""
+    return subprocess.run(
+        [sys.executable, "-m", "tokscan", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "a.txt").write_text("nothing to see\n")
+    return root
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> Path:
+    """A folder for what the report is written onto: nothing else is in it."""
+    folder = tmp_path / "place"
+    folder.mkdir()
+    return folder
+
+
+def _private_device(tmp_path: Path) -> Path:
+    """A character device like /dev/null (writing to it would succeed), made where
+    replacing it by mistake is harmless."""
+    path = tmp_path / "null"
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (OSError, AttributeError):
+        pytest.skip("cannot make a device node here (needs root)")
+    return path
+
+
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+@pytest.mark.parametrize("through_link", [False, True])
+def test_a_report_or_baseline_never_replaces_what_is_not_a_regular_file(
+    place, project, option, kind, through_link
+):
+    """Regression: `--write-baseline /dev/full` (as root) replaced the device node with a
+    regular file and said it had written the baseline; `-o FIFO` waited forever for a
+    reader. A device, a FIFO or a folder is refused, by name, exit 2, and left as it was;
+    through a symbolic link too."""
+    if kind == "fifo":
+        target = place / "pipe"
+        os.mkfifo(target)
+        is_kind = stat.S_ISFIFO
+    elif kind == "folder":
+        target = place / "folder"
+        target.mkdir()
+        is_kind = stat.S_ISDIR
+    else:
+        target = _private_device(place)
+        is_kind = stat.S_ISCHR
+    named = target
+    if through_link:
+        named = place / "link"
+        named.symlink_to(target)
+    done = _tokscan(["scan", "-f", "json", option, str(named)], project)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot write {'baseline ' if 'baseline' in option else ''}{named}: " in done.stderr
+    assert "Traceback" not in done.stderr and "wrote" not in done.stderr
+    assert is_kind(os.lstat(target).st_mode)
+    if through_link:
+        assert named.is_symlink()
+    assert sorted(p.name for p in place.iterdir()) == sorted(
+        [target.name] + (["link"] if through_link else [])
+    )  # no temporary file left behind
+
+
+@pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and os.access("/dev/full", os.W_OK)),
+    reason="needs root and a writable /dev/full",
+)
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+def test_dev_full_is_refused_and_stays_a_device(project, option):
+    """The red team's own case. Should the refusal ever break, /dev/full is put back."""
+    try:
+        done = _tokscan(["scan", option, "/dev/full"], project)
+    finally:
+        if not stat.S_ISCHR(os.lstat("/dev/full").st_mode):
+            os.unlink("/dev/full")
+            os.mknod("/dev/full", stat.S_IFCHR | 0o666, os.makedev(1, 7))
+            pytest.fail("/dev/full was replaced (and has been restored)")
+    assert done.returncode == 2
+    assert "/dev/full: it is a device, not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_symbolic_link_is_written_through(tmp_path, project, option, exists):
+    """A link to a regular file (or to where one does not exist yet) gets the file written
+    to its target; the link stays a link."""
+    target = tmp_path / "real" / "out.json"
+    target.parent.mkdir()
+    if exists:
+        target.write_text("old\n")
+        target.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(os.path.relpath(target, tmp_path))
+    done = _tokscan(["scan", "-f", "json", option, str(link)], project)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and os.readlink(link) == os.path.relpath(target, tmp_path)
+    written = json.loads(target.read_text())
+    assert ("findings" in written) and ("version" in written)
+    if exists:  # replaced atomically, keeping its mode
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.json"]
+
+
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+def test_a_regular_file_is_replaced_atomically(place, project, option):
+    """The new content is written beside the file and renamed over it: a reader sees the
+    old file or the new one, never half of one."""
+    out = place / "out.json"
+    out.write_text("old\n")
+    inode = out.stat().st_ino
+    done = _tokscan(["scan", "-f", "json", option, str(out)], project)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["findings"] == []
+    assert out.stat().st_ino != inode  # a new file took its place
+    assert sorted(p.name for p in place.iterdir()) == ["out.json"]
+
+
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+def test_where_the_report_goes_is_checked_before_the_scan(place, project, option):
+    """A history audit can take minutes: a FIFO in the way is reported before it starts."""
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    os.mkfifo(place / "pipe")
+    done = _tokscan(["history", option, str(place / "pipe")], project)
+    what = "baseline " if "baseline" in option else ""
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"tokscan: cannot write {what}{place}/pipe: it is a FIFO (named pipe), not a regular "
+        "file\n"
+    )

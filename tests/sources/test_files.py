@@ -5,6 +5,7 @@ Real git repositories (tests/support/gitrepo.py) and plain directories in tempor
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -64,13 +65,39 @@ def test_ignored_file_named_on_the_command_line_is_scanned(repo, keys, run_toksc
     assert paths(report) == {"secret.env"}
 
 
+def test_ignored_folder_named_on_the_command_line_is_scanned_whole(repo, keys, run_tokscan):
+    """Regression: `tokscan scan dist` with `dist/` in .gitignore listed nothing ("0 files")
+    and exited 0 although dist/bundle.js held a key. A folder the user names is scanned
+    whole, ignored files included, as a named file is; `tokscan scan` alone keeps to what
+    git knows."""
+    repo.write(".gitignore", "dist/\n*.log\n")
+    repo.write("src/app.py", "x = 1\n")
+    repo.commit("app")
+    repo.write("dist/bundle.js", key_line(keys()))
+    repo.write("dist/deep/chunk.js", key_line(keys()))
+    repo.write("src/debug.log", key_line(keys()))
+    code, report = report_of(run_tokscan, "dist", cwd=repo.path)
+    assert (code, paths(report)) == (1, {"dist/bundle.js", "dist/deep/chunk.js"})
+    assert report["scan"]["objects_scanned"] == 2
+    _, report = report_of(run_tokscan, "bundle.js", cwd=repo.path / "dist")
+    assert paths(report) == {"dist/bundle.js"}
+    _, report = report_of(run_tokscan, ".", cwd=repo.path / "dist")
+    assert paths(report) == {"dist/bundle.js", "dist/deep/chunk.js"}
+    _, report = report_of(run_tokscan, "src", "dist/deep", cwd=repo.path)
+    assert paths(report) == {"src/debug.log", "dist/deep/chunk.js"}
+    _, report = report_of(run_tokscan, ".", cwd=repo.path)
+    assert paths(report) == {"dist/bundle.js", "dist/deep/chunk.js", "src/debug.log"}
+    code, report = report_of(run_tokscan, cwd=repo.path)  # nothing named: what git knows
+    assert (code, paths(report)) == (0, set())
+
+
 def test_dot_git_is_never_scanned(repo, keys, run_tokscan):
     repo.write("a.py", "x = 1\n")
     repo.commit(f"add a\n\n{keys()}")  # the key lands in .git/COMMIT_EDITMSG and objects
     (repo.path / ".git" / "description").write_text(key_line(keys()))
     (repo.path / ".git" / "info").mkdir(exist_ok=True)
     (repo.path / ".git" / "info" / "exclude").write_text(f"# {keys()}\n")
-    for args in ([], ["--all-files"], [".git"], [".git/description"]):
+    for args in ([], ["--all-files"], ["."], [".git"], [".git/description"]):
         code, report = report_of(run_tokscan, *args, cwd=repo.path)
         assert (code, report["findings"]) == (0, []), args
 
@@ -421,6 +448,108 @@ def test_paths_with_spaces_unicode_newlines_and_bad_bytes(tmp_path, keys, run_to
     # A path containing a newline stays one line in the text report.
     text = run_tokscan(["scan", "--", "new\nline.py"], cwd=root).stdout
     assert "new\\nline.py:1:21" in text
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_a_root_whose_name_is_not_utf8(tmp_path, keys, run_tokscan, in_git):
+    """Regression: a scanned folder named with byte 0xff crashed `-f json -o FILE` with an
+    internal UnicodeEncodeError and no report. The root is shown as `\\xNN`, like every
+    other path, in every format."""
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/root\xff"))
+    if in_git:
+        GitRepo(root)
+    else:
+        root.mkdir()
+    (root / "app.py").write_text(key_line(keys()))
+    shown = f"{tmp_path}/root\\xff"
+    for form in ("json", "sarif", "gitlab", "github", "text"):
+        out = tmp_path / f"report.{form}"
+        result = run_tokscan(["scan", "-f", form, "-o", str(out)], cwd=root)
+        assert result.code == 1, result.stderr
+        assert "internal error" not in result.stderr
+        body = out.read_bytes().decode("utf-8")  # valid UTF-8
+        assert "\udcff" not in body and "\\udcff" not in body
+        if form in ("json", "sarif", "gitlab"):
+            document = json.loads(body)
+            if form == "json":
+                assert jsonreport.check(document)["scan"]["root"] == shown
+    result = run_tokscan(["scan", "-f", "json"], cwd=root)
+    assert json.loads(result.stdout)["scan"]["root"] == shown
+    assert "\\udcff" not in result.stdout + result.stderr
+    (root / ".tokscan.yaml").write_text("exclude: [\n")  # and in an error message
+    result = run_tokscan(["scan"], cwd=root)
+    assert result.code == 2
+    assert result.stderr.startswith(f"tokscan: {shown}/.tokscan.yaml:2: malformed YAML")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("in_git", [True, False])
+def test_100_000_tiny_files_are_counted_exactly(tmp_path, keys, run_tokscan, in_git):
+    """Every file is scanned once and counted once, over all cores: findings, files,
+    bytes and exclusions add up."""
+    root = tmp_path / "many"
+    root.mkdir()
+    if in_git:
+        GitRepo(root)
+    (root / ".tokscan.yaml").write_text('exclude:\n  - "*.skip"\n')
+    planted, size = set(), len((root / ".tokscan.yaml").read_bytes())
+    for number in range(100_000):
+        folder = root / f"d{number // 1000:02d}"
+        if number % 1000 == 0:
+            folder.mkdir()
+        name = f"f{number:05d}" + (".skip" if number % 200 == 7 else ".txt")
+        content = key_line(keys()) if number % 14_999 == 3 else f"{number}\n"
+        (folder / name).write_text(content)
+        if not name.endswith(".skip"):
+            size += len(content)
+            if content.startswith("TOKMODEL"):
+                planted.add(f"{folder.name}/{name}")
+    assert len(planted) == 7
+    code, report = report_of(run_tokscan, "--jobs", "2", cwd=root)
+    assert (code, paths(report)) == (1, planted)
+    assert report["scan"]["objects_scanned"] == 100_000 - 500 + 1
+    assert report["scan"]["bytes_scanned"] == size
+    assert report["scan"]["errors"] == []
+    text = run_tokscan(["scan", "--jobs", "2"], cwd=root).stdout
+    assert "7 keys in 7 places · 99501 files" in text and "skipped 500 excluded" in text
+
+
+@pytest.fixture
+def chain(tmp_path):
+    """A folder `deep` holding d/d/d/… 1,000 levels deep; removed level by level after the
+    test (pytest's own clean-up, shutil.rmtree, recurses on Python 3.11)."""
+    root = tmp_path / "deep"
+    root.mkdir()
+    folders, folder = [], os.fspath(root)
+    for _ in range(1000):  # one level at a time: Path.mkdir(parents=True) recurses too
+        folder = os.path.join(folder, "d")
+        os.mkdir(folder)
+        folders.append(folder)
+    yield root
+    for folder in reversed(folders):
+        for entry in os.scandir(folder):
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+        os.rmdir(folder)
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+@pytest.mark.parametrize("named", [False, True])
+def test_a_folder_tree_1000_levels_deep(chain, keys, run_tokscan, in_git, named):
+    """Regression: outside git, `tokscan scan` of a tree 1,000 levels deep stopped with
+    "internal error: RecursionError" (os.walk recurses on Python 3.11)."""
+    root = chain
+    if in_git:
+        GitRepo(root)
+    deepest = "/".join(["d"] * 1000)
+    (root / deepest / "k.py").write_text(key_line(keys()))
+    (root / "d" / "d" / "top.py").write_text(key_line(keys()))
+    code, report = report_of(run_tokscan, *(["d"] if named else []), cwd=root)
+    expected = {f"{deepest}/k.py", "d/d/top.py"}
+    if named and not in_git:  # outside git, paths are relative to the folder named
+        expected = {path.removeprefix("d/") for path in expected}
+    assert (code, paths(report)) == (1, expected)
+    assert report["scan"]["errors"] == []
 
 
 # --- nested repositories, submodules, deleted files -----------------------------------

@@ -109,6 +109,7 @@ def test_expired_entries_are_dropped_on_write(keys):
         b'{"version": 1, "apis": []}',
         b'{"version": 1, "apis": {"https://tokmodel.com": {"FP": {"status": "live"}}}}',
         b'{"version": 1, "apis": {"https://tokmodel.com": []}}',
+        b"[" * 100_000,
     ],
 )
 def test_a_corrupt_cache_is_ignored_and_replaced(keys, content):

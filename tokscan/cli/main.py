@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TokscanError as error:  # an expected failure: its message, never a traceback
         from tokscan.report import output  # redacts: a message may quote an argument
 
-        output.warn(error.message)
+        output.warn(_printable(error.message))
         return int(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("tokscan: interrupted\n")
@@ -53,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "complete.\n"
         )
         return int(ExitCode.ERROR)
+
+
+def _printable(message: str) -> str:
+    """Bytes of a path that are not UTF-8 (kept as surrogates) shown as `\\xNN`, as reports
+    show them (model.printable_path, without importing the data model)."""
+    return message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _tolerate_any_encoding() -> None:

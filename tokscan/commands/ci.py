@@ -3,8 +3,10 @@
 The range comes from ranges/ci.py; the scan is the history engine's. What is trusted comes
 from the range's base, never from the commits under review (SPEC §6): the configuration
 (`.tokscan.yaml`, or `--config FILE` when that file is in the repository), the allowlist in
-it and a `--baseline FILE` kept in the repository are read as the base has them. A change
-cannot allowlist its own leak; the `tokscan:allow` pragmas it adds are listed for review.
+it and a `--baseline FILE` kept in the repository are read as the base has them, by their
+path in the base's tree (never through the checkout, whose symbolic links the change
+controls). A change cannot allowlist its own leak; the `tokscan:allow` pragmas it adds are
+listed for review.
 """
 
 from __future__ import annotations
@@ -106,24 +108,43 @@ def _trusted_file(
 ) -> tuple[bytes, str] | None:
     """The file as the base revision has it, when it belongs to the repository.
 
-    A file the repository tracks is read from the base; one that only the commits under
-    review add (or change, when there is no base) is ignored, with a note. A file outside
-    the repository, or one it does not track (written by the CI job itself), is read from
-    disk (`explicit`: the user named it, so it must exist). Returns (bytes, name for
-    messages), or None for "no such file".
+    A path in the repository is read from the base's tree by its literal path, never
+    through the checked-out head, whose symbolic links the change controls. A path that is
+    a symbolic link in the base is not used; a path that only the commits under review add
+    (or change, when there is no base) is ignored, with a note. A file outside the
+    repository, or one it does not track (written by the CI job itself), is read from disk
+    (`explicit`: the user named it, so it must exist). Returns (bytes, name for messages),
+    or None for "no such file".
     """
     inside = _inside(root, path)
     if inside is not None:
         if base is not None:
-            blob = git.try_run(root, "cat-file", "blob", f"{base}:{inside}")
-            if blob is not None:
-                return blob, f"{inside} at {base[:12]}"
+            entry = _base_entry(root, base, inside)
+            if entry is not None:
+                mode, oid = entry
+                if mode in ("100644", "100755"):
+                    return git.run(root, "cat-file", "blob", oid), f"{inside} at {base[:12]}"
+                kind = "a symbolic link" if mode == "120000" else "not a regular file"
+                link = "through a link" if mode == "120000" else "from it"
+                _tell(
+                    options,
+                    f"{what} {inside} is {kind} in the base {base[:12]}: tokscan ci reads "
+                    f"no policy {link}, so it is not used",
+                )
+                return None
         if _tracked(root, inside):
             at = f"the base {base[:12]}" if base else "any base revision"
             _tell(
                 options,
                 f"{what} {inside} is not in {at}: it comes with the commits under "
                 "review, so it is not used",
+            )
+            return None
+        if explicit and _through_link(root, inside):
+            _tell(
+                options,
+                f"{what} {inside} is reached through a symbolic link in the work tree, "
+                "which the commits under review may have made, so it is not used",
             )
             return None
     if not explicit:
@@ -135,12 +156,45 @@ def _trusted_file(
 
 
 def _inside(root: Path, path: Path) -> str | None:
-    """`path` relative to the work tree, "/"-separated, or None when it is outside."""
-    real = Path(os.path.realpath(path))
-    try:
-        return real.relative_to(os.path.realpath(root)).as_posix()
-    except ValueError:
-        return None
+    """`path` relative to the work tree, "/"-separated, or None when it is outside.
+
+    Decided on the path as written (made absolute, `..` removed as text), never by
+    resolving symbolic links inside the work tree: the checked-out head controls those.
+    Only the folders above the work tree may be links (a CI workspace often is)."""
+    absolute = Path(os.path.abspath(path))
+    top = os.path.realpath(root)
+    for folder in reversed(absolute.parents):  # from "/" down: the work tree itself first
+        if os.path.realpath(folder) == top:
+            return absolute.relative_to(folder).as_posix()
+    if Path(os.path.realpath(absolute)).is_relative_to(top):
+        raise TokscanError(
+            f"{path} leads into the repository through a symbolic link; name the file by "
+            "its path in the repository, so that it is read from the base revision"
+        )
+    return None
+
+
+def _base_entry(root: Path, base: str, inside: str) -> tuple[str, str] | None:
+    """(mode, object id) of the entry at exactly this path in the base's tree, or None.
+
+    The path is looked up literally: no symbolic link in the base is followed either."""
+    listing = git.try_run(root, "ls-tree", "-z", "--full-tree", base, "--", *git.literal([inside]))
+    for line in (listing or b"").split(b"\0"):
+        info, _, name = line.partition(b"\t")
+        if os.fsdecode(name) == inside:
+            mode, _kind, oid = info.decode("ascii").split()
+            return mode, oid
+    return None
+
+
+def _through_link(root: Path, inside: str) -> bool:
+    """Whether reaching `inside` from the work tree's top passes a symbolic link."""
+    here = Path(root)
+    for part in inside.split("/"):
+        here = here / part
+        if here.is_symlink():
+            return True
+    return False
 
 
 def _tracked(root: Path, relative: str) -> bool:

@@ -19,6 +19,7 @@ def run(
 ) -> ExitCode:
     read_stdin = "-" in paths
     on_disk = [Path(p) for p in paths if p != "-"]
+    named = bool(on_disk)  # a folder the user names is scanned whole, ignored files too
     if not on_disk and not read_stdin:
         on_disk = [Path(".")]
     root, in_git = files.find_root(on_disk or [Path(".")])
@@ -29,7 +30,9 @@ def run(
     elif read_stdin:
         collector.add(files.scan_stdin(sys.stdin.buffer, session.reading), Where.WORKTREE)
     targets = []
-    for item in files.list_targets(on_disk, root, in_git, all_files, session.excluded):
+    for item in files.list_targets(
+        on_disk, root, in_git, all_files, session.excluded, named
+    ):
         if isinstance(item, Outcome):
             collector.add(item, Where.WORKTREE)
             if item.skipped == "excluded" and item.origin.path is not None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tokscan import config as configuration
+from tokscan import outfile
 from tokscan.decode import archive
 from tokscan.errors import ExitCode
 from tokscan.model import Report
@@ -37,6 +38,10 @@ class Session:
         self.options = options
         self.root = Path(root)
         self.config = config
+        # Where the report and baseline go is checked before a scan that may take minutes.
+        for path, what in ((options.output, ""), (options.write_baseline, "baseline ")):
+            if path is not None:
+                outfile.check(path, what)
         # The command line wins; else the configuration's `verify` (SPEC §7).
         self.verify = config.verify if options.verify is None else options.verify
         # How streams are read: binary content, and the archive limits (SPEC §10).

@@ -11,14 +11,26 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from tokscan.model import Finding, Outcome, Report, ScanError, Where, member_path
+from tokscan.model import (
+    Finding,
+    Outcome,
+    Report,
+    ScanError,
+    Where,
+    member_path,
+    printable_path,
+)
 from tokscan.pipeline import advice
 from tokscan.pipeline.suppress import Suppressor
 
 
 def new_report(mode: str, root: str, revisions: Iterable[str] = ()) -> Report:
+    """An empty report. The root is shown like every other path: bytes in its name that
+    are not UTF-8 as `\\xNN`, so that every format can be written."""
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    report = Report(mode=mode, root=root, started_at=started, revisions=list(revisions))
+    report = Report(
+        mode=mode, root=printable_path(root), started_at=started, revisions=list(revisions)
+    )
     report.duration_s = -time.monotonic()  # finish() turns this into the elapsed time
     return report
 

@@ -7,12 +7,11 @@ Baselines identify keys by fingerprint and never hold a raw key.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokscan import __version__, keyformat
+from tokscan import __version__, keyformat, outfile
 from tokscan.errors import TokscanError
 from tokscan.model import Finding
 
@@ -51,6 +50,8 @@ def parse_baseline(data: bytes, path: str) -> frozenset[str]:
         document = json.loads(data)
     except ValueError as error:
         raise TokscanError(f"baseline {path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise TokscanError(f"baseline {path} is not valid JSON: it is nested too deeply") from None
     entries = document.get("findings") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise TokscanError(
@@ -86,10 +87,5 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     # Paths are for people; a key in one (a file named after it) is redacted like any
     # other. Baselines never hold a key, --show-secrets or not.
     text = keyformat.redact_all(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        raise TokscanError(f"cannot write baseline {path}: {error.strerror}") from None
+    outfile.write_text(path, text, "baseline ")  # atomically, and only as a regular file
     return len(entries)

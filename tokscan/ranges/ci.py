@@ -171,6 +171,10 @@ def _payload(env: Mapping[str, str]) -> dict[str, object]:
         raise TokscanError(f"cannot read the GitHub event {path}: {error.strerror}") from None
     except ValueError as error:
         raise TokscanError(f"the GitHub event {path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise TokscanError(
+            f"the GitHub event {path} is not valid JSON: it is nested too deeply"
+        ) from None
     if not isinstance(document, dict):
         raise TokscanError(f"the GitHub event {path} is not a JSON object")
     return document

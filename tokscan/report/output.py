@@ -103,20 +103,13 @@ def shown(body: str, secrets: bool = False) -> str:
 def write_file(path: Path, body: str | Iterable[str], secrets: bool = False) -> None:
     """Write a report, given whole or in pieces (whole lines or whole records, so no key
     spans two), redacted unless `secrets` (--show-secrets: it holds raw keys, so the file
-    is made 0600)."""
+    is made 0600). Only a regular file is written (tokscan/outfile.py): replaced
+    atomically, or created; a symbolic link is written through; a folder, device or FIFO
+    is an error."""
+    from tokscan import outfile
+
     pieces = [body] if isinstance(body, str) else body
-    try:
-        if secrets:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
-            handle = os.fdopen(descriptor, "w", encoding="utf-8")
-        else:
-            handle = path.open("w", encoding="utf-8")
-        with handle:
-            for piece in pieces:
-                handle.write(shown(piece, secrets))
-    except OSError as error:
-        raise TokscanError(f"cannot write {path}: {error.strerror}") from None
+    outfile.write_text(path, (shown(piece, secrets) for piece in pieces), private=secrets)
 
 
 def write(stream: TextIO, body: str, secrets: bool = False) -> None:

@@ -1,7 +1,9 @@
 """Files and directories on disk, and standard input (`tokscan scan`).
 
-In a git work tree the files are the ones git knows: tracked files plus untracked files
-that are not ignored (`--all-files` adds ignored ones). Outside git, every file. `.git/`
+In a git work tree, `tokscan scan` alone scans the files git knows: tracked files plus
+untracked files that are not ignored (`--all-files` adds ignored ones). A file or folder
+the user names is scanned whole, ignored or not: naming it is asking for it. Outside git,
+every file. `.git/`
 is never entered and symbolic links are never followed, so a scan cannot leave its root
 or loop. Files are read with O_NOFOLLOW and only when they are regular files.
 """
@@ -58,8 +60,12 @@ def list_targets(
     in_git: bool,
     all_files: bool,
     excluded: Callable[[str], bool],
+    asked: bool = True,
 ) -> Iterator[Target | Outcome]:
-    """The files to scan under `paths`; an Outcome for a path that does not exist."""
+    """The files to scan under `paths`; an Outcome for a path that does not exist.
+
+    `asked`: the user named `paths` (rather than the default, the current folder), so git's
+    ignore rules do not apply under them: a folder git ignores is still scanned, whole."""
     directories: list[Path] = []
     listed: list[Iterator[tuple[str, str] | Outcome]] = []
     for given in paths:
@@ -78,7 +84,7 @@ def list_targets(
             )
     in_repository = [d for d in directories if in_git and (d == root or root in d.parents)]
     if in_repository:
-        listed.append(_git_files(root, in_repository, all_files, excluded))
+        listed.append(_git_files(root, in_repository, all_files or asked, excluded))
     # Directories outside the repository (or outside git) are plain directories.
     listed.extend(_walk(d, root, excluded) for d in directories if d not in in_repository)
     seen: set[str] = set()
@@ -136,8 +142,25 @@ def _git_files(
 def _walk(
     top: Path, root: Path, excluded: Callable[[str], bool]
 ) -> Iterator[tuple[str, str] | Outcome]:
-    unreadable: list[OSError] = []
-    for directory, subdirectories, files in os.walk(top, onerror=unreadable.append):
+    """The files under `top`, depth first in name order, without recursion: a tree may be
+    deeper than Python's recursion limit (os.walk recurses before Python 3.12)."""
+    pending = [os.fspath(top)]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as error:
+            yield _unreadable(error, directory, root)
+            continue
+        subdirectories: list[str] = []
+        files: list[str] = []
+        for entry in entries:
+            try:
+                is_directory = entry.is_dir()  # through a link too: handled below
+            except OSError:
+                is_directory = False
+            (subdirectories if is_directory else files).append(entry.name)
         prefix = relative(Path(directory), root)
         prefix = "" if prefix == "." else prefix + "/"
         kept = []
@@ -151,20 +174,16 @@ def _walk(
                 files.append(name)  # a link to a directory: listed, then skipped as a link
                 continue
             kept.append(name)
-        subdirectories[:] = kept
         for name in sorted(files):
             yield prefix + name, os.path.join(directory, name)
-        yield from _unreadable(unreadable, root)
-    yield from _unreadable(unreadable, root)
+        pending.extend(os.path.join(directory, name) for name in reversed(kept))
 
 
-def _unreadable(errors: list[OSError], root: Path) -> Iterator[Outcome]:
-    while errors:
-        error = errors.pop()
-        path = relative(Path(os.fsdecode(error.filename)), root)
-        yield Outcome(
-            Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
-        )
+def _unreadable(error: OSError, directory: str, root: Path) -> Outcome:
+    path = relative(Path(os.fsdecode(error.filename or directory)), root)
+    return Outcome(
+        Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
+    )
 
 
 def scan(target: Target, reading: Reading = DEFAULT_READING) -> Outcome:

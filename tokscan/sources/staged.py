@@ -183,10 +183,13 @@ def _already_merged(root: str, found: Iterable[tuple[str, int, int]]) -> list[tu
         return []
     path = os.path.join(root, os.fsdecode(merge_head.strip()))
     try:
-        with open(path) as handle:
-            parents = [line.strip() for line in handle if line.strip()]
+        with open(path, "rb") as handle:
+            lines = handle.read().split()
     except OSError:
         return []
+    # Anything may write this file: only object ids are used, never text that git would
+    # read as an option (`--output=FILE`) or a revision of the file's choosing.
+    parents = [line.decode() for line in lines if _is_object_id(line)]
     keep = set(sites)
     for parent in parents:
         git_diff = stream(root, (parent,))
@@ -200,3 +203,11 @@ def _already_merged(root: str, found: Iterable[tuple[str, int, int]]) -> list[tu
             git_diff.check()
         keep &= seen
     return [site for site in sites if site not in keep]
+
+
+_HEX = frozenset(b"0123456789abcdef")
+
+
+def _is_object_id(text: bytes) -> bool:
+    """A full object id as git writes it: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits."""
+    return len(text) in (40, 64) and _HEX.issuperset(text)

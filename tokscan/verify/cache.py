@@ -97,7 +97,7 @@ def _read(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
             if not _trusted(info):
                 return {}
             document = json.loads(handle.read())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(document, dict) or document.get("version") != VERSION:
         return {}

@@ -229,6 +229,31 @@ def test_commit_message_key(repo, keys, run_tokscan):
     )
 
 
+@pytest.mark.parametrize("shape", ["lines", "one line"])
+def test_key_at_the_end_of_a_5_mb_commit_message(repo, keys, run_tokscan, tmp_path, shape):
+    """A commit message is scanned whole, however long (past the 4 MiB chunk size)."""
+    key = keys()
+    if shape == "lines":
+        filler = "".join(f"log line {i:07d}: nothing to see here\n" for i in range(140_000))
+    else:
+        filler = "x" * (5 << 20) + " "
+    message = f"Huge\n\n{filler}{key}\n"
+    assert len(message) > 5 << 20
+    (tmp_path / "message.txt").write_text(message)
+    repo.write("a.txt", "a\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--cleanup=verbatim", "-F", str(tmp_path / "message.txt"))
+    commit = repo.head()
+    result, report = audit(run_tokscan, repo, keys=keys)
+    assert result.code == 1
+    [finding] = report["findings"]
+    line = message.count("\n", 0, message.index(key)) + 1
+    column = len(message[: message.index(key)].rsplit("\n", 1)[-1]) + 1
+    assert (finding["path"], finding["commit"], finding["line"], finding["column"]) == (
+        None, commit, line, column,
+    )
+
+
 def test_annotated_tag_message_key(repo, keys, run_tokscan):
     repo.write("a.txt", "a\n")
     repo.commit("init")
