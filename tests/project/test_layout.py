@@ -16,6 +16,7 @@ TESTS = ROOT / "tests"
 # where they are tested instead. Keep it short: a module that grows logic of its own
 # deserves its own test file.
 ALLOW = {
+    "decode/streams": "the bounded streams an archive walk reads: tests/decode/test_archive.py",
     "cli/app": "the click command line: tests/cli/test_fast.py and every command's tests",
     "commands/history": "`tokscan history` end to end: tests/sources/history/test_scan.py",
     "errors": "exit codes and TokscanError: asserted by every command's and source's tests",
