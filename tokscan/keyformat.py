@@ -169,6 +169,12 @@ def may_hold_key(data: bytes, wrapping: bytes = WRAPPING) -> bool:
     decides. (`+`, the start of a diff's added lines, is wrapping in a diff.)"""
     if PREFIX in data or any(needle in data for needle in ENCODED_NEEDLES):
         return True
+    return holds_split_needle(data, wrapping)
+
+
+def holds_split_needle(data: bytes, wrapping: bytes = WRAPPING) -> bool:
+    """Whether `data`, with `wrapping` removed, holds a base64 needle: MIME and PEM wrap at
+    64 or 76 columns, so one encoded key in twenty has its needle split over two lines."""
     unwrapped = data.translate(None, wrapping)
     return any(needle in unwrapped for needle in BASE64_ALL_NEEDLES)
 

@@ -46,13 +46,6 @@ def _has_needle(chunk: Chunk) -> bool:
     return matcher.holds_needle(chunk.data)
 
 
-def _split_needle(data: bytes) -> bool:
-    """Whether wrapping (a line break, indentation) splits a base64 needle: MIME and PEM
-    wrap at 64 or 76 columns, so one key in twenty is split so."""
-    unwrapped = data.translate(None, keyformat.WRAPPING)
-    return any(needle in unwrapped for needle in keyformat.BASE64_ALL_NEEDLES)
-
-
 def _encoded(chunk: Chunk, depth: int) -> list[Candidate]:
     """Keys in the base64 and UTF-16 text of the chunk's reporting window, one per key and
     place where its encoded text starts."""
@@ -67,7 +60,7 @@ def _encoded(chunk: Chunk, depth: int) -> list[Candidate]:
         while pos >= 0:
             texts.append(around.around(pos))
             pos = data.find(needle, pos + len(needle), end)
-    if _split_needle(data[chunk.report_from : end]):
+    if keyformat.holds_split_needle(data[chunk.report_from : end]):
         texts.extend(around.split(keyformat.BASE64_ALL_NEEDLES, chunk.report_from, end))
     for text in texts:
         if (text.start, text.needle_at) in starts:

@@ -4,7 +4,8 @@ Used by `tokscan staged` (index against HEAD) and by `tokscan ci` (the pragmas a
 adds). Added lines are numbered as in the new version of each file; deleted lines, context
 and headers are never scanned. It is on the pre-commit hook's hot path: it imports nothing
 heavy, and builds chunks (which need the data model) only for added text that holds the
-needles (the key prefix and its base64 forms, unless a caller looks for something else).
+needles (the key prefix and its encoded forms: `keyformat.may_hold_key`), unless a caller
+wants something else.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import io
 import os
 
 from tokscan import git
-from tokscan.keyformat import BASE64_ALL_NEEDLES, PREFIX, may_hold_key
-
-# A key, plain or in base64 (UTF-16 text shows in a diff as a binary file).
-KEY_NEEDLES = (PREFIX, *BASE64_ALL_NEEDLES)
+from tokscan.keyformat import may_hold_key
 
 TYPE_CHECKING = False  # typing itself costs an import on the hook's fast path
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import IO
 
     from tokscan.model import Chunk, Origin
@@ -52,8 +50,8 @@ class DiffScanner:
     (or several, through a Chunker, when one line is longer than `_RUN_LIMIT`).
     """
 
-    def __init__(self, needles: tuple[bytes, ...] = KEY_NEEDLES) -> None:
-        self.needles = needles  # only runs of added lines that contain one become chunks
+    def __init__(self, wanted: Callable[[bytes], bool] = may_hold_key) -> None:
+        self.wanted = wanted  # only runs of added lines it wants become chunks
         self.binary_files = 0
         self.bytes_added = 0
         self.files = 0
@@ -144,9 +142,7 @@ class DiffScanner:
             self._chunker = None
         elif self._run:
             data = b"".join(self._run)
-            if any(needle in data for needle in self.needles) or (
-                self.needles == KEY_NEEDLES and may_hold_key(data)
-            ):
+            if self.wanted(data):
                 from tokscan.model import Chunk
 
                 yield Chunk(data, self._origin(), line=self._run_line)

@@ -26,8 +26,8 @@ from tokscan.sources.stream import (
     DEFAULT_READING,
     Reading,
     looks_binary,
-    may_hold_key,
     scan_stream,
+    worth_reading,
 )
 
 _UNREADABLE_DIRECTORY = re.compile(r"warning: could not open directory '(.*)': (.*)")
@@ -244,7 +244,7 @@ def _scan(target: Target, reading: Reading) -> tuple[int, Outcome | None]:
         if st.st_size < CHUNK_SIZE:
             # One read of one byte more than the size: a small file needs a single call.
             head = os.read(fd, st.st_size + 1)
-            if len(head) <= st.st_size and not may_hold_key(head):
+            if len(head) <= st.st_size and not worth_reading(head):
                 if not reading.binary and looks_binary(head):
                     return 0, Outcome(Origin(target.path), skipped="binary")
                 return len(head), None

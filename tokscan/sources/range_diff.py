@@ -21,6 +21,10 @@ from tokscan.sources import diff
 DIFF_ARGS = ("diff", *diff.DIFF_OPTIONS)
 
 
+def _holds_pragma(data: bytes) -> bool:
+    return detect.PRAGMA in data
+
+
 class PragmaLine(NamedTuple):
     path: str
     line: int  # in the head's version of the file
@@ -57,7 +61,7 @@ class RangeDiff:
             raise TokscanError(f"git diff failed: {read_errors(self._errors)}")
         self._output.seek(0)
         found = []
-        for chunk in diff.DiffScanner(needles=(detect.PRAGMA,)).chunks(self._output):
+        for chunk in diff.DiffScanner(wanted=_holds_pragma).chunks(self._output):
             path = chunk.origin.path
             assert path is not None
             for number, text in enumerate(chunk.data.split(b"\n")):

@@ -65,7 +65,7 @@ def marked_binary(
                 outcomes.append(outcome)
     if not text:
         return [], outcomes
-    again = DiffScanner(scanner.needles)
+    again = DiffScanner(scanner.wanted)
     diff = stream(root, ("--text", "--", *git.literal(text)))
     try:
         chunks = list(again.chunks(diff.stdout))

@@ -146,7 +146,7 @@ class Reading(NamedTuple):
 DEFAULT_READING = Reading()
 
 
-def may_hold_key(data: bytes) -> bool:
+def worth_reading(data: bytes) -> bool:
     """Whether `data` (a whole small file) needs a closer look: it holds the key prefix or
     an encoded form's needle, or it is an archive. Most files do not, and cost only this."""
     return matcher.holds_needle(data) or archive.kind(data) is not None
