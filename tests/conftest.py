@@ -26,7 +26,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
     for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
-                 "TOKSCAN_VERIFY_TIMEOUT", "TOKSCAN_VERIFY_CACHE"):
+                 "TOKSCAN_VERIFY_TIMEOUT", "TOKSCAN_VERIFY_DEADLINE",
+                 "TOKSCAN_VERIFY_CACHE"):
         monkeypatch.delenv(name, raising=False)
     # The suite may itself run in CI: `tokscan ci` must only see the CI a test simulates.
     for name in list(os.environ):

@@ -389,3 +389,30 @@ def test_when_every_slot_hangs_the_rest_is_unknown_not_stuck(tokmodel, keys):
         verdicts[key].detail == "not checked: the API stopped answering" for key in later
     )
     assert tokmodel.max_in_flight <= 2
+
+
+@pytest.mark.parametrize("value", ["0", "never", "86401"])
+def test_deadline_from_the_environment_must_make_sense(monkeypatch, value):
+    monkeypatch.setenv(client.DEADLINE_ENV, value)
+    with pytest.raises(TokscanError, match=client.DEADLINE_ENV):
+        Settings.from_env()
+
+
+def test_deadline_from_the_environment(monkeypatch):
+    monkeypatch.setenv(client.DEADLINE_ENV, "45")
+    assert Settings.from_env().deadline == 45.0
+
+
+def test_an_api_that_always_rate_limits_cannot_hold_the_run_past_its_deadline(tokmodel, keys):
+    """Each 429 asks for an hour (capped at 10 s per wait) and each key may try 8 times: without
+    a deadline for the whole run, 40 keys one at a time would take the better part of an hour."""
+    tokmodel.default = Reply(429, {"Retry-After": "3600"})
+    many = [keys() for _ in range(40)]
+    settings = Settings(backoff=0.02, deadline=1.0)
+    started = time.monotonic()
+    verdicts = client.probe_all(many, tokmodel.url, settings)
+    assert time.monotonic() - started < 1.0 + settings.timeout
+    assert {v.status for v in verdicts.values()} == {Status.UNKNOWN}
+    assert all("deadline" in v.detail and client.DEADLINE_ENV in v.detail for v in verdicts.values())
+    # Requests stopped at the deadline: far fewer than 8 attempts for each of the 40 keys.
+    assert len(tokmodel.requests) < 40

@@ -5,8 +5,10 @@ rejects after authenticating (no messages, a model that does not exist), so the 
 never be billed. TokModel answers 401 for a revoked (or never issued) key; any other client
 error means the key authenticated. 5xx and dropped connections are retried with exponential
 backoff and jitter, 429 too (with more patience, and fewer requests in flight after it),
-honouring `Retry-After` up to a cap; timeouts and TLS failures are not retried. Whatever
-goes wrong, the answer is `unknown` with the reason: only a 401 makes a key `revoked`.
+honouring `Retry-After` up to a cap; timeouts and TLS failures are not retried. The whole
+run has a deadline, so an API that keeps answering 429 cannot hold a CI job for hours: keys
+not decided by then are `unknown`. Whatever goes wrong, the answer is `unknown` with the
+reason: only a 401 makes a key `revoked`.
 
 httpx is imported only here, and only when probing starts: without --verify tokscan opens
 no socket at all.
@@ -42,6 +44,7 @@ BODY = json.dumps(
 ).encode("ascii")
 USER_AGENT = f"tokscan/{__version__}"
 TIMEOUT_ENV = "TOKSCAN_VERIFY_TIMEOUT"
+DEADLINE_ENV = "TOKSCAN_VERIFY_DEADLINE"
 
 # Status codes that only come after the key authenticated: the request itself is refused
 # (400, 422), the account cannot pay or may not use the model (402, 403), the model does
@@ -64,20 +67,32 @@ class Settings:
     rate_limited_attempts: int = 8  # tries per key when the API answers 429
     backoff: float = 0.5  # seconds before the first retry, doubled for each one after
     retry_after_cap: float = 10.0  # the longest Retry-After that is waited for in full
+    # Seconds for the whole run: no retry or wait starts after it, and requests in flight
+    # then end within `timeout`. 500 keys take about 7 s against an API answering in 100 ms.
+    deadline: float = 300.0
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Defaults, with the per-request timeout from $TOKSCAN_VERIFY_TIMEOUT if set."""
-        value = os.environ.get(TIMEOUT_ENV, "").strip()
-        if not value:
-            return cls()
-        try:
-            timeout = float(value)
-        except ValueError:
-            timeout = -1.0
-        if not 0 < timeout <= 600:
-            raise TokscanError(f"{TIMEOUT_ENV} must be a number of seconds between 0 and 600")
-        return cls(timeout=timeout)
+        """Defaults, with the per-request timeout from $TOKSCAN_VERIFY_TIMEOUT and the run's
+        deadline from $TOKSCAN_VERIFY_DEADLINE, if set."""
+        default = cls()
+        return cls(
+            timeout=_seconds_from_env(TIMEOUT_ENV, default.timeout, 600),
+            deadline=_seconds_from_env(DEADLINE_ENV, default.deadline, 86400),
+        )
+
+
+def _seconds_from_env(name: str, default: float, most: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= most:
+        raise TokscanError(f"{name} must be a number of seconds between 0 and {most:g}")
+    return seconds
 
 
 def probe_all(
@@ -173,6 +188,7 @@ class _Prober:
         self._answered = False  # any HTTP answer at all: the API is reachable
         self._unreachable: str | None = None
         self._gate = _Gate(settings.concurrency)
+        self._deadline = time.monotonic() + settings.deadline
 
     async def run(self, keys: list[str]) -> dict[str, Verdict]:
         try:
@@ -216,6 +232,8 @@ class _Prober:
         failures = limited = 0
         while True:
             await self._pause()
+            if time.monotonic() >= self._deadline:
+                return Verdict(Status.UNKNOWN, self._out_of_time(failures + limited))
             sent_at = time.monotonic()
             try:
                 async with self._gate:
@@ -241,11 +259,21 @@ class _Prober:
                 tries, budget = failures, settings.attempts
             if tries >= budget:
                 break
-            await asyncio.sleep(self._delay(tries, outcome.wait))
+            await asyncio.sleep(min(self._delay(tries, outcome.wait), self._left()))
         if outcome.connection and not self._answered:
             self._unreachable = f"API unreachable ({outcome.detail})"
         total = failures + limited
         return Verdict(Status.UNKNOWN, f"{outcome.detail}, {total} attempt{'s' * (total > 1)}")
+
+    def _left(self) -> float:
+        return max(0.0, self._deadline - time.monotonic())
+
+    def _out_of_time(self, attempts: int) -> str:
+        done = f" after {attempts} attempt{'s' * (attempts > 1)}" if attempts else ""
+        return (
+            f"not checked{done}: verification stopped at its {self.settings.deadline:g} s "
+            f"deadline ({DEADLINE_ENV})"
+        )
 
     def _delay(self, tries: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter, or the server's Retry-After (capped), which
@@ -259,7 +287,7 @@ class _Prober:
         return wait
 
     async def _pause(self) -> None:
-        delay = self._resume_at - time.monotonic()
+        delay = min(self._resume_at - time.monotonic(), self._left())
         if delay > 0:
             await asyncio.sleep(delay)
 
