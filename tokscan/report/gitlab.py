@@ -26,7 +26,6 @@ analyzer writes.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -36,7 +35,7 @@ from typing import Any
 from tokscan import __version__
 from tokscan.model import Finding, Report, Status
 from tokscan.pipeline import advice, policy
-from tokscan.report import rule
+from tokscan.report import jsontext, rule
 
 VERSION = "15.0.7"
 SCHEMA = (
@@ -82,7 +81,7 @@ def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    return jsontext.dumps(value)
 
 
 def document(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from tokscan import __version__
 from tokscan.model import Finding, PragmaSite, Report, Status
 from tokscan.pipeline import policy
+from tokscan.report import jsontext
 
 SCHEMA_VERSION = 1
 
@@ -35,7 +35,7 @@ def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    return jsontext.dumps(value)
 
 
 def document(

@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +30,7 @@ from tokscan import __version__, keyformat
 from tokscan.model import Finding, Report, Status
 from tokscan.pipeline import policy
 from tokscan.report import json as json_report
-from tokscan.report import rule
+from tokscan.report import jsontext, rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 5000
@@ -42,7 +41,7 @@ _URI_SAFE = "/-._~!$&'()*+,;=@"
 
 
 def render(report: Report, show_secrets: bool = False) -> str:
-    return json.dumps(document(report, show_secrets), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(document(report, show_secrets)) + "\n"
 
 
 def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:

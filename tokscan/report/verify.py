@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from tokscan import __version__, keyformat
 from tokscan.model import Status
 from tokscan.pipeline import advice
-from tokscan.report import text
+from tokscan.report import jsontext, text
 from tokscan.terminal import Painter
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ def render_text(
 
 
 def render_json(rows: list[tuple[str, Verdict]], api_base: str, show_secrets: bool = False) -> str:
-    return json.dumps(document(rows, api_base, show_secrets), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(document(rows, api_base, show_secrets)) + "\n"
 
 
 def document(
