@@ -466,6 +466,26 @@ def test_github_deleted_branch_scans_nothing(forge, keys, run_tokscan):
     assert (code, report["findings"], report["scan"]["revisions"]) == (0, [], [])
 
 
+def test_a_pushed_tag_that_points_at_a_blob_fails_and_says_why(forge, keys, run_tokscan):
+    """A tag straight at a blob has no commits to scan: the run fails (never passes
+    unscanned) and names what the ref is, not a shallow-clone fix that would not help."""
+    main, _ = start_main(forge, keys)
+    key = keys()
+    blob = forge.dev.git("hash-object", "-w", "--stdin", input=f"K = '{key}'\n".encode()).strip()
+    forge.dev.git("tag", "raw-blob", blob)
+    forge.push("refs/tags/raw-blob")
+    repo = forge.checkout(main)
+    repo.git("fetch", "-q", "origin", "refs/tags/raw-blob:refs/tags/raw-blob")
+    forge.github_event(
+        "push", push_event(ZERO, blob, "refs/tags/raw-blob"), sha=blob, ref="refs/tags/raw-blob"
+    )
+    code, report, _, result = ci(run_tokscan, repo)
+    assert code == 2 and report is None
+    assert f"({blob}) is a blob, not a commit" in result.stderr
+    assert "tokscan history --all" in result.stderr
+    no_leak(result, key)
+
+
 def test_github_other_events_scan_the_head_commit_alone(forge, keys, run_tokscan):
     start_main(forge, keys)
     dev = forge.dev
