@@ -249,6 +249,37 @@ def test_github_new_branch_scans_what_the_default_branch_lacks(forge, keys, run_
     no_leak(result, key, old)
 
 
+def test_a_new_branch_is_not_compared_with_a_default_branch_it_could_not_fetch(
+    forge, keys, run_tokscan, tmp_path
+):
+    """The clone's own origin/main may predate a rewrite that took a key out of the default
+    branch: when the default branch cannot be fetched, nothing counts as scanned."""
+    _main, old = start_main(forge, keys)
+    (_clean, leaky), key = feature(forge, keys)
+    forge.push("feature")
+    repo = forge.checkout(leaky)
+    repo.git("remote", "set-url", "origin", (tmp_path / "gone.git").as_uri())
+    forge.github_event(
+        "push",
+        push_event(ZERO, leaky, "refs/heads/feature", created=True, default_branch="main"),
+        sha=leaky,
+        ref="refs/heads/feature",
+    )
+
+    code, report, said, result = ci(run_tokscan, repo)
+
+    assert said[0].startswith("could not fetch the default branch main of origin: ")
+    assert said[1] == (
+        f"push to refs/heads/feature: every commit of {leaky[:12]}: the default branch main "
+        "could not be fetched"
+    )
+    assert report["scan"]["revisions"] == [leaky]
+    assert code == 1
+    assert ("app.py", 2, leaky) in found(report)
+    assert "settings.py" in {path for path, _, _ in found(report)}  # the stale main's key too
+    no_leak(result, key, old)
+
+
 @pytest.mark.parametrize("provider", ["github", "gitlab"])
 def test_two_new_branches_in_one_push_do_not_hide_each_other(forge, keys, run_tokscan, provider):
     """Regression: `git push origin feat feat-backup` starts a run per branch, each with a

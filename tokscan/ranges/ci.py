@@ -297,7 +297,9 @@ def resolve_new_branch(root: Path, asked: Request, head: str, notes: list[str]) 
         problem = git.fetch(root, REMOTE, *depth, f"+refs/heads/{default}:{tracking}")
         if problem is None:
             notes.append(f"fetched the default branch {default} of {REMOTE} to compare with")
-        trusted = _resolve(root, tracking)
+        # Only a fresh fetch says what the default branch holds now: a tracking ref left
+        # from before may predate a rewrite that took a key out of it.
+        trusted = _resolve(root, tracking) if problem is None else None
         if trusted is None:
             why = problem or "it has no such branch"
             notes.append(f"could not fetch the default branch {default} of {REMOTE}: {why}")
@@ -320,7 +322,7 @@ def resolve_new_branch(root: Path, asked: Request, head: str, notes: list[str]) 
     elif default == asked.branch:
         how = f"every commit of {head[:12]}: the default branch itself is new"
     else:
-        how = f"every commit of {head[:12]}: the default branch {default} is not in the clone"
+        how = f"every commit of {head[:12]}: the default branch {default} could not be fetched"
     return _plan(root, asked, revisions, head, trusted, f"{asked.label}: {how}", notes)
 
 
