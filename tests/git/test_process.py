@@ -174,3 +174,66 @@ def test_many_revisions_go_to_git_on_standard_input():
     lines = listed.decode().splitlines()
     assert lines == [ids[0], *(f"^{oid}" for oid in ids[1:])]
     assert git.revision_input(["a", "--not", ids[0]]) == (["a", "--not", ids[0]], None)
+
+
+@pytest.fixture
+def asks_for_a_password():
+    """An HTTP server on 127.0.0.1 that answers every request with 401 and a Basic
+    challenge, as a private https remote does: git then asks its credential helpers."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/private.git"
+    server.shutdown()
+    server.server_close()
+
+
+def test_remote_calls_use_the_users_credential_helpers_never_the_repositorys(
+    repo, trap, tmp_path, monkeypatch, asks_for_a_password
+):
+    """A pre-push from a private https remote must reach it with the user's keychain (global
+    config), while a helper the repository's own config names never runs."""
+    from tokscan import git
+
+    program, marker = trap
+    asked = tmp_path / "asked"
+    helper = tmp_path / "keychain.sh"
+    helper.write_text(f"#!/bin/sh\necho \"$1\" >> '{asked}'\necho username=u\necho password=p\n")
+    helper.chmod(0o755)
+    user_config = tmp_path / "user.gitconfig"
+    user_config.write_text(f"[credential]\n\thelper = {helper}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(user_config))
+    repo.git("config", "credential.helper", str(program))
+    repo.git("config", f"credential.{asks_for_a_password}.helper", str(program))
+
+    refs, problem = git.ls_remote(repo.path, asks_for_a_password)
+    assert refs == [] and problem is not None  # the stand-in never lets anyone in
+    assert asked.read_text().split() == ["get", "erase"]  # asked, then told it was refused
+    assert not marker.exists()
+
+    asked.unlink()
+    assert git.fetch(repo.path, asks_for_a_password, "main") is not None
+    assert asked.read_text().split()[0] == "get"
+    assert not marker.exists()
+
+
+def test_without_user_helpers_no_helper_runs(repo, trap, asks_for_a_password):
+    from tokscan import git
+
+    program, marker = trap
+    repo.git("config", "credential.helper", str(program))
+    refs, problem = git.ls_remote(repo.path, asks_for_a_password)
+    assert (refs, problem is not None) == ([], True)
+    assert not marker.exists()

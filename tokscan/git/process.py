@@ -216,15 +216,38 @@ def ls_remote(cwd: Path | str, remote: str) -> tuple[list[tuple[str, str]], str 
 
 
 def _remote(cwd: Path | str, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """git talking to a remote: the ordinary transports only, plain ssh, no askpass."""
+    """git talking to a remote: the ordinary transports only, plain ssh, no askpass, and
+    the credential helpers of the user's own configuration, never the repository's."""
     settings: list[str] = []
     for name in FETCH_PROTOCOLS:
         settings += ("-c", f"protocol.{name}.allow=always")
+    settings += user_credential_helpers(cwd)
     argv = command(cwd, *settings, *args)
     env = environment()
     # Programs a repository's config could name for the transport: plain ssh, no askpass.
     env.update(GIT_SSH_COMMAND="ssh", GIT_ASKPASS="", SSH_ASKPASS="", SSH_ASKPASS_REQUIRE="never")
     return _complete(argv, env)
+
+
+def user_credential_helpers(cwd: Path | str) -> list[str]:
+    """`-c` settings that give back the credential helpers the user's global and system
+    configuration name (keychain, manager, store...), in their order, so that a push from
+    a private https remote can be checked. SAFE_SETTINGS' empty `credential.helper` has
+    cleared every helper before these, the repository's own included: a helper is a
+    program, and a scanned repository must not name one."""
+    done = _complete(
+        command(cwd, "config", "-z", "--show-scope", "--get-regexp", r"^credential\..*helper$"),
+        environment(),
+    )
+    if done.returncode != 0:  # 1: none set
+        return []
+    fields = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    settings: list[str] = []
+    for scope, entry in zip(fields[0::2], fields[1::2], strict=False):
+        name, _, value = entry.partition("\n")
+        if scope in ("global", "system") and "=" not in name:
+            settings += ("-c", f"{name}={value}")
+    return settings
 
 
 # Past this many object ids, rev-list arguments go to git on standard input (`--stdin`):
