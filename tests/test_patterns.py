@@ -128,4 +128,7 @@ def test_hostile_patterns_take_linear_time(line, path):
     match = patterns.matcher((line,))
     started = time.perf_counter()
     assert not match(path) and not match(path + "/") and not match(path + "/x")
-    assert time.perf_counter() - started < 1
+    # A backtracking matcher takes 20 s at 60 characters and doubles with each more: at
+    # these lengths it would never finish. The bound is loose so that a loaded machine
+    # (CI, other jobs) cannot fail a matcher that is linear.
+    assert time.perf_counter() - started < 20
