@@ -1,0 +1,91 @@
+"""`tokscan history` as a user runs it: what it scans and says it scans, `--` as git has
+it, and which refs still hold a key at their tip. (Attribution itself is tested in
+tests/sources/history/test_scan.py.)"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support.gitrepo import GitRepo
+from support.keys import KeyFactory
+from support.keys import fingerprint as fp
+
+
+def side_branch_leak(repo: GitRepo, keys: KeyFactory) -> str:
+    """main has no key; branch `old-leak` and tag `v1.2` hold one at their tip."""
+    repo.write("README", "hello\n")
+    repo.commit("init")
+    repo.git("checkout", "-q", "-b", "old-leak")
+    key = keys()
+    repo.write("src/settings.py", f"KEY = '{key}'\n")
+    repo.commit("leak")
+    repo.git("tag", "v1.2")
+    repo.git("checkout", "-q", "main")
+    repo.write("README", "hello again\n")
+    repo.commit("more")
+    return key
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ["--since=2023-01-01"],
+        ["--since", "2023-01-01"],
+        ["--author=Test Author"],
+        ["-n", "10"],
+        ["--max-count=10"],
+        ["--grep=leak"],
+        ["--", "src"],
+        ["--until=2030-01-01", "--", "src/settings.py"],
+    ],
+)
+def test_filters_without_a_revision_keep_every_ref_in_scope(repo, keys, run_tokscan, filters):
+    key = side_branch_leak(repo, keys)
+    result = run_tokscan(["history", "-f", "json", "--no-progress", *filters], cwd=repo.path)
+    assert result.code == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["fingerprint"] for f in report["findings"]] == [fp(key)]
+    assert "scanning every ref (no revision named): 2 branches, 1 tag" in result.stderr
+
+
+def test_a_named_revision_is_scanned_alone(repo, keys, run_tokscan):
+    side_branch_leak(repo, keys)
+    result = run_tokscan(["history", "--no-progress", "main", "--since=2023-01-01"],
+                         cwd=repo.path)
+    assert result.code == 0, result.stdout
+    assert "scanning the revisions given: main; since 2023-01-01" in result.stderr
+    result = run_tokscan(["history", "--no-progress", "--branches=old*"], cwd=repo.path)
+    assert result.code == 1
+    assert "scanning the revisions given; --branches=old*" not in result.stderr
+    assert "scanning the revisions given" in result.stderr
+
+
+def test_the_scope_line_counts_refs_and_stash_and_is_quiet_with_q(repo, keys, run_tokscan):
+    side_branch_leak(repo, keys)
+    repo.write("README", "stashed\n")
+    repo.git("stash", "-q")
+    result = run_tokscan(["history", "--no-progress"], cwd=repo.path)
+    assert "tokscan history: scanning every ref (a full audit): 2 branches, 1 tag, stash" in (
+        result.stderr
+    )
+    assert "scanning" not in result.stdout
+    quiet = run_tokscan(["history", "--no-progress", "-q", "--since=2023-01-01"], cwd=repo.path)
+    assert quiet.code == 1
+    assert "scanning" not in quiet.stderr
+
+
+def test_one_double_dash_separates_revisions_from_paths_as_in_git(repo, keys, run_tokscan):
+    key = side_branch_leak(repo, keys)
+    found = run_tokscan(["history", "-f", "json", "--no-progress", "old-leak", "--", "src"],
+                        cwd=repo.path)
+    assert found.code == 1, found.stderr
+    assert [f["fingerprint"] for f in json.loads(found.stdout)["findings"]] == [fp(key)]
+    assert "the revisions given: old-leak; paths src" in found.stderr
+    elsewhere = run_tokscan(["history", "--no-progress", "old-leak", "--", "README"],
+                            cwd=repo.path)
+    assert elsewhere.code == 0, elsewhere.stderr
+    # the first `--` is the separator: an option before it is left without its value
+    grep = run_tokscan(["history", "--no-progress", "--grep", "--", "old-leak"], cwd=repo.path)
+    assert grep.code == 2
+    assert "--grep" in grep.stderr
