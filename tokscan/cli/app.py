@@ -55,15 +55,26 @@ def with_options(*options: Option) -> Callable[[F], F]:
     return decorate
 
 
-output_options = with_options(*OUTPUT_OPTIONS)
+# What every scanning command takes: the output options, and the global ones again (after
+# the command name, where a gitleaks or ggshield user puts them).
+output_options = with_options(*OUTPUT_OPTIONS, *GLOBAL_OPTIONS)
 
 
 def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
-    """The Options record from click's parameters (the command's own are left in `params`)."""
+    """The Options record from click's parameters (the command's own are left in `params`).
+
+    A global option after the command wins over the same one before it; both are taken
+    relative to the folder tokscan started in, as the fast route takes them."""
     obj = ctx.find_root().obj or {}
     values = {option.field: params.pop(option.field) for option in OUTPUT_OPTIONS}
+    config, directory = params.pop("config"), params.pop("directory")
+    started = obj.get("started", Path.cwd())
+    if config is not None:
+        config = (started / config).absolute()
+    if directory is not None:
+        change_directory(started / directory)
     _check_api_base(values["api_base"])
-    return Options(config=obj.get("config"), **values)
+    return Options(config=config or obj.get("config"), **values)
 
 
 def _check_api_base(value: str | None) -> None:
@@ -80,11 +91,12 @@ def _check_api_base(value: str | None) -> None:
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None:
     """Find TokModel API keys before they leak through git."""
+    started = Path.cwd()
     if config is not None:
         config = config.absolute()
     if directory is not None:
         change_directory(directory)
-    ctx.obj = {"config": config}
+    ctx.obj = {"config": config, "started": started}
 
 
 @cli.command()
