@@ -89,3 +89,61 @@ def test_one_double_dash_separates_revisions_from_paths_as_in_git(repo, keys, ru
     grep = run_tokscan(["history", "--no-progress", "--grep", "--", "old-leak"], cwd=repo.path)
     assert grep.code == 2
     assert "--grep" in grep.stderr
+
+
+def test_each_finding_names_the_refs_that_still_hold_the_key_at_their_tip(
+    repo, keys, run_tokscan
+):
+    key = side_branch_leak(repo, keys)
+    result = run_tokscan(["history", "-f", "json", "--no-progress"], cwd=repo.path)
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["fingerprint"] == fp(key)
+    assert finding["present_at_head"] is False  # main never had it
+    assert finding["refs_at_tip"] == ["old-leak", "v1.2"]
+    assert "no longer in the file" not in finding["advice"]
+    assert "remove it there too" in finding["advice"]
+    text = run_tokscan(["history", "--no-progress"], cwd=repo.path)
+    assert "    still in: old-leak, v1.2\n" in text.stdout
+    # once the branch and the tag are gone from its tip, the advice says so
+    repo.git("checkout", "-q", "old-leak")
+    repo.write("src/settings.py", "KEY = None\n")
+    repo.commit("take it out")
+    repo.git("tag", "-d", "v1.2")
+    result = run_tokscan(["history", "-f", "json", "--no-progress"], cwd=repo.path)
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["refs_at_tip"] == []
+    assert "no longer in the file" in finding["advice"]
+    assert "still in" not in run_tokscan(["history", "--no-progress"], cwd=repo.path).stdout
+
+
+def test_refs_at_tip_follow_renames_and_names_and_leave_messages_out(repo, keys, run_tokscan):
+    repo.write("README", "hello\n")
+    repo.commit("init")
+    moved, named, said = keys(), keys(), keys()
+    repo.write("old.py", f"K = '{moved}'\n")
+    repo.write(f"conf/{named}.txt", "x\n")
+    repo.commit(f"keys, and one in this message: {said}")
+    repo.git("branch", "keep")
+    repo.git("mv", "old.py", "new.py")
+    repo.commit("rename")
+    result = run_tokscan(["history", "-f", "json", "--no-progress"], cwd=repo.path)
+    by_key = {f["fingerprint"]: f for f in json.loads(result.stdout)["findings"]}
+    assert by_key[fp(moved)]["path"] == "old.py"
+    assert by_key[fp(moved)]["refs_at_tip"] == ["keep", "main"]  # main has it as new.py
+    assert by_key[fp(named)]["refs_at_tip"] == ["keep", "main"]
+    assert by_key[fp(said)]["refs_at_tip"] is None
+
+
+def test_a_push_has_no_refs_at_tip(repo, keys, run_tokscan, tmp_path):
+    remote = GitRepo(tmp_path / "remote.git", bare=True)
+    repo.write("README", "hello\n")
+    before = repo.commit("init")
+    repo.git("remote", "add", "origin", str(remote.path))
+    repo.git("push", "-q", "origin", "main")
+    repo.write("a.py", f"K = '{keys()}'\n")
+    repo.commit("key")
+    line = f"refs/heads/main {repo.head()} refs/heads/main {before}\n"
+    result = run_tokscan(["pre-push", "origin", "-f", "json"], cwd=repo.path,
+                         stdin=line.encode())
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["refs_at_tip"] is None

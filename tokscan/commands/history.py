@@ -21,7 +21,8 @@ def run(
     repo = open_repository(Path("."))
     plan = planning.plan(repo, revisions)
     session = Session.open(options, "history", repo.root, planning.check_revisions(revisions))
-    session.tell(f"tokscan history: scanning {printable(plan.description)}")
+    if plan.revisions:  # else a note says there is nothing to scan
+        session.tell(f"tokscan history: scanning {printable(plan.description)}")
     settings = scan.Settings(
         jobs=session.jobs,
         reading=session.reading,

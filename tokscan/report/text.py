@@ -172,9 +172,20 @@ def _group(
             if finding.date:
                 extra += f" on {finding.date[:10]}"
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
+        if finding.refs_at_tip:
+            lines.append("    " + paint(f"still in: {_refs(finding.refs_at_tip)}", "yellow"))
     for text in dict.fromkeys(f.advice for f in findings):
         lines.extend(paint(line, "yellow") for line in wrap(text, "  → ", "    "))
     return lines
+
+
+_REFS_SHOWN = 8  # a key at the tip of hundreds of branches: the JSON report lists them all
+
+
+def _refs(names: tuple[str, ...]) -> str:
+    shown = ", ".join(printable(name) for name in names[:_REFS_SHOWN])
+    more = len(names) - _REFS_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
