@@ -147,3 +147,30 @@ def test_a_push_has_no_refs_at_tip(repo, keys, run_tokscan, tmp_path):
                          stdin=line.encode())
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["refs_at_tip"] is None
+
+
+def test_the_pragma_hint_only_where_a_pragma_can_help(repo, keys, run_tokscan):
+    side_branch_leak(repo, keys)
+    audit = run_tokscan(["history", "--no-progress"], cwd=repo.path)
+    assert audit.code == 1
+    assert "tokscan:allow" not in audit.stdout  # a line in history: a pragma cannot help
+    assert "Add its fingerprint to `allow` in .tokscan.yaml, or record it in a baseline" in (
+        " ".join(audit.stdout.split())
+    )
+    assert "How to rotate a leaked key" in audit.stdout  # a committed key is rotated
+    repo.write("now.py", f"K = '{keys()}'\n")
+    on_disk = run_tokscan(["scan", "now.py"], cwd=repo.path)
+    assert "Put `tokscan:allow` in a comment on that line" in on_disk.stdout
+
+
+def test_write_baseline_says_what_it_wrote(repo, keys, run_tokscan, tmp_path):
+    side_branch_leak(repo, keys)
+    baseline = tmp_path / "baseline.json"
+    result = run_tokscan(["history", "--no-progress", "--write-baseline", str(baseline)],
+                         cwd=repo.path)
+    assert result.code == 0
+    assert result.stdout == ""
+    assert f"wrote baseline {baseline}: 1 key in 1 place (1 entry)" in result.stderr
+    asked = run_tokscan(["history", "--no-progress", "-f", "json", "--write-baseline",
+                         str(baseline)], cwd=repo.path)
+    assert json.loads(asked.stdout)["summary"]["findings"] == 1  # a format asked for: written

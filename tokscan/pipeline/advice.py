@@ -202,6 +202,18 @@ def needs_rotation(statuses: Iterable[Status]) -> bool:
     return any(status is not Status.REVOKED for status in statuses)
 
 
+def rotation_advised(findings: Iterable[Finding]) -> bool:
+    """Whether the advice for any finding is to rotate, so the rotation steps belong in the
+    report: a key that may still work and has reached a commit or a file. A key only in
+    a staged change or an unpushed commit is taken out, not rotated (their advice says to
+    rotate only if it was shared elsewhere), so a blocked commit or push does not print
+    the procedure."""
+    return any(
+        f.status is not Status.REVOKED and f.where not in (Where.STAGED, Where.UNPUSHED)
+        for f in findings
+    )
+
+
 def verdict(report: Report) -> str | None:
     """One line after verification, counting keys (not places): what the user must do."""
     if not report.verified or not report.findings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from tokscan.model import Finding, Report, Status
+from tokscan.model import Finding, Report, Status, Where
 from tokscan.pipeline import advice, policy
 from tokscan.report import rule
 from tokscan.terminal import Painter, plural, printable
@@ -44,12 +44,12 @@ def render_chunks(
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
             yield from lines.flush()
-        if advice.needs_rotation(f.status for f in report.findings) and not quiet:
+        if advice.rotation_advised(report.findings) and not quiet:
             lines.append("")
             lines.extend(rotation(paint, report.verified))
         if not quiet:
             lines.append("")
-            lines.extend(_bypass())
+            lines.extend(_bypass(report.findings))
     if report.errors:
         lines.append("")
         items = plural(len(report.errors), "item")
@@ -220,10 +220,22 @@ def _verdict_style(report: Report) -> tuple[str, ...]:
     return ("green",)
 
 
-def _bypass() -> list[str]:
+def _bypass(findings: list[Finding]) -> list[str]:
+    """How to silence a false positive: the `tokscan:allow` pragma only where one can help,
+    a line of a file on disk or in the staged change (not a commit, a name or an archive)."""
+    pragma = any(
+        f.where in (Where.WORKTREE, Where.STAGED)
+        and f.path is not None and not f.in_name and f.archive is None
+        for f in findings
+    )
+    if pragma:
+        return wrap(
+            "Not a real key? Put `tokscan:allow` in a comment on that line, or add its "
+            "fingerprint to `allow` in .tokscan.yaml (see README)."
+        )
     return wrap(
-        "Not a real key? Put `tokscan:allow` in a comment on that line, or add its fingerprint "
-        "to `allow` in .tokscan.yaml (see README)."
+        "Not a real key? Add its fingerprint to `allow` in .tokscan.yaml, or record it in a "
+        "baseline with --write-baseline (see README)."
     )
 
 
