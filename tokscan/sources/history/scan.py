@@ -172,11 +172,10 @@ def scan_revisions(
             tags += tagged_files(repo, targets, attribution, known)
         at_head = attribution.present_at_head(scope.tip)
         # Where a key is still at some ref's tip (history only: a push's keys are new).
-        at_tips = (
-            attribution.refs_at_tip(reftips.ref_trees(repo))
-            if settings.where is Where.HISTORY
-            else None
-        )
+        at_tips = None
+        if settings.where is Where.HISTORY:
+            trees = reftips.ref_trees(repo) if attribution.introductions else {}
+            at_tips = attribution.refs_at_tip(trees)
         progress.clear()
     introductions = [*attribution.introductions.values(), *tags]
     _report(collector, attribution, introductions, (at_head, at_tips), settings.where)
