@@ -165,8 +165,11 @@ def _read_allow(name: str, node: yaml.Node) -> AllowEntry:
             "this 'allow' entry holds a raw key; put its fingerprint there instead "
             "(`tokscan scan --format json` prints it) and rotate the key, which is now exposed",
         )
-    if not keyformat.is_fingerprint(fingerprint):
-        raise _error(name, node, "'fingerprint' must be 64 hex characters (a SHA-256)")
+    if not keyformat.is_fingerprint_prefix(fingerprint):
+        raise _error(
+            name, node, f"'fingerprint' must be a SHA-256 in hex: all 64 characters, or the "
+            f"first {keyformat.PREFIX_MIN} or more (as the text report prints them)",
+        )
     return AllowEntry(fingerprint, fields.get("reason"))
 
 

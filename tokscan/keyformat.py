@@ -212,3 +212,13 @@ def redact_all(text: str) -> str:
 
 def is_fingerprint(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+# The shortest fingerprint prefix `allow` and baselines take: the text report prints this
+# many characters, and 48 bits keep two keys of one repository apart.
+PREFIX_MIN = 12
+
+
+def is_fingerprint_prefix(text: str) -> bool:
+    """A whole fingerprint, or a prefix of one of at least PREFIX_MIN hex characters."""
+    return PREFIX_MIN <= len(text) <= 64 and all(c in "0123456789abcdef" for c in text)

@@ -94,6 +94,9 @@ class Finding:
     author: str | None = None
     date: str | None = None
     present_at_head: bool | None = None
+    # History: the refs whose tip still holds the key at this path (short names, sorted);
+    # None where that was not asked (outside history, a commit message).
+    refs_at_tip: tuple[str, ...] | None = None
     encoding: tuple[str, ...] = ()  # how the key was encoded, outer first; () when plain
     byte_offset: int | None = None  # in a binary file
     # Inside an archive: the archive's own path (`path` is then `archive!member`, and a file

@@ -126,3 +126,25 @@ def test_environment_api_base_on_both_routes(monkeypatch, tmp_path):
 )
 def test_anything_unusual_goes_to_click(args):
     assert fast.parse(args) is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["staged", "--config", "conf.yaml", "-C", "sub"],
+        ["staged", "--config=conf.yaml", "-q"],
+        ["-C", "elsewhere", "staged", "-C", "sub"],  # the later wins, as on the click route
+        ["--config", "other.yaml", "staged", "--config", "conf.yaml"],
+    ],
+)
+def test_global_options_after_the_command_on_both_routes(monkeypatch, tmp_path, args):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    parsed = fast.parse(args)
+    assert parsed is not None, "the fast route should take these arguments"
+    assert parsed.options.config in (None, tmp_path / "conf.yaml")
+    assert parsed.options == through_click(monkeypatch, args)
+    if "sub" in args:
+        assert parsed.directory == "sub"
+        assert Path.cwd() == tmp_path / "sub"  # where click went

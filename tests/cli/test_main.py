@@ -93,3 +93,26 @@ def test_arguments_echoed_back_are_redacted(template, run_tokscan, repo, keys, t
     said = result.stdout + result.stderr
     assert not re.findall(r"tm-[A-Za-z0-9]{32}", said), said
     assert keyformat.redact(key) in said  # the message still says what it is about
+
+
+def test_config_and_directory_after_the_command(repo, keys, run_tokscan, tmp_path):
+    """An auditor overrides an untrusted repository's own allowlist, options placed as a
+    gitleaks user places them; on the click route (history) and the fast one (scan)."""
+    from support.keys import fingerprint
+
+    key = keys()
+    repo.write("app.py", f"KEY = '{key}'\n")
+    repo.write(".tokscan.yaml", f"allow:\n  - fingerprint: {fingerprint(key)}\n")
+    repo.commit("allowlisted leak")
+    trusted = tmp_path / "empty.yaml"
+    trusted.write_text("{}\n")
+    assert run_tokscan(["history", "--no-progress"], cwd=repo.path).code == 0
+    audit = run_tokscan(["history", "--no-progress", "--config", str(trusted)], cwd=repo.path)
+    assert audit.code == 1, audit.stderr
+    assert run_tokscan(["scan", "-C", "repo"], cwd=tmp_path).code == 0
+    outside = run_tokscan(["scan", "-C", "repo", "--config", "empty.yaml"], cwd=tmp_path)
+    assert outside.code == 1, outside.stderr
+    assert "app.py:1:8" in outside.stdout
+    pushed = run_tokscan(["history", "-C", "repo", "--config=empty.yaml", "--no-progress"],
+                         cwd=tmp_path)
+    assert pushed.code == 1, pushed.stderr

@@ -401,3 +401,21 @@ def test_when_the_remote_cannot_be_asked_more_is_scanned_and_a_note_says_so(
     assert old[:12] in result.stdout
     assert "could not ask origin which refs it has" in result.stdout
     assert key not in result.stdout + result.stderr
+
+
+def test_a_blocked_push_says_what_it_scanned_and_why(work, keys, run_tokscan):
+    before = work.head()
+    work.write("src/app.py", f"KEY = '{keys()}'\n")
+    work.commit("add key")
+    result = run_prepush(
+        run_tokscan, work, [line(work, "main", "refs/heads/main", before)], "origin"
+    )
+    assert result.code == 1
+    assert (
+        "tokscan pre-push: scanned what this push sends to origin: refs/heads/main; "
+        "less what the remote has (1 tip)"
+    ) in result.stderr
+    quiet = run_prepush(
+        run_tokscan, work, [line(work, "main", "refs/heads/main", before)], "origin", "-q"
+    )
+    assert quiet.code == 1 and "scanned" not in quiet.stderr

@@ -86,6 +86,9 @@ def test_blocked_commit_message(repo, keys, run_tokscan):
     assert "tokscan:allow" in out and ".tokscan.yaml" in out
     assert "--no-verify" not in out
     assert out.startswith("tokscan blocked this commit")
+    # The advice is "take it out": the four-step rotation procedure is not printed.
+    assert "How to rotate a leaked key" not in out
+    assert len(out.splitlines()) < 15
 
 
 def test_pragma_and_exclude_suppress(repo, keys, run_tokscan):

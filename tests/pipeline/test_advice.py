@@ -183,3 +183,17 @@ def test_packed_and_encoded_keys_get_a_sentence_more(keys):
     revoked = Finding(key=key, path="k8s.yaml", line=1, column=1, where=Where.WORKTREE,
                       encoding=("base64",), status=Status.REVOKED)
     assert "Encoding" not in advice.advise(revoked)
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_a_key_still_at_some_refs_tip_is_never_no_longer_in_the_file(keys, status):
+    gone = finding(keys(), Where.HISTORY, at_head=False, status=status)
+    gone.refs_at_tip = ("old-leak", "v1.2")
+    said = advice.advise(gone)
+    assert "no longer in the file" not in said
+    assert "nothing to do" not in said
+    assert "there too" in said
+    if status is not Status.REVOKED:
+        assert "otate" in said  # rotate
+    gone.refs_at_tip = ()
+    assert "no longer in the file" in advice.advise(gone)

@@ -57,7 +57,9 @@ def test_baseline_round_trip(repo, keys, run_tokscan, tmp_path):
 
     result = run_tokscan(["scan", "--write-baseline", str(baseline)], cwd=repo.path)
     assert result.code == 0  # the baseline accepts what it lists
-    assert "wrote 3 fingerprints to baseline" in result.stderr
+    assert f"wrote baseline {baseline}: 2 keys in 3 places (3 entries)" in result.stderr
+    assert result.stdout == ""  # what was written, not the alarm report
+    assert "How to rotate" not in result.stderr
     written = baseline.read_text(encoding="utf-8")
     for key in (old_a, old_b):
         assert key not in written and key[3:] not in written
@@ -168,3 +170,51 @@ def test_read_baseline_errors_are_tokscan_errors(tmp_path):
     path.write_bytes(b"\xff\xfe")
     with pytest.raises(TokscanError, match="is not valid JSON"):
         suppress.read_baseline(path)
+
+
+# --- fingerprint prefixes (the text report prints 12 characters) ----------------------
+
+
+def test_allow_takes_the_fingerprint_the_text_report_prints(repo, keys, run_tokscan):
+    key = keys()
+    repo.write("a.py", key_line(key))
+    shown = run_tokscan(["scan"], cwd=repo.path)
+    printed = shown.stdout.split("fingerprint ", 1)[1].split()[0]
+    assert printed == keyformat.fingerprint(key)[:12]
+    repo.write(".tokscan.yaml", f"allow:\n  - fingerprint: {printed.upper()}\n")
+    result, report = scan_json(run_tokscan, repo.path)
+    assert result.code == 0, result.stderr
+    assert report["summary"]["suppressed"] == 1
+    repo.write(".tokscan.yaml", f"allow:\n  - fingerprint: {printed[:11]}\n")
+    short = run_tokscan(["scan"], cwd=repo.path)
+    assert short.code == 2
+    assert "all 64 characters, or the first 12 or more" in short.stderr
+
+
+def test_a_baseline_takes_fingerprint_prefixes_too(repo, keys, run_tokscan, tmp_path):
+    old, new = keys(), keys()
+    repo.write("a.py", key_line(old) + key_line(new))
+    baseline = tmp_path / "hand-written.json"
+    baseline.write_text(json.dumps(
+        {"findings": [{"fingerprint": keyformat.fingerprint(old)[:16]}]}
+    ))
+    result, report = scan_json(run_tokscan, repo.path, "--baseline", str(baseline))
+    assert result.code == 1
+    assert [f["fingerprint"] for f in report["findings"]] == [keyformat.fingerprint(new)]
+    assert report["summary"]["suppressed"] == 1
+    baseline.write_text(json.dumps({"findings": [{"fingerprint": "0123456789a"}]}))
+    short = run_tokscan(["scan", "--baseline", str(baseline)], cwd=repo.path)
+    assert short.code == 2
+    assert "entry 1 has no valid 'fingerprint'" in short.stderr
+
+
+def test_a_prefix_that_matches_two_keys_is_an_error():
+    prefix = "0123456789ab"
+    suppressor = suppress.Suppressor(allowed=frozenset({prefix}))
+    assert suppressor.listed(prefix + "0" * 52) == "allowlist"
+    assert suppressor.listed(prefix + "0" * 52) == "allowlist"  # the same key again
+    assert suppressor.listed("f" * 64) is None
+    with pytest.raises(TokscanError, match="prefix 0123456789ab in the 'allow' list is "
+                                           "ambiguous") as raised:
+        suppressor.listed(prefix + "1" * 52)
+    assert raised.value.exit_code == 2

@@ -60,3 +60,26 @@ def test_default_tip_is_head_else_the_remotes_default(repo):
     repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
     repo.git("checkout", "-q", "--orphan", "unborn")  # HEAD names no commit now
     assert default_tip(open_repository(repo.path)) == tip
+
+
+def test_plan_keeps_every_ref_for_filters_and_says_so(repo):
+    from tokscan.ranges.revisions import plan
+
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    repo.git("branch", "other")
+    opened = open_repository(repo.path)
+    full = plan(opened, [])
+    assert (full.revisions, full.everything) == (["--all"], True)
+    assert full.description == "every ref (a full audit): 2 branches"
+    filtered = plan(opened, ["-n", "3", "--author=bob", "-5", "--first-parent", "--", "src"])
+    assert filtered.revisions == [
+        "--all", "-n", "3", "--author=bob", "-5", "--first-parent", "--", "src"
+    ]
+    assert not filtered.everything
+    assert filtered.description == (
+        "every ref (no revision named): 2 branches; at most 3 commits, author bob, "
+        "at most 5 commits, --first-parent, paths src"
+    )
+    for named in (["main"], ["--branches"], ["--end-of-options", "main"], ["--not", "x", "--all"]):
+        assert plan(opened, named).revisions == named

@@ -18,7 +18,7 @@ TOP = ["version", "tool", "scan", "findings", "summary"]
 SCAN = ["mode", "root", "revisions", "started_at", "duration_s", "bytes_scanned",
         "objects_scanned", "errors"]
 FINDING = ["rule", "fingerprint", "secret", "path", "line", "column", "commit", "author", "date",
-           "present_at_head", "status", "status_detail", "advice"]
+           "present_at_head", "refs_at_tip", "status", "status_detail", "advice"]
 SUMMARY = ["findings", "failing", "suppressed", "live", "revoked", "unknown", "unverified"]
 
 
@@ -53,6 +53,7 @@ def test_cli_report_has_exactly_the_spec_fields(repo, keys, run_tokscan):
         "author": None,
         "date": None,
         "present_at_head": None,
+        "refs_at_tip": None,
         "status": "unverified",
         "status_detail": None,
         "advice": finding["advice"],

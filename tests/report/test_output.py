@@ -104,6 +104,20 @@ def test_keys_in_names_are_redacted_in_every_format(
             assert redact(used[name]) in shown, name
 
 
+def test_key_shaped_ref_names_in_refs_at_tip_and_the_scope_line_are_redacted(
+    repo, keys, run_tokscan
+):
+    used = names_holding_keys(repo, keys)
+    result = run_tokscan(["history", "-f", "json", "--no-progress"], cwd=repo.path)
+    still = {ref for f in json.loads(result.stdout)["findings"] for ref in f["refs_at_tip"] or ()}
+    assert {redact(used["branch"]), "main"} <= still
+    text = run_tokscan(["history", "--no-progress", used["branch"]], cwd=repo.path)
+    assert f"scanning the revisions given: {redact(used['branch'])}" in text.stderr
+    lines = [line for line in text.stdout.splitlines() if "still in: " in line]
+    assert any(redact(used["branch"]) in line.split("still in: ")[1].split(", ") for line in lines)
+    assert not key_shaped(result.stdout, result.stderr, text.stdout, text.stderr)
+
+
 def test_the_ci_reason_names_the_branch_redacted(repo, keys, run_tokscan):
     branch = names_holding_keys(repo, keys)["branch"]
     result = run_tokscan(["ci", "-f", "json", "--base", branch], cwd=repo.path)

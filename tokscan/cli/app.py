@@ -55,15 +55,26 @@ def with_options(*options: Option) -> Callable[[F], F]:
     return decorate
 
 
-output_options = with_options(*OUTPUT_OPTIONS)
+# What every scanning command takes: the output options, and the global ones again (after
+# the command name, where a gitleaks or ggshield user puts them).
+output_options = with_options(*OUTPUT_OPTIONS, *GLOBAL_OPTIONS)
 
 
 def make_options(ctx: click.Context, params: dict[str, Any]) -> Options:
-    """The Options record from click's parameters (the command's own are left in `params`)."""
+    """The Options record from click's parameters (the command's own are left in `params`).
+
+    A global option after the command wins over the same one before it; both are taken
+    relative to the folder tokscan started in, as the fast route takes them."""
     obj = ctx.find_root().obj or {}
     values = {option.field: params.pop(option.field) for option in OUTPUT_OPTIONS}
+    config, directory = params.pop("config"), params.pop("directory")
+    started = obj.get("started", Path.cwd())
+    if config is not None:
+        config = (started / config).absolute()
+    if directory is not None:
+        change_directory(started / directory)
     _check_api_base(values["api_base"])
-    return Options(config=obj.get("config"), **values)
+    return Options(config=config or obj.get("config"), **values)
 
 
 def _check_api_base(value: str | None) -> None:
@@ -80,11 +91,12 @@ def _check_api_base(value: str | None) -> None:
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None:
     """Find TokModel API keys before they leak through git."""
+    started = Path.cwd()
     if config is not None:
         config = config.absolute()
     if directory is not None:
         change_directory(directory)
-    ctx.obj = {"config": config}
+    ctx.obj = {"config": config, "started": started}
 
 
 @cli.command()
@@ -122,7 +134,27 @@ def install(hook: str, force: bool) -> int:
     return command.run(hook, force)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+class _RevisionsCommand(click.Command):
+    """A command whose arguments end, as git's do, at one `--` before paths: click would
+    take that `--` as its own end of options and drop it, so `history main -- src` would
+    scan a revision named `src`. The `--` and what follows go to `revisions` whole."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        at = _separator(args)
+        paths = args[at:] if at is not None else []
+        rest = super().parse_args(ctx, args[:at] if at is not None else args)
+        if paths:
+            ctx.params["revisions"] = (*ctx.params.get("revisions", ()), *paths)
+        return rest
+
+
+def _separator(args: list[str]) -> int | None:
+    """Where the first `--` stands, or None. (`--grep --` then lacks its value and is
+    refused with a message, rather than searched for something else.)"""
+    return args.index("--") if "--" in args else None
+
+
+@cli.command(cls=_RevisionsCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
 @with_options(*SWITCHES["history"])
 @output_options
@@ -132,8 +164,9 @@ def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bo
     """Scan git history: every blob and commit message, each unique blob once.
 
     REVISION-RANGE and options are as `git rev-list` takes them (main..feature,
-    --since=2024-01-01, --branches); default: everything reachable from any ref, the
-    stash included. Each key is reported once per path, at the commit that introduced it.
+    --branches, paths after --); default: everything reachable from any ref, the stash
+    included, and options that only filter (--since, --author, -n) keep that default.
+    Each key is reported once per path, at the commit that introduced it.
     """
     from tokscan.commands import history as command
 

@@ -42,11 +42,13 @@ def parse(args: list[str]) -> FastCall | None:
     """The parsed command line of a fast command, or None to use click."""
     globals_: dict[str, str] = {}
     i = 0
-    while i < len(args) and args[i] in _GLOBAL:
-        if i + 1 >= len(args):
+    while i < len(args):
+        taken = _global(args, i, globals_)
+        if taken is None:
             return None
-        globals_[_GLOBAL[args[i]].field] = args[i + 1]
-        i += 2
+        if not taken:
+            break
+        i += taken
     if i >= len(args) or args[i] not in FAST_COMMANDS:
         return None
     command = args[i]
@@ -64,6 +66,12 @@ def parse(args: list[str]) -> FastCall | None:
         if takes_paths and arg == "--":
             paths.extend(rest[j + 1 :])
             break
+        taken = _global(rest, j, globals_)  # -C and --config after the command too
+        if taken is None:
+            return None
+        if taken:
+            j += taken
+            continue
         if takes_paths and (arg == "-" or not arg.startswith("-")):
             paths.append(arg)
         elif arg in switches_by_name:
@@ -98,6 +106,25 @@ def parse(args: list[str]) -> FastCall | None:
 
     options = Options(**values)  # type: ignore[arg-type]
     return FastCall(command, options, globals_.get("directory"), paths, switches)
+
+
+def _global(args: list[str], at: int, found: dict[str, str]) -> int | None:
+    """How many arguments a global option at `at` takes (its value into `found`; given
+    twice, the later wins), 0 when there is none, None when click should judge it."""
+    name, equals, inline = args[at].partition("=")
+    option = _GLOBAL.get(args[at]) or (_GLOBAL.get(name) if name.startswith("--") else None)
+    if option is None:
+        return 0
+    if equals and args[at] not in _GLOBAL:
+        value, taken = inline, 1
+    elif at + 1 < len(args):
+        value, taken = args[at + 1], 2
+    else:
+        return None
+    if not value:
+        return None  # click says why
+    found[option.field] = value
+    return taken
 
 
 # The commands with a fast route.

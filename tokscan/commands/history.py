@@ -9,17 +9,20 @@ from tokscan.commands.session import Session
 from tokscan.errors import ExitCode
 from tokscan.git.repository import open_repository
 from tokscan.options import Options
-from tokscan.ranges.revisions import check_revisions, default_tip, everything
+from tokscan.ranges import revisions as planning
 from tokscan.report import output
 from tokscan.sources.history import scan
+from tokscan.terminal import printable
 
 
 def run(
     options: Options, revisions: list[str], allow_shallow: bool = False
 ) -> ExitCode:
-    checked = check_revisions(revisions)
     repo = open_repository(Path("."))
-    session = Session.open(options, "history", repo.root, checked)
+    plan = planning.plan(repo, revisions)
+    session = Session.open(options, "history", repo.root, planning.check_revisions(revisions))
+    if plan.revisions:  # else a note says there is nothing to scan
+        session.tell(f"tokscan history: scanning {printable(plan.description)}")
     settings = scan.Settings(
         jobs=session.jobs,
         reading=session.reading,
@@ -28,9 +31,8 @@ def run(
         allow_shallow=allow_shallow,
         warn=output.warn,
     )
-    full = not checked  # no revisions: a full audit
     scope = scan.Scope(
-        everything(repo) if full else checked, everything=full, tip=default_tip(repo)
+        plan.revisions, everything=plan.everything, tip=planning.default_tip(repo)
     )
     session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
     return session.conclude()

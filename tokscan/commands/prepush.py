@@ -19,6 +19,7 @@ from tokscan.ranges import prepush
 from tokscan.ranges.revisions import default_tip
 from tokscan.report import output
 from tokscan.sources.history import scan
+from tokscan.terminal import printable
 
 
 def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) -> ExitCode:
@@ -51,4 +52,17 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
     scope = scan.Scope(push.rev_args(), tip=default_tip(repo), known=tuple(push.exclude))
     session.report.notes += push.notes
     session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
+    if session.report.findings or session.report.errors:  # a clean push stays silent
+        session.tell(f"tokscan pre-push: scanned {describe(push, remote or url)}")
     return session.conclude(quiet_when_clean=True)
+
+
+def describe(push: prepush.PushRange, remote: str | None) -> str:
+    """What the push sends, and why those commits: the scope line, as `tokscan ci` has it."""
+    refs = ", ".join(dict.fromkeys(printable(ref) for ref, _ in push.refs))
+    whom = f" to {printable(remote)}" if remote else ""
+    known = len(push.exclude)
+    if not known:
+        return f"what this push sends{whom}: {refs}; all their history (the remote has none of it)"
+    tips = f"{known} tip{'s' if known != 1 else ''}"
+    return f"what this push sends{whom}: {refs}; less what the remote has ({tips})"

@@ -17,7 +17,7 @@ from tokscan import config as configuration
 from tokscan import outfile
 from tokscan.decode import archive
 from tokscan.errors import ExitCode
-from tokscan.model import Report
+from tokscan.model import Finding, Report
 from tokscan.options import Options
 from tokscan.parallel import default_jobs
 from tokscan.pipeline import collect, policy, suppress
@@ -109,14 +109,30 @@ def conclude(
         _verify(report, options)
     collect.finish(report)
     clean = not report.findings and not report.errors
-    if not (quiet_when_clean and clean and options.format == "text" and options.output is None):
+    to_terminal = options.format == "text" and options.output is None
+    if options.write_baseline is not None and to_terminal:
+        # Writing a baseline accepts what was found: say what was written, not the alarm
+        # report (a report asked for with -f or -o is still written). Errors still show.
+        output.tell_stderr(report, options, summary=False)
+    elif not (quiet_when_clean and clean and to_terminal):
         output.emit(report, options)
     if options.write_baseline is not None:
         accepted = report.findings + [f for why, f in report.suppressed if why == "baseline"]
-        count = suppress.write_baseline(options.write_baseline, accepted)
+        entries = suppress.write_baseline(options.write_baseline, accepted)
         if not options.quiet:
-            output.warn(f"wrote {count} fingerprints to baseline {options.write_baseline}")
+            output.warn(_baseline_written(options.write_baseline, entries, accepted))
     return policy.exit_code(report, baseline_written=options.write_baseline is not None)
+
+
+def _baseline_written(path: Path, entries: int, accepted: list[Finding]) -> str:
+    from tokscan.terminal import plural
+
+    keys = len({finding.fingerprint for finding in accepted})
+    records = f"{entries} {'entry' if entries == 1 else 'entries'}"
+    return (
+        f"wrote baseline {path}: {plural(keys, 'key')} in {plural(len(accepted), 'place')} "
+        f"({records}); pass --baseline {path} to suppress them"
+    )
 
 
 def _verify(report: Report, options: Options) -> None:

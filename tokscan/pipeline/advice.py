@@ -27,13 +27,20 @@ _UNPUSHED = (
 )
 
 
+_STILL_AT_A_TIP = (
+    "It is gone from the default branch, but other branches or tags still hold it at "
+    "their tip (\"still in\"): remove it there too, or delete those refs. Anyone with a "
+    "clone has it either way, and rewriting history does not take it back."
+)
+
+
 def advise(finding: Finding) -> str:
     """One or two sentences fitted to where the key was found and what TokModel said, and
     one more for a key that was packed or encoded (SPEC §10). Findings alike share one
     string: a report of a hundred thousand findings holds a handful of advice texts."""
     return _advice(
         finding.status, finding.status_detail, finding.where, finding.present_at_head,
-        finding.archive, finding.encoding, finding.in_name,
+        finding.archive, finding.encoding, finding.in_name, bool(finding.refs_at_tip),
     )  # fmt: skip
 
 
@@ -46,10 +53,14 @@ def _advice(
     archive: str | None,
     encoding: tuple[str, ...],
     in_name: bool,
+    at_a_tip: bool,
 ) -> str:
+    # `at_a_tip`: some ref's tip still holds the key; only whether, so advice stays shared
+    # (the report names the refs: "still in: old-leak, v1.2").
     finding = Finding(key="", path=None, line=1, column=1, where=where, status=status,
                       status_detail=status_detail, present_at_head=present_at_head,
-                      archive=archive, encoding=encoding, in_name=in_name)
+                      archive=archive, encoding=encoding, in_name=in_name,
+                      refs_at_tip=("",) if at_a_tip else None)
     if finding.in_name:
         return _in_name(finding)
     said = _advise(finding)
@@ -87,6 +98,8 @@ def _advise(finding: Finding) -> str:
         )
     if finding.where is Where.UNPUSHED:
         return f"{lead}. {_UNPUSHED} If the commit was shared anywhere else, rotate it now."
+    if finding.present_at_head is False and finding.refs_at_tip:
+        return f"{lead}: rotate it now. {_STILL_AT_A_TIP}"
     if finding.present_at_head is False:
         return (
             f"{lead}: rotate it now. It is no longer in the file, but it is in the history, "
@@ -114,6 +127,8 @@ def _unverified(finding: Finding) -> str:
             f"{_UNPUSHED} If that commit was shared anywhere else (another remote, a colleague's "
             "clone), rotate the key: anyone with a copy can use it."
         )
+    if finding.present_at_head is False and finding.refs_at_tip:
+        return f"Rotate this key. {_STILL_AT_A_TIP}"
     if finding.present_at_head is False:
         return (
             "Rotate this key: it is no longer in the file, but it is in the history, so anyone "
@@ -157,6 +172,11 @@ def _in_name(finding: Finding) -> str:
 
 def _revoked(finding: Finding) -> str:
     said = "This key is revoked (TokModel answers 401 Unauthorized), so it is harmless"
+    if finding.where is Where.HISTORY and finding.refs_at_tip and not finding.present_at_head:
+        return (
+            f"{said}, but branches or tags still hold it at their tip (\"still in\"): remove "
+            "it there too to keep secret scanners quiet."
+        )
     if finding.where is Where.HISTORY and finding.present_at_head is False:
         return (
             f"{said} and no longer in the file: nothing to do. To keep tokscan quiet about "
@@ -180,6 +200,18 @@ ROTATION_STEPS = (
 def needs_rotation(statuses: Iterable[Status]) -> bool:
     """Whether any key is not known to be revoked, so the rotation steps apply."""
     return any(status is not Status.REVOKED for status in statuses)
+
+
+def rotation_advised(findings: Iterable[Finding]) -> bool:
+    """Whether the advice for any finding is to rotate, so the rotation steps belong in the
+    report: a key that may still work and has reached a commit or a file. A key only in
+    a staged change or an unpushed commit is taken out, not rotated (their advice says to
+    rotate only if it was shared elsewhere), so a blocked commit or push does not print
+    the procedure."""
+    return any(
+        f.status is not Status.REVOKED and f.where not in (Where.STAGED, Where.UNPUSHED)
+        for f in findings
+    )
 
 
 def verdict(report: Report) -> str | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from tokscan import __version__, keyformat, outfile
@@ -20,19 +21,48 @@ BASELINE_VERSION = 1
 
 @dataclass(frozen=True)
 class Suppressor:
-    allowed: frozenset[str] = frozenset()  # fingerprints from the config's allowlist
-    baseline: frozenset[str] = frozenset()  # fingerprints from --baseline
+    # Fingerprints from the config's allowlist and from --baseline: whole, or prefixes of
+    # at least keyformat.PREFIX_MIN characters (the text report prints 12).
+    allowed: frozenset[str] = frozenset()
+    baseline: frozenset[str] = frozenset()
+    # prefix -> the first fingerprint it matched: a second one makes it ambiguous
+    _matched: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
     def reason(self, finding: Finding, pragma: bool) -> str | None:
-        """Why this finding is suppressed ("pragma", "allowlist", "baseline"), or None."""
+        """Why this finding is suppressed ("pragma", "allowlist", "baseline"), or None.
+        Raises TokscanError for a prefix that matches the fingerprints of two keys."""
         if pragma:
             return "pragma"
-        fingerprint = finding.fingerprint
-        if fingerprint in self.allowed:
-            return "allowlist"
-        if fingerprint in self.baseline:
-            return "baseline"
+        return self.listed(finding.fingerprint)
+
+    def listed(self, fingerprint: str) -> str | None:
+        """"allowlist" or "baseline" when one lists this fingerprint (or a prefix of it)."""
+        for why, listed in (("allowlist", self.allowed), ("baseline", self.baseline)):
+            if fingerprint in listed or self._by_prefix(why, listed, fingerprint):
+                return why
         return None
+
+    def _by_prefix(self, why: str, listed: frozenset[str], fingerprint: str) -> bool:
+        found = False
+        for length in _prefix_lengths(listed):
+            prefix = fingerprint[:length]
+            if prefix not in listed:
+                continue
+            first = self._matched.setdefault((why, prefix), fingerprint)
+            if first != fingerprint:
+                where = "the 'allow' list" if why == "allowlist" else "the baseline"
+                raise TokscanError(
+                    f"fingerprint prefix {prefix} in {where} is ambiguous: it matches more "
+                    "than one key found; give more of the fingerprint (or all 64 characters)"
+                )
+            found = True
+        return found
+
+
+@lru_cache(maxsize=16)
+def _prefix_lengths(listed: frozenset[str]) -> tuple[int, ...]:
+    """The lengths of the prefixes (not whole fingerprints) in a list, longest first."""
+    return tuple(sorted({len(f) for f in listed if len(f) < 64}, reverse=True))
 
 
 def read_baseline(path: Path) -> frozenset[str]:
@@ -60,9 +90,12 @@ def parse_baseline(data: bytes, path: str) -> frozenset[str]:
     fingerprints = set()
     for number, entry in enumerate(entries, 1):
         value = entry.get("fingerprint") if isinstance(entry, dict) else None
-        if not isinstance(value, str) or not keyformat.is_fingerprint(value):
-            raise TokscanError(f"baseline {path}: entry {number} has no valid 'fingerprint'")
-        fingerprints.add(value)
+        if not isinstance(value, str) or not keyformat.is_fingerprint_prefix(value.lower()):
+            raise TokscanError(
+                f"baseline {path}: entry {number} has no valid 'fingerprint' (a SHA-256 in "
+                f"hex: all 64 characters, or the first {keyformat.PREFIX_MIN} or more)"
+            )
+        fingerprints.add(value.lower())
     return frozenset(fingerprints)
 
 

@@ -2,14 +2,18 @@
 default everything.
 
 Everything is every ref (branches, tags, remote-tracking refs, notes, `refs/stash`) plus
-every older stash entry. Reflogs are not included: `--all --reflog` adds them. Every scan
-of history also needs the tip of the default branch, to tell whether a key is still there.
+every older stash entry. Reflogs are not included: `--all --reflog` adds them. Arguments
+that name no revision and no ref option (`--since`, `--author`, `-n`, paths after `--`)
+only filter: the scope stays everything, as a gitleaks or ggshield user expects (git
+itself would fall back to HEAD). Every scan of history also needs the tip of the default
+branch, to tell whether a key is still there.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tokscan import git
 from tokscan.errors import TokscanError
@@ -123,6 +127,127 @@ def check_revisions(arguments: Sequence[str]) -> list[str]:
             "git rev-list options that select commits (--since, --author, --branches, ...)"
         )
     return checked
+
+
+# Options that name refs themselves: with one of these the user chose the scope.
+_REF_OPTIONS = frozenset({"--all", "--branches", "--tags", "--remotes", "--reflog", "--glob"})
+
+
+def _split(checked: Sequence[str]) -> tuple[list[str], list[str], bool]:
+    """(the options and revisions before `--`, the paths after it, whether a revision or a
+    ref option is named) of arguments that passed `check_revisions`."""
+    before: list[str] = []
+    names = False
+    literal = False  # after --end-of-options every argument is a revision
+    items = iter(checked)
+    for item in items:
+        if item == "--":
+            return before, list(items), names
+        before.append(item)
+        if literal or not item.startswith("-"):
+            names = True
+        elif item == "--end-of-options":
+            literal = True
+        elif item.partition("=")[0] in _REF_OPTIONS:
+            names = True
+        elif item in _WITH_VALUE:
+            value = next(items, None)
+            if value is not None:
+                before.append(value)
+    return before, [], names
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The commits `tokscan history` scans, and why, in words for the user."""
+
+    revisions: list[str]  # rev-list arguments; none: no commits yet
+    everything: bool  # a full audit: every ref and stash entry, unfiltered
+    description: str  # "every ref (no revision named): 2 branches, 1 tag; since 2024-01-01"
+
+
+def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
+    """What `tokscan history ARGUMENTS` scans: see the module doc."""
+    checked = check_revisions(arguments)
+    before, paths, names = _split(checked)
+    filters = describe_filters(before, paths)
+    if names:
+        given = [item for item in before if not item.startswith("-")]
+        what = "the revisions given" + (f": {' '.join(given)}" if given else "")
+        return Plan(checked, False, what + (f"; {filters}" if filters else ""))
+    scope = everything(repo)
+    why = "no revision named" if checked else "a full audit"
+    what = f"every ref ({why}): {describe_refs(repo)}"
+    if not checked:
+        return Plan(scope, True, what)
+    revisions = [*scope, *before, "--", *paths] if scope else []
+    return Plan(revisions, False, f"{what}; {filters}")
+
+
+# How each filtering option reads in the scope line (`{}` is its value).
+_FILTER_WORDS = {
+    "--since": "since {}",
+    "--after": "since {}",
+    "--since-as-filter": "since {}",
+    "--until": "until {}",
+    "--before": "until {}",
+    "--author": "author {}",
+    "--committer": "committer {}",
+    "--grep": "message matching {}",
+    "-n": "at most {} commits",
+    "--max-count": "at most {} commits",
+    "--skip": "skipping {} commits",
+}
+
+
+def describe_filters(before: Sequence[str], paths: Sequence[str]) -> str:
+    """The filters among checked arguments, in words: "since 2024-01-01, author bob"."""
+    words: list[str] = []
+    items = iter(before)
+    for item in items:
+        if not item.startswith("-") or item == "--end-of-options":
+            continue
+        name, equals, value = item.partition("=")
+        if _COUNT.fullmatch(item):
+            words.append(f"at most {item[1:]} commits")
+        elif name in _FILTER_WORDS:
+            if not equals:
+                value = next(items, "")
+            words.append(_FILTER_WORDS[name].format(value))
+        elif name not in _REF_OPTIONS and name not in ("--not", "--exclude"):
+            words.append(item)
+    if paths:
+        words.append("paths " + ", ".join(paths))
+    return ", ".join(words)
+
+
+_REF_KINDS = (  # (namespace, one, many)
+    ("refs/heads/", "branch", "branches"),
+    ("refs/tags/", "tag", "tags"),
+    ("refs/remotes/", "remote-tracking branch", "remote-tracking branches"),
+    ("refs/notes/", "notes ref", "notes refs"),
+)
+
+
+def describe_refs(repo: Repository) -> str:
+    """The refs a full audit reads, counted: "14 branches, 3 tags, stash (2 entries)"."""
+    listed = git.run(repo.root, "for-each-ref", "--format=%(refname)")
+    names = listed.decode("utf-8", "surrogateescape").splitlines()
+    counts = dict.fromkeys((kind for kind in _REF_KINDS), 0)
+    other = 0
+    for name in names:
+        kind = next((k for k in _REF_KINDS if name.startswith(k[0])), None)
+        if kind is not None:
+            counts[kind] += 1
+        elif name != "refs/stash":
+            other += 1
+    parts = [f"{n} {one if n == 1 else many}" for (_, one, many), n in counts.items() if n]
+    if other:
+        parts.append(f"{other} other ref{'s' if other != 1 else ''}")
+    if "refs/stash" in names:
+        entries = len(everything(repo)) - 1
+        parts.append("stash" + (f" ({entries} entries)" if entries > 1 else ""))
+    return ", ".join(parts) or "none (no commits yet)"
 
 
 def everything(repo: Repository) -> list[str]:

@@ -80,6 +80,7 @@ def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "author": finding.author,
         "date": finding.date,
         "present_at_head": finding.present_at_head,
+        "refs_at_tip": None if finding.refs_at_tip is None else list(finding.refs_at_tip),
         "status": finding.status.value,
         "status_detail": finding.status_detail,
         "advice": finding.advice,

@@ -63,7 +63,7 @@ def emit(report: Report, options: Options) -> None:
     if options.format == "github":
         _write_job_summary(report, options)
     if machine or to_file:
-        _tell_stderr(report, options)
+        tell_stderr(report, options)
 
 
 def _write_job_summary(report: Report, options: Options) -> None:
@@ -81,7 +81,9 @@ def _write_job_summary(report: Report, options: Options) -> None:
         raise TokscanError(f"cannot write the job summary {target}: {error.strerror}") from None
 
 
-def _tell_stderr(report: Report, options: Options) -> None:
+def tell_stderr(report: Report, options: Options, summary: bool = True) -> None:
+    """On stderr, beside a report that has no place for them: errors, notes (unless
+    --quiet), and the one-line summary when the report went to a file."""
     from tokscan.report import text
 
     paint = terminal.Painter(terminal.wants_color(sys.stderr))
@@ -90,7 +92,7 @@ def _tell_stderr(report: Report, options: Options) -> None:
     if not options.quiet:  # the text report shows them; a machine format has no place for them
         for note in report.notes:
             warn(note)
-    if options.output is not None and not options.quiet:
+    if summary and options.output is not None and not options.quiet:
         write(sys.stderr, text.summary(report, paint) + "\n")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from tokscan.model import Finding, Report, Status
+from tokscan.model import Finding, Report, Status, Where
 from tokscan.pipeline import advice, policy
 from tokscan.report import rule
 from tokscan.terminal import Painter, plural, printable
@@ -44,12 +44,12 @@ def render_chunks(
             lines.append("")
             lines.extend(_group(findings, show_secrets, report, paint))
             yield from lines.flush()
-        if advice.needs_rotation(f.status for f in report.findings) and not quiet:
+        if advice.rotation_advised(report.findings) and not quiet:
             lines.append("")
             lines.extend(rotation(paint, report.verified))
         if not quiet:
             lines.append("")
-            lines.extend(_bypass())
+            lines.extend(_bypass(report.findings))
     if report.errors:
         lines.append("")
         items = plural(len(report.errors), "item")
@@ -172,9 +172,20 @@ def _group(
             if finding.date:
                 extra += f" on {finding.date[:10]}"
         lines.append("  " + paint(where, "bold") + paint(extra, "dim"))
+        if finding.refs_at_tip:
+            lines.append("    " + paint(f"still in: {_refs(finding.refs_at_tip)}", "yellow"))
     for text in dict.fromkeys(f.advice for f in findings):
         lines.extend(paint(line, "yellow") for line in wrap(text, "  → ", "    "))
     return lines
+
+
+_REFS_SHOWN = 8  # a key at the tip of hundreds of branches: the JSON report lists them all
+
+
+def _refs(names: tuple[str, ...]) -> str:
+    shown = ", ".join(printable(name) for name in names[:_REFS_SHOWN])
+    more = len(names) - _REFS_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _pragmas(report: Report, show_secrets: bool, paint: Painter) -> list[str]:
@@ -209,10 +220,22 @@ def _verdict_style(report: Report) -> tuple[str, ...]:
     return ("green",)
 
 
-def _bypass() -> list[str]:
+def _bypass(findings: list[Finding]) -> list[str]:
+    """How to silence a false positive: the `tokscan:allow` pragma only where one can help,
+    a line of a file on disk or in the staged change (not a commit, a name or an archive)."""
+    pragma = any(
+        f.where in (Where.WORKTREE, Where.STAGED)
+        and f.path is not None and not f.in_name and f.archive is None
+        for f in findings
+    )
+    if pragma:
+        return wrap(
+            "Not a real key? Put `tokscan:allow` in a comment on that line, or add its "
+            "fingerprint to `allow` in .tokscan.yaml (see README)."
+        )
     return wrap(
-        "Not a real key? Put `tokscan:allow` in a comment on that line, or add its fingerprint "
-        "to `allow` in .tokscan.yaml (see README)."
+        "Not a real key? Add its fingerprint to `allow` in .tokscan.yaml, or record it in a "
+        "baseline with --write-baseline (see README)."
     )
 
 

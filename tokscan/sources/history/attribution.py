@@ -10,7 +10,7 @@ It reads the tree-diff pass (gitlog.py) once, commit by commit:
 - a key that leaves a deleted path and arrives at an added path in the same commit has
   moved (a rename): it keeps the commit that first introduced it;
 - `present_at_head` is whether the tip of the default branch still holds the key at that
-  path, or where a rename took it.
+  path, or where a rename took it; `refs_at_tip` the same for every ref's tip.
 
 Keys in commit messages are found here too (path None, the line within the message), and
 keys in names (detect/names.py): a commit introduces a key in a name when it adds a path
@@ -30,7 +30,7 @@ from tokscan import detect, git, keyformat
 from tokscan.git.objects import tree_files
 from tokscan.git.repository import Repository
 from tokscan.model import Candidate, Chunk, Origin, printable_path
-from tokscan.sources.history import gitlog
+from tokscan.sources.history import gitlog, reftips
 from tokscan.sources.history.blobkeys import BlobKeys
 
 
@@ -258,6 +258,39 @@ class Attribution:
                 if hit.in_name and e.path is not None:
                     present[(hit.key, e.path, True)] = e.path in named_at_tip
         return present
+
+    def refs_at_tip(
+        self, trees: dict[str, list[str]]
+    ) -> dict[tuple[str, bytes, bool], list[str]]:
+        """For each (key, path, in a name) found, the refs whose tip still holds the key
+        there (or where a rename took it), or still has the name; `trees` maps each tip's
+        tree to its refs (reftips.ref_trees). Each tree is looked at once."""
+        wanted = {
+            (hit.key, e.path, hit.in_name)
+            for e in self.introductions.values()
+            if e.path is not None
+            for hit in e.hits
+        }
+        if not wanted or not trees:
+            return {}
+        reach = {item: [item[1]] if item[2] else self._renamed(item[0], item[1])
+                 for item in wanted}
+        paths = list(dict.fromkeys(p for places in reach.values() for p in places))
+        found = reftips.entries(self.repo, list(trees), paths)
+        held: dict[tuple[str, bytes, bool], list[str]] = {}
+        for tree, refs in trees.items():
+            for (key, path, in_name), places in reach.items():
+                if in_name:
+                    there = (tree, path) in found
+                else:
+                    there = any(
+                        found.get((tree, p), ("", b""))[0] == "blob"
+                        and key in self.keys.keys(found[(tree, p)][1])
+                        for p in places
+                    )
+                if there:
+                    held.setdefault((key, path, in_name), []).extend(refs)
+        return {item: sorted(refs) for item, refs in held.items()}
 
     def _renamed(self, key: str, path: bytes) -> list[bytes]:
         places, todo = [path], [path]

@@ -18,7 +18,8 @@ The one entry point, used by `tokscan history`, `tokscan pre-push` and `tokscan 
   out what `known` (the remote's refs) reaches. `tip` is the tip of the default branch
   (`ranges.revisions.default_tip`).
 - Findings go into `collector` with `Where.HISTORY`, the introducing commit, its author
-  ("Name <email>"), its committer date (ISO 8601) and `present_at_head`; objects and bytes
+  ("Name <email>"), its committer date (ISO 8601), `present_at_head` and `refs_at_tip`
+  (the refs whose tip still holds the key, reftips.py); objects and bytes
   scanned, skipped blobs (binary, submodule) and unreadable objects go into its report.
   A key in a commit message has path None and its line within the message; keys that
   tags hold are described in tags.py.
@@ -59,7 +60,7 @@ from tokscan.git.repository import Repository
 from tokscan.model import Candidate, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
-from tokscan.sources.history import blobscan, gitlog
+from tokscan.sources.history import blobscan, gitlog, reftips
 from tokscan.sources.history.attribution import Attribution, Introduction, needed_blobs
 from tokscan.sources.history.blobkeys import BlobKeys
 from tokscan.sources.history.blobscan import BlobHits
@@ -170,9 +171,14 @@ def scan_revisions(
             known = None if everything else scope.known
             tags += tagged_files(repo, targets, attribution, known)
         at_head = attribution.present_at_head(scope.tip)
+        # Where a key is still at some ref's tip (history only: a push's keys are new).
+        at_tips = None
+        if settings.where is Where.HISTORY:
+            trees = reftips.ref_trees(repo) if attribution.introductions else {}
+            at_tips = attribution.refs_at_tip(trees)
         progress.clear()
     introductions = [*attribution.introductions.values(), *tags]
-    _report(collector, attribution, introductions, at_head, settings.where)
+    _report(collector, attribution, introductions, (at_head, at_tips), settings.where)
     collector.count(
         blobs.objects + attribution.commits + tag_objects,
         blobs.size + attribution.message_bytes + tag_bytes,
@@ -211,22 +217,29 @@ def _report(
     collector: Collector,
     attribution: Attribution,
     introductions: list[Introduction],
-    at_head: dict[tuple[str, bytes, bool], bool],
+    at: tuple[
+        dict[tuple[str, bytes, bool], bool], dict[tuple[str, bytes, bool], list[str]] | None
+    ],
     found_in: Where,
 ) -> None:
+    """Findings from the introductions; `at` says where each (key, path, in a name) still
+    is: at the default branch's tip, and at which refs' tips (None: not asked)."""
+    at_head, at_tips = at
     for where, message in attribution.errors:
         collector.error(where, message)
     for entry in introductions:
         path = None if entry.path is None else printable_path(os.fsdecode(entry.path))
         origin = Origin(path, commit=entry.commit.oid or None)
-        by_head: dict[bool | None, list[Candidate]] = {}
+        by_place: dict[tuple[bool | None, tuple[str, ...] | None], list[Candidate]] = {}
         for hit in entry.hits:
-            present = (
-                None if entry.path is None else at_head.get((hit.key, entry.path, hit.in_name))
-            )
-            by_head.setdefault(present, []).append(hit)
+            present = refs = None
+            if entry.path is not None:
+                place = (hit.key, entry.path, hit.in_name)
+                present = at_head.get(place)
+                refs = None if at_tips is None else tuple(at_tips.get(place, ()))
+            by_place.setdefault((present, refs), []).append(hit)
         excluded = entry.path is not None and attribution.is_excluded(entry.path)
-        for present, found in by_head.items():
+        for (present, refs), found in by_place.items():
             collector.add(
                 Outcome(origin, candidates=found),
                 found_in,
@@ -235,6 +248,7 @@ def _report(
                 author=entry.commit.author or None,
                 date=entry.commit.date or None,
                 present_at_head=present,
+                refs_at_tip=refs,
             )
 
 
