@@ -26,6 +26,18 @@ _UNPUSHED = (
     "tag message or a file a tag points to, delete and recreate the tag)."
 )
 
+_RECEIVED = (
+    "The server refused this push, but the key has left your machine: rotate it. Then take "
+    "it out of the commit that added it (change the file so that your code reads the key "
+    f"from {ENV_VAR}, then `git commit --amend` for the last commit or `git rebase -i` for an "
+    "older one; for a tag, delete and recreate it) and push again."
+)
+_MESSAGE = (
+    "This key is in the message of the commit you are making, which was not made: write the "
+    "message again without it (`git commit` keeps it in .git/COMMIT_EDITMSG; edit it out). "
+    "If you ever shared the key anywhere else, rotate it."
+)
+
 
 def advise(finding: Finding) -> str:
     """One or two sentences fitted to where the key was found and what TokModel said, and
@@ -87,6 +99,10 @@ def _advise(finding: Finding) -> str:
         )
     if finding.where is Where.UNPUSHED:
         return f"{lead}. {_UNPUSHED} If the commit was shared anywhere else, rotate it now."
+    if finding.where is Where.RECEIVED:
+        return f"{lead}. {_RECEIVED}"
+    if finding.where is Where.MESSAGE:
+        return f"{lead}. {_MESSAGE}"
     if finding.present_at_head is False:
         return (
             f"{lead}: rotate it now. It is no longer in the file, but it is in the history, "
@@ -109,6 +125,10 @@ def _unverified(finding: Finding) -> str:
             f"Take the key out of the file and {_FROM_ENV}. If the file was ever committed, "
             "pushed or shared, rotate the key: anyone with a copy can use it."
         )
+    if finding.where is Where.RECEIVED:
+        return _RECEIVED
+    if finding.where is Where.MESSAGE:
+        return _MESSAGE
     if finding.where is Where.UNPUSHED:
         return (
             f"{_UNPUSHED} If that commit was shared anywhere else (another remote, a colleague's "
@@ -148,6 +168,12 @@ def _in_name(finding: Finding) -> str:
             f"{named}: rename it in that commit before pushing (`git commit --amend`, or "
             "`git rebase -i` for an older one). If the commit was shared anywhere else, "
             "rotate the key."
+        )
+    if finding.where is Where.RECEIVED:
+        return (
+            f"{named}: the server refused this push, but the key has left your machine, so "
+            "rotate it; then rename the file or folder in that commit (`git commit --amend`, "
+            "or `git rebase -i` for an older one) and push again."
         )
     return (
         "Rotate this key: the name of a file or folder in a commit holds it, so anyone with "

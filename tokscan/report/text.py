@@ -49,7 +49,7 @@ def render_chunks(
             lines.extend(rotation(paint, report.verified))
         if not quiet:
             lines.append("")
-            lines.extend(_bypass())
+            lines.extend(_bypass(report.mode))
     if report.errors:
         lines.append("")
         items = plural(len(report.errors), "item")
@@ -111,6 +111,10 @@ def _headline(mode: str, keys: int, places: int) -> str:
         return f"tokscan blocked this commit: it adds {found}."
     if mode == "pre-push":
         return f"tokscan blocked this push: it sends {found}."
+    if mode == "pre-receive":
+        return f"tokscan rejected this push: it brings {found}."
+    if mode == "commit-msg":
+        return f"tokscan blocked this commit: its message holds {found}."
     return f"tokscan found {found}."
 
 
@@ -209,7 +213,13 @@ def _verdict_style(report: Report) -> tuple[str, ...]:
     return ("green",)
 
 
-def _bypass() -> list[str]:
+def _bypass(mode: str) -> list[str]:
+    if mode == "pre-receive":  # the server's policy, not the pushed .tokscan.yaml
+        return wrap(
+            "Not a real key? Put `tokscan:allow` in a comment on that line, or ask this "
+            "server's administrators to add its fingerprint to the server's allowlist (a "
+            ".tokscan.yaml in the pushed commits does not count here)."
+        )
     return wrap(
         "Not a real key? Put `tokscan:allow` in a comment on that line, or add its fingerprint "
         "to `allow` in .tokscan.yaml (see README)."
