@@ -85,6 +85,26 @@ def test_push_with_a_key_is_rejected_and_no_ref_moves(hooked, server, keys):
 
 
 @pytest.mark.slow
+def test_keys_in_messages_and_encoded_keys_are_found(hooked, server, keys):
+    import base64
+
+    in_message, encoded = keys(), keys()
+    before = refs(server)
+    hooked.write("k8s/secret.yaml", "data:\n  token: "
+                 + base64.b64encode(f"TOKEN={encoded}".encode()).decode() + "\n")
+    hooked.commit("deploy secret")
+    hooked.write("a.py", "x = 1\n")
+    hooked.commit(f"tried {in_message} while debugging")
+    done = push(hooked, "origin", "main")
+    assert done.returncode != 0
+    assert "2 TokModel API keys" in done.stderr
+    assert redacted(in_message) in done.stderr and redacted(encoded) in done.stderr
+    assert "k8s/secret.yaml:2:10" in done.stderr and "(commit message):1:7" in done.stderr
+    assert in_message not in done.stderr and encoded not in done.stderr
+    assert refs(server) == before
+
+
+@pytest.mark.slow
 def test_clean_push_passes_silently(hooked, server):
     hooked.write("a.py", "x = 1\n")
     commit = hooked.commit("clean")
