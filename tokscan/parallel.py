@@ -110,6 +110,11 @@ def within(
                 handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(handle, fd)
                 os.close(handle)
+            # sys.stdout may not be file descriptor 1 (a test's capture): write to the files
+            sys.stdout, sys.stderr = (
+                os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+                for fd in (1, 2)
+            )
             tempfile.tempdir = folder
             code = function()
         except BaseException as error:  # the caller's function reports its own failures

@@ -355,3 +355,82 @@ def test_skip_option_and_its_reason():
     assert command.skip_requested(["ci.skip", "tokscan.skip"]) == ""
     assert command.skip_requested(["tokscan.skip=incident 7"]) == "incident 7"
     assert command.skip_requested(["tokscan.skipper"]) is None
+
+
+# --- in-process: what the hook does with git's lines, on objects already received ---------
+
+
+@pytest.fixture
+def received(work, server, keys) -> tuple[str, str]:
+    """A commit with a key that the server holds but no ref reaches (as in a quarantine),
+    and git's line for a push that would create a branch at it."""
+    assert push(work, "-q", "origin", "main").returncode == 0
+    key = keys()
+    work.write("conf/app.env", f"TOKMODEL_API_KEY={key}\n")
+    commit = work.commit("leak")
+    work.git("push", "-q", "origin", "HEAD:refs/heads/incoming")
+    server.git("update-ref", "-d", "refs/heads/incoming")
+    return key, f"{'0' * 40} {commit} refs/heads/topic\n"
+
+
+def test_json_report_of_what_a_push_brings(server, received, run_tokscan):
+    import json
+
+    key, line = received
+    result = run_tokscan(["pre-receive", "-f", "json"], cwd=server.path, stdin=line.encode())
+    assert result.code == 1
+    report = json.loads(result.stdout)
+    assert report["scan"]["mode"] == "pre-receive"
+    [finding] = report["findings"]
+    assert (finding["path"], finding["line"], finding["fingerprint"]) == (
+        "conf/app.env", 1, fp(key))
+    assert finding["commit"] == line.split()[1]
+    assert "the push was rejected" in result.stderr
+
+
+def test_within_budget_the_report_is_relayed(server, received, run_tokscan):
+    key, line = received
+    result = run_tokscan(["pre-receive", "--timeout", "120"], cwd=server.path,
+                         stdin=line.encode())
+    assert result.code == 1
+    assert "conf/app.env:1:18" in result.stdout and redacted(key) in result.stdout
+    assert key not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("action, code", [("reject", 2), ("allow", 0)])
+def test_over_budget(server, received, run_tokscan, action, code):
+    _, line = received
+    result = run_tokscan(
+        ["pre-receive", "--timeout", "0.001", "--timeout-action", action],
+        cwd=server.path, stdin=line.encode(),
+    )
+    assert result.code == code
+    assert "the scan was cut short after 0.001 s" in result.stderr
+
+
+def test_bypass_in_process(server, received, run_tokscan, monkeypatch, tmp_path):
+    key, line = received
+    monkeypatch.setenv("GIT_PUSH_OPTION_COUNT", "1")
+    monkeypatch.setenv("GIT_PUSH_OPTION_0", f"tokscan.skip=it is {key}")
+    monkeypatch.setenv("GL_USERNAME", "ana")
+    log = tmp_path / "skips.log"
+    refused = run_tokscan(["pre-receive", "--allow-skip"], cwd=server.path, stdin=line.encode())
+    assert refused.code == 1 and "no log is set" in refused.stderr
+    allowed = run_tokscan(["pre-receive", "--allow-skip", "--log", str(log)], cwd=server.path,
+                          stdin=line.encode())
+    assert allowed.code == 0
+    record = log.read_text()
+    assert "pusher=ana (GL_USERNAME)" in record and "refs/heads/topic" in record
+    assert key not in record + allowed.stderr and redacted(key) in record
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    server.git("config", "tokscan.log", str(folder))  # not a file: the bypass cannot be logged
+    broken = run_tokscan(["pre-receive", "--allow-skip"], cwd=server.path, stdin=line.encode())
+    assert broken.code == 2 and "cannot write the log" in broken.stderr
+
+
+def test_missing_server_config_rejects(server, received, run_tokscan, tmp_path):
+    _, line = received
+    server.git("config", "tokscan.config", str(tmp_path / "missing.yaml"))
+    result = run_tokscan(["pre-receive"], cwd=server.path, stdin=line.encode())
+    assert result.code == 2 and "cannot read config file" in result.stderr
