@@ -21,6 +21,8 @@ class Where(str, Enum):
     STAGED = "staged"  # a line the staged change adds (not committed yet)
     HISTORY = "history"  # a committed file or commit message
     UNPUSHED = "unpushed"  # a commit that a push is about to send (tokscan pre-push)
+    RECEIVED = "received"  # a commit a push brought to the server (tokscan pre-receive)
+    MESSAGE = "message"  # the message of a commit being made (tokscan commit-msg)
 
 
 class Status(str, Enum):

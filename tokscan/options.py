@@ -85,10 +85,11 @@ GLOBAL_OPTIONS = (
            "Configuration file (default: .tokscan.yaml at the root)."),
 )
 
-# A command's own flags. `scan` and `staged` have a fast route (cli/fast.py): a scan of a
-# big tree should not pay for click either.
+# A command's own flags. `scan`, `staged` and `commit-msg` have a fast route (cli/fast.py):
+# a scan of a big tree should not pay for click either.
 SWITCHES = {
     "staged": (),
+    "commit-msg": (),
     "scan": (
         Option("all_files", ("--all-files",), "flag", "Also scan files that git ignores."),
     ),

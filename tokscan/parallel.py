@@ -1,4 +1,5 @@
-"""Spreading independent work over processes (all cores by default).
+"""Spreading independent work over processes (all cores by default), and running work
+under a time limit (`within`).
 
 Workers are forked: they inherit the parent's imports and data and start in a
 millisecond, and the parent takes a share of the work itself. Each worker sends its
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
+import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -79,3 +83,66 @@ def _pickled_error(error: BaseException) -> bytes:
         return pickle.dumps((False, error))
     except Exception:
         return pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+def within(
+    seconds: float, function: Callable[[], int], folder: str
+) -> tuple[int, bytes, bytes] | None:
+    """`function()` in a forked child with `seconds` to finish: its exit code and what it
+    wrote to stdout and stderr, or None when time ran out.
+
+    The child leads a process group of its own, so the git processes and workers it starts
+    are killed with it when time runs out, and it writes to files in `folder` (temporary
+    files go there too), so a scan cut short leaves neither half a report on the terminal
+    nor files behind once the caller removes `folder`."""
+    import contextlib
+    import tempfile
+
+    outputs = (os.path.join(folder, "stdout"), os.path.join(folder, "stderr"))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 2
+        try:
+            os.setpgid(0, 0)
+            for fd, path in zip((1, 2), outputs, strict=True):
+                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(handle, fd)
+                os.close(handle)
+            # sys.stdout may not be file descriptor 1 (a test's capture): write to the files
+            sys.stdout, sys.stderr = (
+                os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+                for fd in (1, 2)
+            )
+            tempfile.tempdir = folder
+            code = function()
+        except BaseException as error:  # the caller's function reports its own failures
+            os.write(2, f"tokscan: internal error: {type(error).__name__}\n".encode())
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.setpgid(pid, pid)  # also here: the timer may run out before the child does it
+    deadline = time.monotonic() + seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(min(left, 0.005))
+    written = []
+    for path in outputs:
+        try:
+            with open(path, "rb") as kept:
+                written.append(kept.read())
+        except OSError:
+            written.append(b"")
+    return os.waitstatus_to_exitcode(status), written[0], written[1]
+

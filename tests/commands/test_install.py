@@ -13,7 +13,7 @@ from support.paths import ROOT
 from tokscan.git import hooks
 
 
-@pytest.mark.parametrize("hook", ["pre-commit", "pre-push"])
+@pytest.mark.parametrize("hook", ["pre-commit", "pre-push", "commit-msg", "pre-receive"])
 def test_hooks_folder_holds_the_generic_scripts(hook):
     """hooks/ is what `tokscan install` writes, minus the recorded interpreter."""
     path = ROOT / "hooks" / hook
@@ -39,6 +39,24 @@ def test_pre_push_hook_passes_arguments(repo, run_tokscan):
     assert run_tokscan(["install", "--hook", "pre-push"], cwd=repo.path).code == 0
     text = (repo.path / ".git" / "hooks" / "pre-push").read_text()
     assert '-m tokscan pre-push "$@"' in text
+
+
+def test_commit_msg_hook_passes_the_message_file(repo, run_tokscan):
+    assert run_tokscan(["install", "--hook", "commit-msg"], cwd=repo.path).code == 0
+    text = (repo.path / ".git" / "hooks" / "commit-msg").read_text()
+    assert '-m tokscan commit-msg "$@"' in text
+
+
+def test_pre_receive_hook_installs_into_a_bare_repository_with_c(tmp_path, run_tokscan):
+    from support.gitrepo import GitRepo
+
+    server = GitRepo(tmp_path / "server.git", bare=True)
+    result = run_tokscan(["-C", str(server.path), "install", "--hook", "pre-receive"],
+                         cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    text = (server.path / "hooks" / "pre-receive").read_text()
+    assert text.rstrip().endswith("exit 1") and "-m tokscan pre-receive\n" in text
+    assert "git config tokscan.*" in text  # its policy is the server's, not .tokscan.yaml
 
 
 def test_never_overwrites_a_different_hook_without_force(repo, run_tokscan):

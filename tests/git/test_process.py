@@ -237,3 +237,22 @@ def test_without_user_helpers_no_helper_runs(repo, trap, asks_for_a_password):
     refs, problem = git.ls_remote(repo.path, asks_for_a_password)
     assert (refs, problem is not None) == ([], True)
     assert not marker.exists()
+
+
+def test_a_receiving_repositorys_quarantine_reaches_git(monkeypatch, tmp_path):
+    """A pre-receive hook reads the pushed objects from git's quarantine, which git names in
+    the hook's environment: tokscan's git must see those variables, and never fetch."""
+    from tokscan.git import process
+
+    quarantine = {
+        "GIT_QUARANTINE_PATH": str(tmp_path / "incoming"),
+        "GIT_OBJECT_DIRECTORY": str(tmp_path / "incoming"),
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(tmp_path / "objects"),
+        "GIT_PUSH_OPTION_COUNT": "1",
+        "GIT_PUSH_OPTION_0": "tokscan.skip",
+    }
+    for name, value in quarantine.items():
+        monkeypatch.setenv(name, value)
+    env = process.environment()
+    assert {name: env[name] for name in quarantine} == quarantine
+    assert env["GIT_NO_LAZY_FETCH"] == "1"

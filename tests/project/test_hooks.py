@@ -123,7 +123,47 @@ def test_pre_commit_framework_blocks_and_passes(repo, keys, pre_commit_home):
     assert passed.returncode == 0, passed.stdout + passed.stderr
 
 
-def test_hook_manifest_declares_both_hooks():
+@pytest.mark.slow
+def test_pre_commit_framework_commit_msg_id(repo, keys, pre_commit_home):
+    key = keys()
+    repo.write("README.md", "project\n")
+    repo.commit("initial")
+    message = repo.path / ".git" / "COMMIT_EDITMSG"
+    message.write_text(f"debug with {key}\n")
+    stage = ("--hook-stage", "commit-msg", "--commit-msg-filename", str(message))
+    blocked = try_repo(repo, pre_commit_home, "tokscan-commit-msg", *stage)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode == 1, output
+    assert f"tm-{key[3:7]}…{key[-4:]}" in output and "(commit message):1:12" in output
+    assert key not in output
+    message.write_text("read the key from the environment\n")
+    passed = try_repo(repo, pre_commit_home, "tokscan-commit-msg", *stage)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+@pytest.mark.slow
+def test_pre_commit_framework_files_id_finds_a_committed_key(repo, keys, pre_commit_home):
+    """`pre-commit run --all-files` with the staged id passes over a key already committed;
+    the files id scans the files themselves."""
+    key = keys()
+    repo.write("README.md", "project\n")
+    repo.write("config/settings.py", f"KEY = '{key}'\n")
+    for number in range(300):  # pre-commit passes many files, in batches
+        repo.write(f"pkg/module_{number}.py", f"value = {number}\n")
+    repo.commit("a key slipped in with --no-verify")
+    staged_only = try_repo(repo, pre_commit_home, "tokscan", "--all-files")
+    assert staged_only.returncode == 0, staged_only.stdout + staged_only.stderr
+    blocked = try_repo(repo, pre_commit_home, "tokscan-files", "--all-files")
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode == 1, output
+    assert "config/settings.py:1:8" in output and key not in output
+    repo.write("config/settings.py", "KEY = os.environ['TOKMODEL_API_KEY']\n")
+    repo.commit("rotated and removed")
+    passed = try_repo(repo, pre_commit_home, "tokscan-files", "--all-files")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_hook_manifest_declares_every_hook():
     import yaml
 
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
@@ -132,6 +172,10 @@ def test_hook_manifest_declares_both_hooks():
     assert hooks["tokscan"]["pass_filenames"] is False
     assert hooks["tokscan"]["language"] == "python"
     assert hooks["tokscan-pre-push"]["stages"] == ["pre-push"]
+    assert hooks["tokscan-commit-msg"]["entry"] == "tokscan commit-msg"
+    assert hooks["tokscan-commit-msg"]["stages"] == ["commit-msg"]
+    assert hooks["tokscan-files"]["entry"] == "tokscan scan"
+    assert hooks["tokscan-files"].get("pass_filenames", True) is True
     readme = (ROOT / "README.md").read_text()
     for hook_id in hooks:
         assert f"id: {hook_id}" in readme

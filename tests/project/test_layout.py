@@ -22,7 +22,8 @@ ALLOW = {
     "git/hooks": "hook scripts: tests/commands/test_install.py, tests/project/test_hooks.py",
     "model": "plain records, built by the pipeline, source and renderer tests",
     "options": "the option table and record: tests/cli/test_fast.py and the commands' tests",
-    "parallel": "forked workers: --jobs in tests/commands/test_scan.py and history's tests",
+    "parallel": "forked workers: --jobs in test_scan.py and history's tests; `within` (the "
+    "time budget): tests/commands/test_prereceive.py",
     "pipeline/collect": "builds every report: tests/support/reports.py, history's tests",
     "pipeline/policy": "the exit code (SPEC §3): every command's tests assert it",
     "pipeline/pragmas": "pragmas a CI range adds: tests/commands/test_ci.py",

@@ -122,9 +122,21 @@ def staged(ctx: click.Context, /, **params: Any) -> int:
     return command.run(make_options(ctx, params))
 
 
+@cli.command("commit-msg")
+@click.argument("message_file", metavar="FILE", type=click.Path(path_type=str))
+@output_options
+@click.pass_context
+def commit_msg(ctx: click.Context, /, message_file: str, **params: Any) -> int:
+    """Scan a commit message (the commit-msg hook): FILE is the file git passes."""
+    from tokscan.commands import commitmsg as command
+
+    return command.run(make_options(ctx, params), message_file)
+
+
 @cli.command()
-@click.option("--hook", type=click.Choice(["pre-commit", "pre-push"]), default="pre-commit",
-              show_default=True, help="Which git hook to install.")
+@click.option("--hook", type=click.Choice(["pre-commit", "pre-push", "commit-msg", "pre-receive"]),
+              default="pre-commit", show_default=True,
+              help="Which git hook to install (pre-receive: on a server, in the bare repository).")
 @click.option("--force", is_flag=True,
               help="Replace a different existing hook (it is kept as a backup).")
 def install(hook: str, force: bool) -> int:
@@ -222,6 +234,34 @@ def pre_push(ctx: click.Context, /, remote: str | None, url: str | None, **param
     from tokscan.commands import prepush as command
 
     return command.run(make_options(ctx, params), remote, url, sys.stdin)
+
+
+@cli.command("pre-receive")
+@click.option("--timeout", metavar="SECONDS",
+              help="Stop the scan after this long [git config tokscan.timeout; default: none].")
+@click.option("--timeout-action", type=click.Choice(("reject", "allow")),
+              help="What a scan cut short by --timeout does to the push [git config "
+                   "tokscan.timeoutAction; default: reject].")
+@click.option("--allow-skip/--no-allow-skip", default=None,
+              help="Let `git push -o tokscan.skip` through unscanned, logged [git config "
+                   "tokscan.allowSkip; default: off].")
+@click.option("--log", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Where bypasses are recorded [git config tokscan.log]; a bypass needs one.")
+@output_options
+@click.pass_context
+def pre_receive(ctx: click.Context, /, timeout: str | None, timeout_action: str | None,
+                allow_skip: bool | None, log: Path | None, **params: Any) -> int:
+    """Scan what a push brings to this server (the pre-receive hook): git's lines on stdin.
+
+    Policy comes from the server only: --config and --baseline, or tokscan.config and
+    tokscan.baseline in this repository's git config; never from the pushed commits.
+    """
+    from tokscan.commands import prereceive as command
+
+    seconds = None if timeout is None else command.parse_timeout(timeout)
+    given = command.Server(timeout=seconds, timeout_action=timeout_action,
+                           allow_skip=allow_skip, log=log)
+    return command.run(make_options(ctx, params), given, sys.stdin)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The hook's parser: `tokscan staged` (and `scan`) without importing click.
+"""The hooks' parser: `tokscan staged`, `commit-msg FILE` (and `scan`) without importing click.
 
 `tokscan staged` runs on every commit, so it has a route that costs no more than the
 options it reads. This parser is built from the same table as the click application
@@ -53,7 +53,7 @@ def parse(args: list[str]) -> FastCall | None:
         return None
     command = args[i]
     switches_by_name = {name: o for o in SWITCHES[command] for name in o.names}
-    takes_paths = bool(SWITCHES[command])
+    takes_paths = command in _TAKE_PATHS
     values: dict[str, object] = {}
     paths: list[str] = []
     switches: set[str] = set()
@@ -98,6 +98,8 @@ def parse(args: list[str]) -> FastCall | None:
     for option in OUTPUT_OPTIONS:
         if option.env and option.field not in values and os.environ.get(option.env):
             values[option.field] = os.environ[option.env]
+    if command == "commit-msg" and len(paths) != 1:
+        return None  # click says what is wrong
     if "config" in globals_:
         from pathlib import Path
 
@@ -127,8 +129,9 @@ def _global(args: list[str], at: int, found: dict[str, str]) -> int | None:
     return taken
 
 
-# The commands with a fast route.
-FAST_COMMANDS = ("staged", "scan")
+# The commands with a fast route, and those of them that take positional arguments.
+FAST_COMMANDS = ("staged", "scan", "commit-msg")
+_TAKE_PATHS = ("scan", "commit-msg")
 
 
 def _convert(option: Option, text: str) -> object | None:

@@ -1,6 +1,7 @@
 """The console script and `python -m tokscan`: the one error boundary.
 
-A command line goes to the fast route (cli/fast.py: `staged` and `scan`, without click)
+A command line goes to the fast route (cli/fast.py: `staged`, `commit-msg` and `scan`,
+without click)
 when that parser understands it, else to the click application (cli/app.py). Whichever
 runs, what it raises ends here: a TokscanError becomes its message and exit code, Ctrl-C
 exits 130, and a bug exits 2 (never 1, which means "keys found") with a redacted message.
@@ -81,6 +82,10 @@ def _run_fast(call: fast.FastCall) -> ExitCode:
         from tokscan.commands import scan
 
         return scan.run(call.options, call.paths, "all_files" in call.switches)
+    if call.command == "commit-msg":
+        from tokscan.commands import commitmsg
+
+        return commitmsg.run(call.options, call.paths[0])
     from tokscan.commands import staged
 
     return staged.run(call.options)

@@ -19,14 +19,26 @@ from tokscan.errors import TokscanError
 HOOKS = {
     "pre-commit": ("staged", "blocks a commit that adds a TokModel API key"),
     "pre-push": ("pre-push", "blocks a push that sends commits holding a TokModel API key"),
+    "commit-msg": ("commit-msg", "blocks a commit whose message holds a TokModel API key"),
+    "pre-receive": ("pre-receive", "rejects a push that brings a TokModel API key here"),
 }
+# The hooks git passes arguments to (pre-push: the remote; commit-msg: the message file).
+_WITH_ARGUMENTS = ("pre-push", "commit-msg")
+_FALSE_POSITIVE = (
+    "# A genuine false positive? Put `tokscan:allow` in a comment on that line, or add the\n"
+    "# key's fingerprint to `allow` in .tokscan.yaml."
+)
+_SERVER = (
+    "# Runs on the server, in the repository that receives pushes. Its policy (allowlist,\n"
+    "# baseline, time budget, bypass) is set with `git config tokscan.*` here: see\n"
+    "# docs/server-hooks.md. A .tokscan.yaml in the pushed commits is never read."
+)
 MARKER = "# tokscan-hook:"
 
 _TEMPLATE = """#!/bin/sh
 # tokscan {hook} hook: {purpose}.
 # Installed by `tokscan install --hook {hook}`, or copied from tokscan's hooks/ folder.
-# A genuine false positive? Put `tokscan:allow` in a comment on that line, or add the
-# key's fingerprint to `allow` in .tokscan.yaml.
+{policy}
 {marker} {hook}
 
 # The Python that has tokscan (recorded by `tokscan install`); TOKSCAN_PYTHON overrides it.
@@ -47,9 +59,10 @@ exit 1
 
 def script(hook: str, python: str = "") -> str:
     command, purpose = HOOKS[hook]
-    args = ' "$@"' if hook == "pre-push" else ""
+    args = ' "$@"' if hook in _WITH_ARGUMENTS else ""
     return _TEMPLATE.format(
         hook=hook,
+        policy=_SERVER if hook == "pre-receive" else _FALSE_POSITIVE,
         purpose=purpose,
         marker=MARKER,
         python=_shell_quote(python),
@@ -92,7 +105,7 @@ def install(cwd: Path, hook: str, force: bool) -> tuple[Path, str]:
         if f"{MARKER} {hook}" in current:
             outcome = "updated"
         elif not force:
-            line = f"tokscan {HOOKS[hook][0]}" + (' "$@"' if hook == "pre-push" else "")
+            line = f"tokscan {HOOKS[hook][0]}" + (' "$@"' if hook in _WITH_ARGUMENTS else "")
             raise TokscanError(
                 f"a different {hook} hook already exists at {target}; tokscan did not touch it.\n"
                 f"Either add this line to that hook:  {line}\n"

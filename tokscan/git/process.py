@@ -52,6 +52,9 @@ LEAN = ("-c", "core.deltaBaseCacheLimit=16m")
 
 
 def environment() -> dict[str, str]:
+    # Everything else passes through, on purpose: in a pre-receive hook git names the
+    # quarantine that holds the pushed objects (GIT_QUARANTINE_PATH, GIT_OBJECT_DIRECTORY,
+    # GIT_ALTERNATE_OBJECT_DIRECTORIES), and the scan must read them from there.
     env = dict(os.environ)
     env.update(
         GIT_TERMINAL_PROMPT="0",

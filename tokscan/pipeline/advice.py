@@ -26,6 +26,18 @@ _UNPUSHED = (
     "tag message or a file a tag points to, delete and recreate the tag)."
 )
 
+_RECEIVED = (
+    "The server refused this push, but the key has left your machine: rotate it. Then take "
+    "it out of the commit that added it (change the file so that your code reads the key "
+    f"from {ENV_VAR}, then `git commit --amend` for the last commit or `git rebase -i` for an "
+    "older one; for a tag, delete and recreate it) and push again."
+)
+_MESSAGE = (
+    "This key is in the message of the commit you are making, which was not made: write the "
+    "message again without it (`git commit` keeps it in .git/COMMIT_EDITMSG; edit it out). "
+    "If you ever shared the key anywhere else, rotate it."
+)
+
 
 _STILL_AT_A_TIP = (
     "It is gone from the default branch, but other branches or tags still hold it at "
@@ -98,6 +110,10 @@ def _advise(finding: Finding) -> str:
         )
     if finding.where is Where.UNPUSHED:
         return f"{lead}. {_UNPUSHED} If the commit was shared anywhere else, rotate it now."
+    if finding.where is Where.RECEIVED:
+        return f"{lead}. {_RECEIVED}"
+    if finding.where is Where.MESSAGE:
+        return f"{lead}. {_MESSAGE}"
     if finding.present_at_head is False and finding.refs_at_tip:
         return f"{lead}: rotate it now. {_STILL_AT_A_TIP}"
     if finding.present_at_head is False:
@@ -122,6 +138,10 @@ def _unverified(finding: Finding) -> str:
             f"Take the key out of the file and {_FROM_ENV}. If the file was ever committed, "
             "pushed or shared, rotate the key: anyone with a copy can use it."
         )
+    if finding.where is Where.RECEIVED:
+        return _RECEIVED
+    if finding.where is Where.MESSAGE:
+        return _MESSAGE
     if finding.where is Where.UNPUSHED:
         return (
             f"{_UNPUSHED} If that commit was shared anywhere else (another remote, a colleague's "
@@ -164,6 +184,12 @@ def _in_name(finding: Finding) -> str:
             "`git rebase -i` for an older one). If the commit was shared anywhere else, "
             "rotate the key."
         )
+    if finding.where is Where.RECEIVED:
+        return (
+            f"{named}: the server refused this push, but the key has left your machine, so "
+            "rotate it; then rename the file or folder in that commit (`git commit --amend`, "
+            "or `git rebase -i` for an older one) and push again."
+        )
     return (
         "Rotate this key: the name of a file or folder in a commit holds it, so anyone with "
         "a clone has it; renaming or rewriting history does not take it back."
@@ -205,13 +231,12 @@ def needs_rotation(statuses: Iterable[Status]) -> bool:
 def rotation_advised(findings: Iterable[Finding]) -> bool:
     """Whether the advice for any finding is to rotate, so the rotation steps belong in the
     report: a key that may still work and has reached a commit or a file. A key only in
-    a staged change or an unpushed commit is taken out, not rotated (their advice says to
-    rotate only if it was shared elsewhere), so a blocked commit or push does not print
-    the procedure."""
-    return any(
-        f.status is not Status.REVOKED and f.where not in (Where.STAGED, Where.UNPUSHED)
-        for f in findings
-    )
+    a staged change, the message of a commit being made or an unpushed commit is taken
+    out, not rotated (their advice says to rotate only if it was shared elsewhere), so a
+    blocked commit or push does not print the procedure. A push the server refused did
+    carry the key off the machine: rotate."""
+    kept_local = (Where.STAGED, Where.MESSAGE, Where.UNPUSHED)
+    return any(f.status is not Status.REVOKED and f.where not in kept_local for f in findings)
 
 
 def verdict(report: Report) -> str | None:

@@ -49,7 +49,7 @@ def render_chunks(
             lines.extend(rotation(paint, report.verified))
         if not quiet:
             lines.append("")
-            lines.extend(_bypass(report.findings))
+            lines.extend(_bypass(report.findings, report.mode))
     if report.errors:
         lines.append("")
         items = plural(len(report.errors), "item")
@@ -111,6 +111,10 @@ def _headline(mode: str, keys: int, places: int) -> str:
         return f"tokscan blocked this commit: it adds {found}."
     if mode == "pre-push":
         return f"tokscan blocked this push: it sends {found}."
+    if mode == "pre-receive":
+        return f"tokscan rejected this push: it brings {found}."
+    if mode == "commit-msg":
+        return f"tokscan blocked this commit: its message holds {found}."
     return f"tokscan found {found}."
 
 
@@ -220,9 +224,16 @@ def _verdict_style(report: Report) -> tuple[str, ...]:
     return ("green",)
 
 
-def _bypass(findings: list[Finding]) -> list[str]:
+def _bypass(findings: list[Finding], mode: str) -> list[str]:
     """How to silence a false positive: the `tokscan:allow` pragma only where one can help,
-    a line of a file on disk or in the staged change (not a commit, a name or an archive)."""
+    a line of a file on disk or in the staged change (not a commit, a name or an archive);
+    on a server, its administrators' allowlist (never a pushed .tokscan.yaml)."""
+    if mode == "pre-receive":
+        return wrap(
+            "Not a real key? Put `tokscan:allow` in a comment on that line, or ask this "
+            "server's administrators to add its fingerprint to the server's allowlist (a "
+            ".tokscan.yaml in the pushed commits does not count here)."
+        )
     pragma = any(
         f.where in (Where.WORKTREE, Where.STAGED)
         and f.path is not None and not f.in_name and f.archive is None
