@@ -40,6 +40,25 @@ def printable(text: str, keep: str = "") -> str:
     )
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 key`, `2 keys`: counts in messages read as English."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def plural(number: int, noun: str) -> str:
+    """`1 key`, `2 keys`, `1,234 objects`: counts in messages read as English."""
+    return f"{count(number)} {noun}" + ("" if number == 1 else "s")
+
+
+def count(number: int) -> str:
+    """A count as every message writes it: `105,388`."""
+    return f"{number:,}"
+
+
+def size(number: int) -> str:
+    """A number of bytes as every message writes it (decimal units, as git and pip do):
+    `44 B`, `1.2 KB`, `120.0 MB`, `3.4 GB`. The summary line and the progress line share
+    it, so the same bytes read the same in both."""
+    if number < 1000:
+        return f"{number} B"
+    value = number / 1000
+    for unit in ("KB", "MB"):
+        if value < 999.95:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} GB"
