@@ -66,7 +66,8 @@ OUTPUT_OPTIONS = (
            "Suppress findings whose fingerprint is in this baseline file."),
     Option("write_baseline", ("--write-baseline",), "path",
            "Write the findings' fingerprints to this baseline file."),
-    Option("quiet", ("-q", "--quiet"), "flag", "Print only findings and errors."),
+    Option("quiet", ("-q", "--quiet"), "flag",
+           "Print less: only findings, their advice and errors."),
     Option("progress", ("--progress",), "flag",
            "Show progress on stderr (default: when it is a terminal).",
            negative="--no-progress"),
@@ -74,6 +75,8 @@ OUTPUT_OPTIONS = (
            metavar="N"),
     Option("fail_on_revoked", ("--fail-on-revoked",), "flag",
            "Fail the run on keys verified revoked too."),
+    Option("exit_zero", ("--exit-zero",), "flag",
+           "Report keys but exit 0 (for dashboards); an incomplete scan still exits 2."),
     Option("binary", ("--binary",), "flag",
            "Search binary files for keys too (the default; the config's `binary` can "
            "change it).", negative="--no-binary"),
@@ -113,6 +116,7 @@ class Options:
         "baseline",
         "binary",
         "config",
+        "exit_zero",
         "fail_on_revoked",
         "format",
         "jobs",
@@ -140,6 +144,7 @@ class Options:
         jobs: int | None = None,
         fail_on_revoked: bool = False,
         binary: bool | None = None,
+        exit_zero: bool = False,
     ) -> None:
         self.config = config  # --config: else .tokscan.yaml at the root
         self.format = format
@@ -154,6 +159,7 @@ class Options:
         self.jobs = jobs  # None: all cores
         self.fail_on_revoked = fail_on_revoked
         self.binary = binary  # None: the config file's `binary`, else on
+        self.exit_zero = exit_zero  # findings never fail the run; errors still do
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -1,4 +1,6 @@
-"""Colour on terminals, and none with NO_COLOR, TERM=dumb or when output is not a terminal."""
+"""Colour on terminals; none with NO_COLOR, TERM=dumb or when output is not a terminal;
+always with FORCE_COLOR or CLICOLOR_FORCE (CI logs that render ANSI codes), unless NO_COLOR.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "
 
 
 def wants_color(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    """The conventions of no-color.org, force-color.org and bixense.com/clicolors, in the
+    order Python's own REPL applies them: NO_COLOR (any non-empty value) turns colour off
+    whatever else is set; FORCE_COLOR (any non-empty value) or CLICOLOR_FORCE (anything
+    but empty or "0") turns it on even off a terminal or with TERM=dumb; otherwise colour
+    only on a terminal that is not dumb."""
+    environ = os.environ
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    if environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

@@ -93,3 +93,26 @@ def test_arguments_echoed_back_are_redacted(template, run_tokscan, repo, keys, t
     said = result.stdout + result.stderr
     assert not re.findall(r"tm-[A-Za-z0-9]{32}", said), said
     assert keyformat.redact(key) in said  # the message still says what it is about
+
+
+@pytest.mark.parametrize("columns", ["80", "60", "200"])
+def test_help_gives_each_command_a_whole_summary(run_tokscan, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    done = run_tokscan(["--help"])
+    assert done.code == 0
+    commands = done.stdout.split("Commands:\n", 1)[1]
+    assert "..." not in commands and "…" not in commands
+    summaries = re.findall(r"^  (\S+) +(.*(?:\n {4,}.*)*)", commands, re.MULTILINE)
+    assert {name for name, _ in summaries} == {
+        "ci", "history", "install", "pre-push", "scan", "staged", "verify"
+    }
+    for name, summary in summaries:
+        assert " ".join(summary.split()).endswith("."), (name, summary)
+
+
+def test_quiet_is_listed_with_one_meaning(run_tokscan):
+    helps = {command: run_tokscan([command, "--help"]).stdout for command in ("scan", "verify")}
+    for command, text in helps.items():
+        assert "-q, --quiet" in text
+        assert "Print less" in " ".join(text.split()), command
+    assert "--no-prompt" in helps["verify"]

@@ -87,7 +87,7 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
     ctx.obj = {"config": config}
 
 
-@cli.command()
+@cli.command(short_help="Scan files and folders (default: .; - reads standard input).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @with_options(*SWITCHES["scan"])
 @output_options
@@ -100,7 +100,7 @@ def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool,
     return command.run(make_options(ctx, params), list(paths), all_files)
 
 
-@cli.command()
+@cli.command(short_help="Scan what the staged change adds (the pre-commit hook).")
 @output_options
 @click.pass_context
 def staged(ctx: click.Context, /, **params: Any) -> int:
@@ -110,7 +110,7 @@ def staged(ctx: click.Context, /, **params: Any) -> int:
     return command.run(make_options(ctx, params))
 
 
-@cli.command()
+@cli.command(short_help="Install a plain git hook (pre-commit or pre-push).")
 @click.option("--hook", type=click.Choice(["pre-commit", "pre-push"]), default="pre-commit",
               show_default=True, help="Which git hook to install.")
 @click.option("--force", is_flag=True,
@@ -122,7 +122,8 @@ def install(hook: str, force: bool) -> int:
     return command.run(hook, force)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(short_help="Audit git history: every blob and message, each blob once.",
+             context_settings={"ignore_unknown_options": True})
 @click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
 @with_options(*SWITCHES["history"])
 @output_options
@@ -140,7 +141,7 @@ def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bo
     return command.run(make_options(ctx, params), list(revisions), allow_shallow)
 
 
-@cli.command()
+@cli.command(short_help="Scan the commits a CI run brings (push, pull or merge request).")
 @click.option("--base", metavar="REF",
               help="Scan the commits that HEAD has and REF does not; overrides what the CI "
                    "environment says (needed outside GitHub Actions and GitLab CI).")
@@ -158,15 +159,16 @@ def ci(ctx: click.Context, /, base: str | None, **params: Any) -> int:
     return command.run(make_options(ctx, params), base)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@cli.command(short_help="Check whether keys read from standard input are live.",
+             context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("format", "-f", "--format", type=click.Choice(("text", "json")), default="text",
               show_default=True, help="Report format.")
-@with_options(*by_field("output", "api_base", "show_secrets"))
-@click.option("quiet", "-q", "--quiet", is_flag=True,
-              help="Do not prompt when stdin is a terminal.")
+@with_options(*by_field("output", "api_base", "show_secrets", "quiet"))
+@click.option("--no-prompt", "no_prompt", is_flag=True,
+              help="Do not ask for keys when standard input is a terminal.")
 @click.pass_context
 def verify(ctx: click.Context, /, format: str, output: Path | None, api_base: str | None,
-           show_secrets: bool, quiet: bool) -> int:
+           show_secrets: bool, quiet: bool, no_prompt: bool) -> int:
     """Check whether keys are live: reads them from standard input, one a line.
 
     Never pass a key as an argument: it would be kept in your shell history and shown in
@@ -177,9 +179,9 @@ def verify(ctx: click.Context, /, format: str, output: Path | None, api_base: st
     _check_api_base(api_base)
     options = Options(format=format, output=output, api_base=api_base,
                       show_secrets=show_secrets, quiet=quiet)
-    return command.run(options, list(ctx.args))
+    return command.run(options, list(ctx.args), prompt=not (no_prompt or quiet))
 
-@cli.command("pre-push")
+@cli.command("pre-push", short_help="Scan the commits a push sends (the pre-push hook).")
 @click.argument("remote", required=False)
 @click.argument("url", required=False)
 @output_options

@@ -116,7 +116,9 @@ def conclude(
         count = suppress.write_baseline(options.write_baseline, accepted)
         if not options.quiet:
             output.warn(f"wrote {count} fingerprints to baseline {options.write_baseline}")
-    return policy.exit_code(report, baseline_written=options.write_baseline is not None)
+    return policy.exit_code(
+        report, baseline_written=options.write_baseline is not None, exit_zero=options.exit_zero
+    )
 
 
 def _verify(report: Report, options: Options) -> None:
