@@ -23,6 +23,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
     for name in ("TOKSCAN_API_BASE", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "GIT_DIR",

@@ -150,7 +150,7 @@ def render(
             tail.append(_duration(elapsed * (1 - done) / done) + " left")
     percent = f"{done * 100:.0f}%" if done is not None else None
 
-    def line(bar: int, named: bool, totals: bool, counted: bool, sized: bool = True) -> str:
+    def line(bar: int, named: bool, totals: bool, counted: bool, sized: bool) -> str:
         head = [label] if named else []
         if percent is not None:
             if bar:
@@ -168,13 +168,14 @@ def render(
             parts.append(shown + (f"/{size_text(total_bytes)}" if totals and total_bytes else ""))
         return " · ".join([*parts, *tail])
 
-    shapes = [
-        (_BAR, True, True, True),
-        (10, True, True, True),
-        (0, True, True, True),
-        (0, True, False, True),
-        (0, False, False, True),
-        (0, False, False, False),
+    # (bar width, label, totals, object count, bytes), richest first
+    shapes: list[tuple[int, bool, bool, bool, bool]] = [
+        (_BAR, True, True, True, True),
+        (10, True, True, True, True),
+        (0, True, True, True, True),
+        (0, True, False, True, True),
+        (0, False, False, True, True),
+        (0, False, False, False, True),
         (0, False, False, False, False),
     ]
     for shape in shapes:
