@@ -77,6 +77,9 @@ OUTPUT_OPTIONS = (
            "Fail the run on keys verified revoked too."),
     Option("exit_zero", ("--exit-zero",), "flag",
            "Report keys but exit 0 (for dashboards); an incomplete scan still exits 2."),
+    Option("annotate", ("--annotate",), "flag",
+           "In GitHub Actions: also write annotations, the job summary and the step outputs "
+           "`findings` and `failing`, whatever the format."),
     Option("binary", ("--binary",), "flag",
            "Search binary files for keys too (the default; the config's `binary` can "
            "change it).", negative="--no-binary"),
@@ -112,6 +115,7 @@ class Options:
     config's `verify` default, how many jobs) lives in the session (commands/session.py)."""
 
     __slots__ = (
+        "annotate",
         "api_base",
         "baseline",
         "binary",
@@ -145,6 +149,7 @@ class Options:
         fail_on_revoked: bool = False,
         binary: bool | None = None,
         exit_zero: bool = False,
+        annotate: bool = False,
     ) -> None:
         self.config = config  # --config: else .tokscan.yaml at the root
         self.format = format
@@ -160,6 +165,7 @@ class Options:
         self.fail_on_revoked = fail_on_revoked
         self.binary = binary  # None: the config file's `binary`, else on
         self.exit_zero = exit_zero  # findings never fail the run; errors still do
+        self.annotate = annotate  # GitHub annotations, job summary and outputs too
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}
