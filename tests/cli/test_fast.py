@@ -29,6 +29,7 @@ SAME_MEANING = [
     ["--jobs", "3"],
     ["--jobs=1", "--fail-on-revoked"],
     ["--exit-zero"],
+    ["--annotate", "-f", "sarif"],
 ]
 
 
