@@ -23,11 +23,12 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
-    for name in ("TOKSCAN_API_BASE", "NO_COLOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
-                 "TOKSCAN_VERIFY_TIMEOUT", "TOKSCAN_VERIFY_DEADLINE",
-                 "TOKSCAN_VERIFY_CACHE"):
+    for name in ("TOKSCAN_API_BASE", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "GIT_DIR",
+                 "GIT_WORK_TREE", "GIT_INDEX_FILE", "TOKSCAN_VERIFY_TIMEOUT",
+                 "TOKSCAN_VERIFY_DEADLINE", "TOKSCAN_VERIFY_CACHE"):
         monkeypatch.delenv(name, raising=False)
     # The suite may itself run in CI: `tokscan ci` must only see the CI a test simulates.
     for name in list(os.environ):

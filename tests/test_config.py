@@ -51,7 +51,7 @@ def test_full_config(keys):
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "exclude: []\nallow: []\n"])
 def test_empty_config_means_defaults(text):
     parsed = parse(text)
-    assert (parsed.exclude, parsed.allow, parsed.verify) == ((), (), False)
+    assert (parsed.exclude, parsed.allow, parsed.verify) == ((), (), None)  # None: not said
 
 
 def test_missing_config_file_means_defaults(tmp_path):

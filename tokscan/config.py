@@ -1,5 +1,6 @@
 """`.tokscan.yaml`: excludes, the allowlist, the defaults for `--verify` and `--binary`, and
-the archive limits (SPEC §7, §10).
+the archive limits (SPEC §7, §10); and the user's own defaults in
+`$XDG_CONFIG_HOME/tokscan/config.yaml` (only `verify` so far).
 
 PyYAML is imported only when a configuration file exists, because the pre-commit hook
 must start fast in the common case of a repository without one.
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     import yaml
 
 FILENAME = ".tokscan.yaml"
+# The user's own file may say only what no scanned repository may: whether to send keys to
+# TokModel (README, "Choices": a repository's `verify: true` is not obeyed).
+USER_KNOWN = ("verify",)
 _KNOWN = (
     "allow",
     "exclude",
@@ -53,7 +57,7 @@ class AllowEntry:
 class Config:
     exclude: tuple[str, ...] = ()
     allow: tuple[AllowEntry, ...] = ()
-    verify: bool = False
+    verify: bool | None = None  # None: the file does not say
     binary: bool = True  # search binary files' bytes too (--no-binary turns it off)
     archive_max_bytes: int = 256 << 20  # decompressed bytes per archive, nesting included
     archive_max_members: int = 10_000
@@ -77,8 +81,29 @@ def load(root: Path, explicit: Path | None = None) -> Config:
     return parse(text, str(path))
 
 
-def parse(text: bytes, name: str) -> Config:
-    """Parse configuration text; `name` is the file it came from, used in messages."""
+def user_path() -> Path:
+    """`$XDG_CONFIG_HOME/tokscan/config.yaml` (default `~/.config/tokscan/config.yaml`)."""
+    import os
+
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "tokscan" / "config.yaml"
+
+
+def load_user() -> Config:
+    """The user's own defaults (empty when the file does not exist)."""
+    path = user_path()
+    try:
+        if not path.is_file():
+            return Config()
+        text = path.read_bytes()
+    except OSError as error:
+        raise TokscanError(f"cannot read config file {path}: {error.strerror}") from None
+    return parse(text, str(path), USER_KNOWN)
+
+
+def parse(text: bytes, name: str, known: tuple[str, ...] = _KNOWN) -> Config:
+    """Parse configuration text; `name` is the file it came from, used in messages;
+    `known`: the keys this file may hold."""
     import yaml
 
     try:
@@ -103,9 +128,9 @@ def parse(text: bytes, name: str) -> Config:
         option = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if option in _FORBIDDEN:
             raise _error(name, key_node, f"'{option}' is not allowed here: {_FORBIDDEN[option]}")
-        if option not in _KNOWN:
-            known = ", ".join(_KNOWN)
-            raise _error(name, key_node, f"unknown key {option!r} (known keys: {known})")
+        if option not in known:
+            listed = ", ".join(known)
+            raise _error(name, key_node, f"unknown key {option!r} (known keys: {listed})")
         if option in values:
             raise _error(name, key_node, f"key {option!r} appears twice")
         values[option] = _read(name, option, value_node)

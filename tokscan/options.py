@@ -66,7 +66,8 @@ OUTPUT_OPTIONS = (
            "Suppress findings whose fingerprint is in this baseline file."),
     Option("write_baseline", ("--write-baseline",), "path",
            "Write the findings' fingerprints to this baseline file."),
-    Option("quiet", ("-q", "--quiet"), "flag", "Print only findings and errors."),
+    Option("quiet", ("-q", "--quiet"), "flag",
+           "Print less: only findings, their advice and errors."),
     Option("progress", ("--progress",), "flag",
            "Show progress on stderr (default: when it is a terminal).",
            negative="--no-progress"),
@@ -74,6 +75,11 @@ OUTPUT_OPTIONS = (
            metavar="N"),
     Option("fail_on_revoked", ("--fail-on-revoked",), "flag",
            "Fail the run on keys verified revoked too."),
+    Option("exit_zero", ("--exit-zero",), "flag",
+           "Report keys but exit 0 (for dashboards); an incomplete scan still exits 2."),
+    Option("annotate", ("--annotate",), "flag",
+           "In GitHub Actions: also write annotations, the job summary and the step outputs "
+           "`findings` and `failing`, whatever the format."),
     Option("binary", ("--binary",), "flag",
            "Search binary files for keys too (the default; the config's `binary` can "
            "change it).", negative="--no-binary"),
@@ -110,10 +116,12 @@ class Options:
     config's `verify` default, how many jobs) lives in the session (commands/session.py)."""
 
     __slots__ = (
+        "annotate",
         "api_base",
         "baseline",
         "binary",
         "config",
+        "exit_zero",
         "fail_on_revoked",
         "format",
         "jobs",
@@ -141,6 +149,8 @@ class Options:
         jobs: int | None = None,
         fail_on_revoked: bool = False,
         binary: bool | None = None,
+        exit_zero: bool = False,
+        annotate: bool = False,
     ) -> None:
         self.config = config  # --config: else .tokscan.yaml at the root
         self.format = format
@@ -155,6 +165,8 @@ class Options:
         self.jobs = jobs  # None: all cores
         self.fail_on_revoked = fail_on_revoked
         self.binary = binary  # None: the config file's `binary`, else on
+        self.exit_zero = exit_zero  # findings never fail the run; errors still do
+        self.annotate = annotate  # GitHub annotations, job summary and outputs too
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -1,4 +1,6 @@
-"""Colour on terminals, and none with NO_COLOR, TERM=dumb or when output is not a terminal."""
+"""Colour on terminals; none with NO_COLOR, TERM=dumb or when output is not a terminal;
+always with FORCE_COLOR or CLICOLOR_FORCE (CI logs that render ANSI codes), unless NO_COLOR.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "
 
 
 def wants_color(stream: TextIO) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    """The conventions of no-color.org, force-color.org and bixense.com/clicolors, in the
+    order Python's own REPL applies them: NO_COLOR (any non-empty value) turns colour off
+    whatever else is set; FORCE_COLOR (any non-empty value) or CLICOLOR_FORCE (anything
+    but empty or "0") turns it on even off a terminal or with TERM=dumb; otherwise colour
+    only on a terminal that is not dumb."""
+    environ = os.environ
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    if environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -40,6 +52,25 @@ def printable(text: str, keep: str = "") -> str:
     )
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 key`, `2 keys`: counts in messages read as English."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def plural(number: int, noun: str) -> str:
+    """`1 key`, `2 keys`, `1,234 objects`: counts in messages read as English."""
+    return f"{count(number)} {noun}" + ("" if number == 1 else "s")
+
+
+def count(number: int) -> str:
+    """A count as every message writes it: `105,388`."""
+    return f"{number:,}"
+
+
+def size(number: int) -> str:
+    """A number of bytes as every message writes it (decimal units, as git and pip do):
+    `44 B`, `1.2 KB`, `120.0 MB`, `3.4 GB`. The summary line and the progress line share
+    it, so the same bytes read the same in both."""
+    if number < 1000:
+        return f"{number} B"
+    value = number / 1000
+    for unit in ("KB", "MB"):
+        if value < 999.95:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} GB"

@@ -28,6 +28,8 @@ SAME_MEANING = [
     ["--baseline", "b.json", "--write-baseline", "w.json"],
     ["--jobs", "3"],
     ["--jobs=1", "--fail-on-revoked"],
+    ["--exit-zero"],
+    ["--annotate", "-f", "sarif"],
 ]
 
 

@@ -116,3 +116,26 @@ def test_config_and_directory_after_the_command(repo, keys, run_tokscan, tmp_pat
     pushed = run_tokscan(["history", "-C", "repo", "--config=empty.yaml", "--no-progress"],
                          cwd=tmp_path)
     assert pushed.code == 1, pushed.stderr
+
+
+@pytest.mark.parametrize("columns", ["80", "60", "200"])
+def test_help_gives_each_command_a_whole_summary(run_tokscan, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    done = run_tokscan(["--help"])
+    assert done.code == 0
+    commands = done.stdout.split("Commands:\n", 1)[1]
+    assert "..." not in commands and "…" not in commands
+    summaries = re.findall(r"^  (\S+) +(.*(?:\n {4,}.*)*)", commands, re.MULTILINE)
+    from tokscan.cli.app import cli
+
+    assert {name for name, _ in summaries} == set(cli.commands)
+    for name, summary in summaries:
+        assert " ".join(summary.split()).endswith("."), (name, summary)
+
+
+def test_quiet_is_listed_with_one_meaning(run_tokscan):
+    helps = {command: run_tokscan([command, "--help"]).stdout for command in ("scan", "verify")}
+    for command, text in helps.items():
+        assert "-q, --quiet" in text
+        assert "Print less" in " ".join(text.split()), command
+    assert "--no-prompt" in helps["verify"]

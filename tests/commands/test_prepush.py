@@ -419,3 +419,90 @@ def test_a_blocked_push_says_what_it_scanned_and_why(work, keys, run_tokscan):
         run_tokscan, work, [line(work, "main", "refs/heads/main", before)], "origin", "-q"
     )
     assert quiet.code == 1 and "scanned" not in quiet.stderr
+
+
+# --- policy from the remote's default branch ------------------------------------------------
+
+
+def allow(*keys: str) -> str:
+    return "allow:\n" + "".join(f"  - fingerprint: {fp(k)}\n    reason: test\n" for k in keys)
+
+
+@pytest.mark.slow
+def test_a_pushed_branch_cannot_allowlist_its_own_key(hooked, origin, keys):
+    key = keys()
+    hooked.git("checkout", "-q", "-b", "feature")
+    hooked.write(".tokscan.yaml", allow(key))
+    hooked.write("app.py", f"KEY = '{key}'\n")
+    commit = hooked.commit("allowlist my own key")
+    done = push(hooked, "origin", "feature")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "tokscan blocked this push" in output and "app.py:1:8" in output
+    assert "configuration .tokscan.yaml is not in origin's HEAD" in output
+    assert "it comes with the commits being pushed, so it is not used" in output
+    assert key not in output
+    assert origin.git("branch", "--list", "feature").strip() == ""
+    # Updating the branch later changes nothing: its own previous tip is no authority.
+    hooked.git("push", "-q", "--no-verify", "origin", "feature")
+    hooked.write("more.py", f"AGAIN = '{key}'\n")
+    hooked.commit("the key again")
+    again = push(hooked, "origin", "feature")
+    assert again.returncode != 0 and "more.py:1:10" in again.stdout + again.stderr
+    assert origin.git("rev-parse", "feature").strip() == commit
+
+
+@pytest.mark.slow
+def test_the_default_branchs_allowlist_covers_every_branch(hooked, origin, keys):
+    known = keys()
+    hooked.git("checkout", "-q", "-b", "old-work")  # started before the allowlist existed
+    hooked.git("checkout", "-q", "main")
+    hooked.write(".tokscan.yaml", allow(known))
+    hooked.commit("allowlist a documented test key")
+    assert push(hooked, "origin", "main").returncode == 0
+    hooked.git("checkout", "-q", "old-work")
+    assert not (hooked.path / ".tokscan.yaml").exists()
+    hooked.write("test_data.py", f"FAKE = '{known}'\n")
+    hooked.commit("test data")
+    done = push(hooked, "origin", "old-work")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert origin.git("rev-parse", "old-work").strip() == hooked.head()
+
+
+def test_the_baseline_is_read_from_the_default_branch(work, keys, run_tokscan):
+    old, new = keys(), keys()
+    work.write("old.py", f"OLD = '{old}'\n")
+    assert run_tokscan(["scan", "--write-baseline", "base.json"], cwd=work.path).code == 0
+    (work.path / "old.py").unlink()
+    work.commit("baseline of a rotated key")
+    work.git("push", "-q", "origin", "main")
+    before = work.head()
+    work.git("checkout", "-q", "-b", "topic")
+    work.write("old.py", f"OLD = '{old}'\n")
+    work.write("new.py", f"NEW = '{new}'\n")
+    assert run_tokscan(["scan", "--write-baseline", "base.json"], cwd=work.path).code == 0
+    work.commit("both keys, and a baseline that accepts both")
+    result = run_prepush(
+        run_tokscan, work, [line(work, "topic", "refs/heads/topic", None)],
+        "origin", "--baseline", "base.json", "-f", "json",
+    )  # fmt: skip
+    assert result.code == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["path"] for f in report["findings"]] == ["new.py"]  # old.py: in main's baseline
+    assert report["summary"]["suppressed"] == 1
+    assert f"policy from origin's HEAD ({before[:12]})" in result.stderr
+
+
+def test_the_remote_tracking_head_names_the_default_branch(work, origin):
+    work.git("checkout", "-q", "-b", "stable")
+    stable = work.commit("stable")
+    work.git("push", "-q", "origin", "stable")
+    work.git("checkout", "-q", "main")
+    main = work.head()
+    assert prepush.default_branch(work.path, "origin", [(main, "HEAD")]) == (main, "origin's HEAD")
+    work.git("fetch", "-q", "origin")
+    work.git("remote", "set-head", "origin", "stable")
+    assert prepush.default_branch(work.path, "origin", [(main, "HEAD")]) == (
+        stable, "origin/stable"
+    )
+    assert prepush.default_branch(work.path, "elsewhere", [("f" * 40, "HEAD")]) is None

@@ -244,7 +244,59 @@ def test_colour_on_a_terminal_and_never_otherwise(repo, keys, run_tokscan):
     assert "a.py:1:21" in piped.stdout
 
 
+@pytest.mark.parametrize(
+    ("env", "coloured"),
+    [
+        ({"FORCE_COLOR": "1"}, True),
+        ({"FORCE_COLOR": "0"}, True),  # force-color.org: any non-empty value
+        ({"FORCE_COLOR": ""}, False),
+        ({"CLICOLOR_FORCE": "1"}, True),
+        ({"CLICOLOR_FORCE": "0"}, False),  # bixense.com/clicolors: "0" does not force
+        ({"FORCE_COLOR": "1", "TERM": "dumb"}, True),
+        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # NO_COLOR wins
+        ({"CLICOLOR_FORCE": "1", "NO_COLOR": "1"}, False),
+    ],
+)
+def test_colour_forced_off_a_terminal(repo, keys, env, coloured):
+    key = keys()
+    repo.write("a.py", key_line(key))
+    piped = process.run(["scan"], repo.path, env={"TERM": "xterm", **env})
+    assert piped.code == 1
+    assert (ANSI in piped.stdout) is coloured
+    assert "a.py:1:21" in piped.stdout.replace("\033[2m", "")
+    assert_never_shown(key, piped.stdout + piped.stderr)
+    staged = process.run(["staged"], repo.path, env={"TERM": "xterm", **env})  # fast route
+    assert staged.code == 0 and staged.stdout == ""  # nothing staged: nothing to paint
+    repo.git("add", "a.py")
+    staged = process.run(["staged"], repo.path, env={"TERM": "xterm", **env})
+    assert staged.code == 1
+    assert (ANSI in staged.stdout) is coloured
+
+
 # --- exit codes -----------------------------------------------------------------------
+
+
+def test_exit_zero_reports_keys_but_never_fails_on_them(repo, keys, run_tokscan):
+    key = keys()
+    repo.write("a.py", key_line(key))
+    for args in (["scan", "--exit-zero"], ["scan", "--exit-zero", "-f", "json"]):
+        done = run_tokscan(args, cwd=repo.path)  # the fast route
+        assert done.code == 0, done.stderr
+        assert "a.py" in done.stdout
+    repo.git("add", "a.py")
+    staged = run_tokscan(["staged", "--exit-zero"], cwd=repo.path)
+    assert staged.code == 0 and "a.py:1:21" in staged.stdout
+    repo.git("commit", "-qm", "a key")
+    history = run_tokscan(["history", "--exit-zero", "-f", "json"], cwd=repo.path)  # click
+    assert history.code == 0 and '"path": "a.py"' in history.stdout
+    assert run_tokscan(["history"], cwd=repo.path).code == 1
+    import gzip
+
+    repo.write("b.gz", gzip.compress(b"x = 1\n" * 1000)[:30])  # truncated: scan incomplete
+    incomplete = run_tokscan(["scan", "--exit-zero"], cwd=repo.path)
+    assert incomplete.code == 2 and "a.py:1:21" in incomplete.stdout
+    repo.write(".tokscan.yaml", "exclude: [a.py\n")  # a bad config: the run cannot start
+    assert run_tokscan(["scan", "--exit-zero"], cwd=repo.path).code == 2
 
 
 def test_exit_codes(repo, keys, run_tokscan):

@@ -106,14 +106,43 @@ def test_without_verify_statuses_stay_unverified(tmp_path, keys, tokmodel, run_t
     assert "Run again with --verify" in text
 
 
-def test_config_verify_true_is_the_default(tmp_path, keys, tokmodel, run_tokscan):
+def test_a_scanned_repository_cannot_turn_verification_on(repo, keys, tokmodel, run_tokscan):
+    repo.write("a.py", f"A = '{keys()}'\n")
+    repo.write(".tokscan.yaml", "verify: true\n")
+    repo.commit("a key, and a config that asks to send it")
+    root = repo.path
+    for command in (["scan", "-f", "json", "."], ["history", "-f", "json"]):
+        result = run_tokscan(command, cwd=root)
+        assert json.loads(result.stdout)["findings"][0]["status"] == "unverified"
+        assert "`verify: true` in " in result.stderr and "is ignored" in result.stderr
+    assert tokmodel.requests == []  # the loopback API never heard a thing
+    quiet = run_tokscan(["scan", "-q", "."], cwd=root)
+    assert quiet.code == 1 and "is ignored" not in quiet.stderr
+    assert tokmodel.requests == []
+
+
+def test_verify_true_from_the_users_own_word(tmp_path, keys, tokmodel, run_tokscan, monkeypatch):
+    monkeypatch.setenv("TOKSCAN_VERIFY_CACHE", "off")  # each run asks the loopback API
     root = project(tmp_path / "p", {"a.py": f"A = '{keys()}'\n"}, config="verify: true\n")
-    result = run_tokscan(["scan", "-f", "json", "."], cwd=root)
+    mine = tmp_path / "mine.yaml"  # --config FILE: the user's own file
+    mine.write_text("verify: true\n")
+    result = run_tokscan(["--config", str(mine), "scan", "-f", "json", "."], cwd=root)
     assert json.loads(result.stdout)["findings"][0]["status"] == "revoked"
     assert len(tokmodel.requests) == 1
-    result = run_tokscan(["scan", "--no-verify", "-f", "json", "."], cwd=root)
+    result = run_tokscan(["--config", str(mine), "scan", "--no-verify", "-f", "json", "."],
+                         cwd=root)  # fmt: skip
     assert json.loads(result.stdout)["findings"][0]["status"] == "unverified"
     assert len(tokmodel.requests) == 1
+    user = tmp_path / "home" / ".config" / "tokscan" / "config.yaml"  # $XDG_CONFIG_HOME
+    user.parent.mkdir(parents=True)
+    user.write_text("verify: true\n")
+    result = run_tokscan(["scan", "-f", "json", "."], cwd=root)
+    assert json.loads(result.stdout)["findings"][0]["status"] == "revoked"
+    assert "is ignored" not in result.stderr
+    assert len(tokmodel.requests) == 2
+    user.write_text("verify: false\nexclude: [a.py]\n")  # the user's file holds `verify` only
+    wrong = run_tokscan(["scan", "."], cwd=root)
+    assert wrong.code == 2 and "config.yaml:2: unknown key 'exclude'" in wrong.stderr
 
 
 def test_the_same_key_in_50_places_is_one_request(tmp_path, keys, tokmodel, run_tokscan):
@@ -264,10 +293,13 @@ def _commit_through_hook(repo, env: dict[str, str]) -> subprocess.CompletedProce
 
 @pytest.mark.slow
 def test_staged_hook_with_verify(repo, keys, tokmodel, run_tokscan):
-    """A real `git commit` through the installed hook, with `verify: true` in the config:
-    a revoked key lets the commit through, a live one blocks it."""
-    repo.write(".tokscan.yaml", "verify: true\n")
+    """A real `git commit` through the installed hook, with `verify: true` in the user's
+    config: a revoked key lets the commit through, a live one blocks it."""
+    repo.write("README.md", "hello\n")
     repo.commit("initial")
+    user = Path(os.environ["XDG_CONFIG_HOME"]) / "tokscan" / "config.yaml"
+    user.parent.mkdir(parents=True)
+    user.write_text("verify: true\n")
     assert run_tokscan(["install"], cwd=repo.path).code == 0
     revoked, live = keys(), keys()
     tokmodel.reply(live, 400)

@@ -198,3 +198,40 @@ def test_a_mixed_crowd_through_a_rate_limit(keys, tokmodel, run_tokscan):
         assert answered == len(scripts[kind])
     assert tokmodel.max_in_flight <= 8
     assert {r.path for r in tokmodel.requests} == {"/v1/chat/completions"}
+
+
+def _verify_typed(args: list[str], key: str) -> subprocess.CompletedProcess[str]:
+    """`tokscan verify ARGS` with a terminal on standard input, the key typed, then Ctrl-D."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tokscan", "verify", *args],
+        stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.close(follower)
+    os.write(leader, f"{key}\n".encode() + b"\x04")
+    out, err = child.communicate(timeout=60)
+    os.close(leader)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+@pytest.mark.slow
+def test_quiet_means_print_less_and_no_prompt_only_skips_the_prompt(keys, tokmodel):
+    key = keys()
+    tokmodel.reply(key, 400)
+    asked = _verify_typed([], key)
+    assert asked.returncode == 1
+    assert "paste keys, one a line" in asked.stderr
+    assert "How to rotate a leaked key" in asked.stdout
+    no_prompt = _verify_typed(["--no-prompt"], key)
+    assert no_prompt.returncode == 1
+    assert "paste keys" not in no_prompt.stderr
+    assert "How to rotate a leaked key" in no_prompt.stdout  # only the prompt goes
+    quiet = _verify_typed(["-q"], key)  # as in every command: print less
+    assert quiet.returncode == 1
+    assert "paste keys" not in quiet.stderr
+    assert "How to rotate a leaked key" not in quiet.stdout
+    assert "1 live key: rotate it now." in quiet.stdout
+    assert key not in asked.stdout + asked.stderr + quiet.stdout + no_prompt.stdout

@@ -18,6 +18,8 @@ TESTS = ROOT / "tests"
 ALLOW = {
     "decode/streams": "the bounded streams an archive walk reads: tests/decode/test_archive.py",
     "cli/app": "the click command line: tests/cli/test_fast.py and every command's tests",
+    "commands/basepolicy": "policy from a trusted revision: tests/commands/test_ci.py, "
+    "test_prepush.py",
     "errors": "exit codes and TokscanError: asserted by every command's and source's tests",
     "git/hooks": "hook scripts: tests/commands/test_install.py, tests/project/test_hooks.py",
     "model": "plain records, built by the pipeline, source and renderer tests",

@@ -86,7 +86,7 @@ def test_quiet_clean_scan_prints_nothing():
 @pytest.mark.parametrize(
     ("size", "shown"),
     [(0, "0 B"), (999, "999 B"), (1000, "1.0 KB"), (2_500_000, "2.5 MB"),
-     (7_300_000_000, "7.3 GB"), (12_000_000_000_000, "12000.0 GB")],
+     (7_300_000_000, "7.3 GB"), (12_000_000_000_000, "12,000.0 GB"), (999_960, "1.0 MB")],
 )
 def test_sizes(size, shown):
     report = Report(mode="staged", root="/r", started_at="x", bytes_scanned=size,

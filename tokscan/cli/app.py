@@ -99,7 +99,7 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
     ctx.obj = {"config": config, "started": started}
 
 
-@cli.command()
+@cli.command(short_help="Scan files and folders (default: .; - reads standard input).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @with_options(*SWITCHES["scan"])
 @output_options
@@ -112,7 +112,7 @@ def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool,
     return command.run(make_options(ctx, params), list(paths), all_files)
 
 
-@cli.command()
+@cli.command(short_help="Scan what the staged change adds (the pre-commit hook).")
 @output_options
 @click.pass_context
 def staged(ctx: click.Context, /, **params: Any) -> int:
@@ -122,7 +122,7 @@ def staged(ctx: click.Context, /, **params: Any) -> int:
     return command.run(make_options(ctx, params))
 
 
-@cli.command("commit-msg")
+@cli.command("commit-msg", short_help="Scan a commit message (the commit-msg hook).")
 @click.argument("message_file", metavar="FILE", type=click.Path(path_type=str))
 @output_options
 @click.pass_context
@@ -133,7 +133,9 @@ def commit_msg(ctx: click.Context, /, message_file: str, **params: Any) -> int:
     return command.run(make_options(ctx, params), message_file)
 
 
-@cli.command()
+@cli.command(
+    short_help="Install a plain git hook (pre-commit, pre-push, commit-msg or pre-receive)."
+)
 @click.option("--hook", type=click.Choice(["pre-commit", "pre-push", "commit-msg", "pre-receive"]),
               default="pre-commit", show_default=True,
               help="Which git hook to install (pre-receive: on a server, in the bare repository).")
@@ -166,7 +168,9 @@ def _separator(args: list[str]) -> int | None:
     return args.index("--") if "--" in args else None
 
 
-@cli.command(cls=_RevisionsCommand, context_settings={"ignore_unknown_options": True})
+@cli.command(cls=_RevisionsCommand,
+             short_help="Audit git history: every blob and message, each blob once.",
+             context_settings={"ignore_unknown_options": True})
 @click.argument("revisions", nargs=-1, type=click.UNPROCESSED, metavar="[REVISION-RANGE]...")
 @with_options(*SWITCHES["history"])
 @output_options
@@ -185,7 +189,7 @@ def history(ctx: click.Context, /, revisions: tuple[str, ...], allow_shallow: bo
     return command.run(make_options(ctx, params), list(revisions), allow_shallow)
 
 
-@cli.command()
+@cli.command(short_help="Scan the commits a CI run brings (push, pull or merge request).")
 @click.option("--base", metavar="REF",
               help="Scan the commits that HEAD has and REF does not; overrides what the CI "
                    "environment says (needed outside GitHub Actions and GitLab CI).")
@@ -203,15 +207,16 @@ def ci(ctx: click.Context, /, base: str | None, **params: Any) -> int:
     return command.run(make_options(ctx, params), base)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@cli.command(short_help="Check whether keys read from standard input are live.",
+             context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("format", "-f", "--format", type=click.Choice(("text", "json")), default="text",
               show_default=True, help="Report format.")
-@with_options(*by_field("output", "api_base", "show_secrets"))
-@click.option("quiet", "-q", "--quiet", is_flag=True,
-              help="Do not prompt when stdin is a terminal.")
+@with_options(*by_field("output", "api_base", "show_secrets", "quiet"))
+@click.option("--no-prompt", "no_prompt", is_flag=True,
+              help="Do not ask for keys when standard input is a terminal.")
 @click.pass_context
 def verify(ctx: click.Context, /, format: str, output: Path | None, api_base: str | None,
-           show_secrets: bool, quiet: bool) -> int:
+           show_secrets: bool, quiet: bool, no_prompt: bool) -> int:
     """Check whether keys are live: reads them from standard input, one a line.
 
     Never pass a key as an argument: it would be kept in your shell history and shown in
@@ -222,9 +227,9 @@ def verify(ctx: click.Context, /, format: str, output: Path | None, api_base: st
     _check_api_base(api_base)
     options = Options(format=format, output=output, api_base=api_base,
                       show_secrets=show_secrets, quiet=quiet)
-    return command.run(options, list(ctx.args))
+    return command.run(options, list(ctx.args), prompt=not (no_prompt or quiet))
 
-@cli.command("pre-push")
+@cli.command("pre-push", short_help="Scan the commits a push sends (the pre-push hook).")
 @click.argument("remote", required=False)
 @click.argument("url", required=False)
 @output_options
@@ -236,7 +241,9 @@ def pre_push(ctx: click.Context, /, remote: str | None, url: str | None, **param
     return command.run(make_options(ctx, params), remote, url, sys.stdin)
 
 
-@cli.command("pre-receive")
+@cli.command(
+    "pre-receive", short_help="Scan what a push brings, on the server (the pre-receive hook)."
+)
 @click.option("--timeout", metavar="SECONDS",
               help="Stop the scan after this long [git config tokscan.timeout; default: none].")
 @click.option("--timeout-action", type=click.Choice(("reject", "allow")),

@@ -2,6 +2,10 @@
 
 The range comes from the ref lines git writes on standard input (ranges/prepush.py) and
 is scanned by the history engine, so each finding names the commit that brought the key.
+The policy (configuration, allowlist, baseline) is read from the remote's default branch as
+this repository knows it (commands/basepolicy.py), never from the branch being pushed: a
+push to any branch must not be able to allowlist its own leak. Without a known default
+branch, files that the repository tracks are not used (a note says how to fix that).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TextIO
 
+from tokscan.commands import basepolicy
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode, TokscanError
 from tokscan.git.repository import open_repository
@@ -38,7 +43,11 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
         push = prepush.from_lines(root, remote, lines, url)
     if push.empty:
         return ExitCode.CLEAN  # deleting refs, or nothing on standard input: nothing is sent
-    session = Session.open(options, "pre-push", root, push.rev_args())
+    base, reader = _policy_base(push)
+    config = basepolicy.configuration_at(root, base, options, reader)
+    baseline = basepolicy.baseline_at(root, base, options, reader)
+    session = Session(options, "pre-push", root, config, baseline, push.rev_args(),
+                      trusted=options.config is not None or base is not None)
     settings = scan.Settings(
         jobs=session.jobs,
         reading=session.reading,
@@ -51,6 +60,8 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
     )
     scope = scan.Scope(push.rev_args(), tip=default_tip(repo), known=tuple(push.exclude))
     session.report.notes += push.notes
+    if base is not None and (config.source is not None or baseline):
+        session.report.notes.append(f"policy from {reader.revision} ({base[:12]})")
     session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings)
     if session.report.findings or session.report.errors:  # a clean push stays silent
         session.tell(f"tokscan pre-push: scanned {describe(push, remote or url)}")
@@ -66,3 +77,17 @@ def describe(push: prepush.PushRange, remote: str | None) -> str:
         return f"what this push sends{whom}: {refs}; all their history (the remote has none of it)"
     tips = f"{known} tip{'s' if known != 1 else ''}"
     return f"what this push sends{whom}: {refs}; less what the remote has ({tips})"
+
+
+def _policy_base(push: prepush.PushRange) -> tuple[str | None, basepolicy.Reader]:
+    """The commit whose policy applies (the remote's default branch), and the reader that
+    names it in notes."""
+    if push.policy is None:
+        return None, basepolicy.Reader(
+            "tokscan pre-push",
+            "the commits being pushed (the remote's default branch is not known here: "
+            "`git remote set-head <remote> --auto` records it)",
+            "the remote's default branch",
+        )
+    commit, name = push.policy
+    return commit, basepolicy.Reader("tokscan pre-push", "the commits being pushed", name)

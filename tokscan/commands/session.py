@@ -34,7 +34,10 @@ class Session:
         config: configuration.Config,
         baseline: frozenset[str] = frozenset(),
         revisions: Iterable[str] = (),
+        trusted: bool = True,
     ) -> None:
+        """`trusted`: `config` is the user's word (`--config FILE`, or `tokscan ci`'s base
+        revision), so its `verify: true` is obeyed; a scanned repository's own file is not."""
         self.options = options
         self.root = Path(root)
         self.config = config
@@ -42,8 +45,7 @@ class Session:
         for path, what in ((options.output, ""), (options.write_baseline, "baseline ")):
             if path is not None:
                 outfile.check(path, what)
-        # The command line wins; else the configuration's `verify` (SPEC §7).
-        self.verify = config.verify if options.verify is None else options.verify
+        self.verify = decide_verify(options, config, trusted)
         # How streams are read: binary content, and the archive limits (SPEC §10).
         self.reading = Reading(
             binary=config.binary if options.binary is None else options.binary,
@@ -68,7 +70,8 @@ class Session:
         baseline = (
             suppress.read_baseline(options.baseline) if options.baseline else frozenset()
         )
-        return cls(options, mode, root, config, baseline, revisions)
+        trusted = options.config is not None
+        return cls(options, mode, root, config, baseline, revisions, trusted)
 
     @property
     def jobs(self) -> int:
@@ -90,6 +93,27 @@ class Session:
 
         `quiet_when_clean`: hooks print nothing at all when there is nothing to say."""
         return conclude(self.report, self.options, self.verify, quiet_when_clean)
+
+
+def decide_verify(options: Options, config: configuration.Config, trusted: bool) -> bool:
+    """Whether to send the keys found to TokModel: only on the user's own word. The command
+    line wins; then a trusted configuration; then the user's config file. A scanned
+    repository's `.tokscan.yaml` cannot turn it on: that would make tokscan open network
+    connections (and send keys) because a file someone else wrote asked for it."""
+    if options.verify is not None:
+        return options.verify
+    if trusted and config.verify is not None:
+        return config.verify
+    user = configuration.load_user()
+    if user.verify is not None:
+        return user.verify
+    if config.verify and not options.quiet:
+        output.warn(
+            f"`verify: true` in {config.source} is ignored: a scanned repository cannot turn "
+            f"verification on. Pass --verify, --config FILE, or set `verify: true` in "
+            f"{configuration.user_path()}"
+        )
+    return False
 
 
 def wants_progress(options: Options) -> bool:
@@ -121,7 +145,9 @@ def conclude(
         entries = suppress.write_baseline(options.write_baseline, accepted)
         if not options.quiet:
             output.warn(_baseline_written(options.write_baseline, entries, accepted))
-    return policy.exit_code(report, baseline_written=options.write_baseline is not None)
+    return policy.exit_code(
+        report, baseline_written=options.write_baseline is not None, exit_zero=options.exit_zero
+    )
 
 
 def _baseline_written(path: Path, entries: int, accepted: list[Finding]) -> str:

@@ -8,6 +8,7 @@ and always afresh (not from the cache), since this is how a user confirms a revo
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -28,15 +29,23 @@ NO_ARGUMENTS = (
 )
 
 
-def run(options: Options, arguments: list[str], stdin: BinaryIO | None = None) -> ExitCode:
+def run(
+    options: Options, arguments: list[str], stdin: BinaryIO | None = None, prompt: bool = True
+) -> ExitCode:
+    """`prompt`: ask for keys when standard input is a terminal (off with --no-prompt or
+    -q). With -q the report is the table and the verdict, without the rotation steps."""
     if arguments:
         raise TokscanError(_refusal(arguments))
     from tokscan.verify import api_base, checker
 
     base = api_base.resolve(options.api_base)
     stream = stdin if stdin is not None else sys.stdin.buffer
-    if not options.quiet and _isatty(stream):
-        output.warn("paste keys, one a line, then press Ctrl-D")
+    if _isatty(stream):
+        if prompt:
+            output.warn("paste keys, one a line, then press Ctrl-D")
+        # Read to the first end of file: a terminal gives one per Ctrl-D, and the chunked
+        # reader below would wait for a second one.
+        stream = io.BytesIO(stream.read())
     outcome = files.scan_stdin(stream)
     if outcome.error is not None:
         raise TokscanError(f"cannot read standard input: {outcome.error}")
@@ -59,7 +68,7 @@ def _emit(rows: list[tuple[str, Verdict]], base: str, options: Options) -> None:
         body = renderer.render_json(rows, base, options.show_secrets)
     else:
         color = options.output is None and terminal.wants_color(sys.stdout)
-        body = renderer.render_text(rows, options.show_secrets, color)
+        body = renderer.render_text(rows, options.show_secrets, color, options.quiet)
     if options.output is not None:
         output.write_file(options.output, body, secrets=options.show_secrets)
     else:

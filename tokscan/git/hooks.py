@@ -35,6 +35,7 @@ _SERVER = (
 )
 MARKER = "# tokscan-hook:"
 
+REPOSITORY = "https://github.com/tokscan/tokscan"  # where releases are tagged
 _TEMPLATE = """#!/bin/sh
 # tokscan {hook} hook: {purpose}.
 # Installed by `tokscan install --hook {hook}`, or copied from tokscan's hooks/ folder.
@@ -50,7 +51,8 @@ if command -v tokscan >/dev/null 2>&1; then
     exec tokscan {command}{args}
 fi
 echo "tokscan {hook} hook: cannot find tokscan${{python:+ (looked for $python and on PATH)}}." >&2
-echo "Install it (pip install tokscan) and run 'tokscan install --hook {hook} --force' in this" >&2
+echo "Install it (pipx install git+{repository}@v{version}) and run" >&2
+echo "'tokscan install --hook {hook} --force' in this" >&2
 echo "repository, or set TOKSCAN_PYTHON to a Python that has tokscan installed." >&2
 echo "The {hook} was stopped so that no key slips through unchecked." >&2
 exit 1
@@ -60,7 +62,11 @@ exit 1
 def script(hook: str, python: str = "") -> str:
     command, purpose = HOOKS[hook]
     args = ' "$@"' if hook in _WITH_ARGUMENTS else ""
+    from tokscan import __version__
+
     return _TEMPLATE.format(
+        repository=REPOSITORY,
+        version=__version__,
         hook=hook,
         policy=_SERVER if hook == "pre-receive" else _FALSE_POSITIVE,
         purpose=purpose,

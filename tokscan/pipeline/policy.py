@@ -18,13 +18,17 @@ def failing(report: Report) -> int:
     return sum(1 for f in report.findings if fails(f, report))
 
 
-def exit_code(report: Report, baseline_written: bool = False) -> ExitCode:
+def exit_code(
+    report: Report, baseline_written: bool = False, exit_zero: bool = False
+) -> ExitCode:
     """2 when the scan is incomplete (it never passes), else 1 when a finding fails the run.
 
-    `baseline_written`: --write-baseline just accepted every finding, so none fails."""
+    `baseline_written`: --write-baseline just accepted every finding, so none fails.
+    `exit_zero` (--exit-zero, for dashboards): findings are reported but fail nothing; an
+    incomplete scan still exits 2, since a report that misses things must not look clean."""
     if report.errors:
         return ExitCode.ERROR
-    if failing(report) and not baseline_written:
+    if failing(report) and not baseline_written and not exit_zero:
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
 

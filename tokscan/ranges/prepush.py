@@ -21,6 +21,11 @@ A ref may name a tag, or point straight at a blob or a tree: the tag's message a
 blobs and trees it reaches are sent too (where the remote's tips do not reach them), so
 the ref names go with the range for the history engine to read them.
 
+Its policy (configuration, allowlist, baseline) is read from the remote's default branch,
+not from the branch being pushed (which could allowlist its own leak): `policy` is that
+branch's tip as this repository knows it, `refs/remotes/<remote>/HEAD` (what `git clone`
+and `git remote set-head` record), else the remote's `HEAD` as it advertises it now.
+
 The pre-commit framework does not pass the lines on standard input but sets
 PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF (or, for a push of a whole new history, only
 PRE_COMMIT_LOCAL_BRANCH), PRE_COMMIT_REMOTE_NAME and PRE_COMMIT_REMOTE_URL; those are read
@@ -47,6 +52,8 @@ class PushRange:
     # tree that a ref points to directly, is sent too and named by its ref
     refs: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the report: how the range was found
+    # the remote's default branch, whose policy applies: (commit, name) or None (unknown)
+    policy: tuple[str, str] | None = None
 
     @property
     def empty(self) -> bool:
@@ -78,7 +85,7 @@ def from_lines(
         if not git.is_null(remote_sha):
             given.append(remote_sha)
     if push.tips:
-        push.exclude, push.notes = remote_tips(root, remote, url, given)
+        push.exclude, push.notes, push.policy = remote_tips(root, remote, url, given)
     return push
 
 
@@ -100,20 +107,22 @@ def from_environment(root: Path, env: Mapping[str, str]) -> tuple[str | None, Pu
         return None
     push.refs.append((env.get("PRE_COMMIT_REMOTE_BRANCH") or push.tips[0], push.tips[0]))
     url = env.get("PRE_COMMIT_REMOTE_URL")
-    push.exclude, push.notes = remote_tips(root, remote, url, [from_ref] if from_ref else [])
+    given = [from_ref] if from_ref else []
+    push.exclude, push.notes, push.policy = remote_tips(root, remote, url, given)
     return remote, push
 
 
 def remote_tips(
     root: Path, remote: str | None, url: str | None, given: list[str]
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], tuple[str, str] | None]:
     """The tips the remote has, as far as this repository has them (rev-list excludes only
-    what it has), and notes: every ref the remote advertises (asked at `url`, where the
-    push goes, else `remote`) and the shas git passed; when the remote cannot be asked,
-    only the latter."""
+    what it has), notes, and the remote's default branch (see `default_branch`). The tips:
+    every ref the remote advertises (asked at `url`, where the push goes, else `remote`)
+    and the shas git passed; when the remote cannot be asked, only the latter."""
     notes: list[str] = []
     where = url or remote
     tips = list(given)
+    advertised: list[tuple[str, str]] = []
     if where:
         advertised, problem = git.ls_remote(root, where)
         tips += [oid for oid, _ in advertised]
@@ -125,7 +134,35 @@ def remote_tips(
             f"could not ask {name} which refs it has ({problem}): only the refs this push "
             "updates count as already there, so commits the remote may have are scanned too"
         )
-    return _present(root, tips), notes
+    return _present(root, tips), notes, default_branch(root, remote, advertised)
+
+
+def default_branch(
+    root: Path, remote: str | None, advertised: list[tuple[str, str]]
+) -> tuple[str, str] | None:
+    """The remote's default branch as this repository knows it: (commit, name for
+    messages), or None. `refs/remotes/<remote>/HEAD` first (recorded by `git clone` and
+    `git remote set-head`), else the `HEAD` the remote advertises, if this repository has
+    that commit."""
+    if remote:  # a URL gives no such ref, and git says so
+        tracking = f"refs/remotes/{remote}/HEAD"
+        target = git.try_run(root, "symbolic-ref", "--quiet", tracking)
+        if target is not None:
+            name = target.decode("utf-8", "surrogateescape").strip()
+            found = _commit(root, name)
+            if found is not None:
+                return found, name.removeprefix("refs/remotes/")
+    for oid, name in advertised:
+        if name == "HEAD" and _present(root, [oid]):
+            return oid, f"{remote or 'the remote'}'s HEAD"
+    return None
+
+
+def _commit(root: Path, name: str) -> str | None:
+    done = git.try_run(
+        root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"
+    )
+    return done.decode("ascii").strip() if done else None
 
 
 def _present(root: Path, oids: list[str]) -> list[str]:

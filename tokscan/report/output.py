@@ -60,10 +60,34 @@ def emit(report: Report, options: Options) -> None:
     else:
         for piece in body:
             write(sys.stdout, piece, secrets=options.show_secrets)
-    if options.format == "github":
+    annotations_shown = options.format == "github" and not to_file
+    if options.annotate and not annotations_shown:  # the log shows them whatever the format
+        from tokscan.report import github
+
+        for piece in github.render_chunks(report, options.show_secrets):
+            write(sys.stdout, piece, secrets=options.show_secrets)
+    if options.format == "github" or options.annotate:
         _write_job_summary(report, options)
+    if options.annotate:
+        _write_step_outputs(report)
     if machine or to_file:
         tell_stderr(report, options)
+
+
+def _write_step_outputs(report: Report) -> None:
+    """The counts a workflow's later steps can test (`steps.<id>.outputs.failing`), for
+    --annotate; appended to the file GitHub Actions names in GITHUB_OUTPUT."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    from tokscan.pipeline import policy
+
+    lines = f"findings={len(report.findings)}\nfailing={policy.failing(report)}\n"
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+    except OSError as error:
+        raise TokscanError(f"cannot write the step outputs {target}: {error.strerror}") from None
 
 
 def _write_job_summary(report: Report, options: Options) -> None:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from tokscan.model import Finding, Report, Status, Where
 from tokscan.pipeline import advice, policy
 from tokscan.report import rule
-from tokscan.terminal import Painter, plural, printable
+from tokscan.terminal import Painter, plural, printable, size
 
 _STATUS_STYLE = {
     Status.LIVE: ("red", "bold"),
@@ -143,7 +143,7 @@ def summary(report: Report, paint: Painter | None = None) -> str:
         if counts:
             parts.append(", ".join(counts))
     unit = "file" if report.mode == "files" else "object"
-    parts.append(f"{plural(report.objects_scanned, unit)}, {_size(report.bytes_scanned)} scanned")
+    parts.append(f"{plural(report.objects_scanned, unit)}, {size(report.bytes_scanned)} scanned")
     if report.skipped:
         parts.append(
             "skipped " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
@@ -266,15 +266,3 @@ def _wrap(text: str, first: str, rest: str) -> tuple[str, ...]:
         text, WIDTH, initial_indent=first, subsequent_indent=rest,
         break_long_words=False, break_on_hyphens=False,
     ))  # fmt: skip
-
-
-
-def _size(count: int) -> str:
-    if count < 1000:
-        return f"{count} B"
-    size = count / 1000
-    for unit in ("KB", "MB"):
-        if size < 1000:
-            return f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"

@@ -18,9 +18,13 @@ _STYLE = {Status.LIVE: ("red", "bold"), Status.UNKNOWN: ("yellow",), Status.REVO
 
 
 def render_text(
-    rows: list[tuple[str, Verdict]], show_secrets: bool = False, color: bool = False
+    rows: list[tuple[str, Verdict]],
+    show_secrets: bool = False,
+    color: bool = False,
+    quiet: bool = False,
 ) -> str:
-    """A table of key, status and why, then the verdict (and how to rotate, if needed)."""
+    """A table of key, status and why, then the verdict (and how to rotate, if needed and
+    not `quiet`)."""
     paint = Painter(color)
     shown = [(_secret(key, show_secrets), verdict) for key, verdict in rows]
     width = max(len("KEY"), *(len(secret) for secret, _ in shown))
@@ -34,8 +38,9 @@ def render_text(
     line = advice.verdict_line(statuses)
     if advice.needs_rotation(statuses):
         lines.append(paint(line, "red", "bold"))
-        lines.append("")
-        lines.extend(text.rotation(paint))
+        if not quiet:
+            lines.append("")
+            lines.extend(text.rotation(paint))
     else:
         lines.append(paint(line, "green"))
     return "\n".join(lines) + "\n"

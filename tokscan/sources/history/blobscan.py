@@ -53,7 +53,7 @@ class BlobHits:
     size: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     unreadable: dict[bytes, str] = field(default_factory=dict)  # oid -> why
-    read: int = 0  # objects read, scanned or not (for progress)
+    read: int = 0  # objects read, scanned or not
     read_size: int = 0
 
     def merge(self, other: BlobHits) -> None:
@@ -256,14 +256,16 @@ def _scan(
 
     try:
         result = scan_share(root, shares[0], reading, tick)
+        own = (result.objects, result.size)  # this process's counters never change again
         for child, receive in children:
             while not receive.poll(0.1):
-                tick(result.read, result.read_size)
+                tick(*own)
                 if not child.is_alive():
                     break
             result.merge(_receive(receive, child))
             child.join()
-        tick(result.read, result.read_size)
+        if progress is not None:  # the final count: exactly what the summary will say
+            progress(result.objects, result.size, counters[2 * jobs], counters[2 * jobs + 1])
         return result
     finally:
         for child, _ in children:
@@ -299,7 +301,8 @@ def scan_share(
     root: Path, share: _Share, reading: Reading, tick: Callable[[int, int], None] | None = None
 ) -> BlobHits:
     """Scan one process's blobs with `git cat-file --batch`, starting a new git just past
-    any object that git cannot read. `tick(objects, bytes)` reports progress now and then.
+    any object that git cannot read. `tick(objects, bytes)` reports progress now and then:
+    objects and bytes scanned, counted as the summary counts them.
     """
     result = BlobHits()
     count = share.path.stat().st_size // share.line_length
@@ -367,4 +370,4 @@ def _scan_until_end(
             now = time.monotonic()
             if now - last > 0.05:
                 last = now
-                tick(result.read, result.read_size)
+                tick(result.objects, result.size)

@@ -51,7 +51,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def scan_revisions(
         stack.callback(log.close)
         present: Container[bytes] | None = None  # blobs listed in the object database
         if everything:
-            progress.start("scanning blobs")
+            progress.listing("scanning blobs")
             blobs, listing = blobscan.scan_all(
                 repo.root, directory, repo.hex_length, settings.jobs, settings.reading,
                 progress.scanned,
@@ -162,7 +162,7 @@ def scan_revisions(
         stack.callback(keys.close)
         attribution = Attribution(repo, keys, present, first_parent_only, settings.excluded)
         with log.path.open("rb") as handle:
-            attribution.run(gitlog.commits(handle))
+            attribution.run(_ticking(gitlog.commits(handle), attribution, progress))
         tags: list[Introduction] = []
         tag_objects = tag_bytes = 0
         if everything or settings.tags:
@@ -170,6 +170,11 @@ def scan_revisions(
             tags, tag_objects, tag_bytes, targets = scan_tags(repo, start)
             known = None if everything else scope.known
             tags += tagged_files(repo, targets, attribution, known)
+            progress.update(  # drawn: the last count, the one the summary prints
+                attribution.commits + tag_objects,
+                attribution.message_bytes + tag_bytes,
+                force=True,
+            )
         at_head = attribution.present_at_head(scope.tip)
         # Where a key is still at some ref's tip (history only: a push's keys are new).
         at_tips = None
@@ -190,6 +195,16 @@ def scan_revisions(
     if everything:
         notes += _unreachable(blobs, attribution)
     return notes
+
+
+def _ticking(
+    commits: Iterator[gitlog.Commit], attribution: Attribution, progress: Progress
+) -> Iterator[gitlog.Commit]:
+    """The commits, counted on the progress line as the summary counts them (each commit's
+    message is an object scanned)."""
+    for commit in commits:
+        yield commit
+        progress.update(attribution.commits, attribution.message_bytes)
 
 
 def _check_completeness(repo: Repository, settings: Settings) -> list[str]:
