@@ -25,6 +25,9 @@ PINNED = {
     "ci/gitlab/tokscan.gitlab-ci.yml": 1,
     "hooks/pre-commit": 1,
     "hooks/pre-push": 1,
+    "hooks/commit-msg": 1,
+    "hooks/pre-receive": 1,
+    "docs/server-hooks.md": 3,  # a venv, a zipapp, an image
 }
 
 
