@@ -22,6 +22,8 @@ class Progress:
         self.label = ""
         self.total_objects: int | None = None
         self.total_bytes: int | None = None
+        self.unit = "objects"  # what `objects` counts ("repositories" for an audit)
+        self.extra = ""  # more to say after the sizes ("3 keys")
         self._started = time.monotonic()
         self._drawn = 0.0
         self._visible = False
@@ -41,8 +43,9 @@ class Progress:
             return
         self._drawn = now
         line = render(
-            self.label, objects, size, self.total_objects, self.total_bytes, now - self._started
-        )
+            self.label, objects, size, self.total_objects, self.total_bytes, now - self._started,
+            unit=self.unit, extra=self.extra,
+        )  # fmt: skip
         width = self._width() - 1
         self._write("\r" + line[:width] + "\033[K")
         self._visible = True
@@ -81,6 +84,9 @@ def render(
     total_objects: int | None,
     total_bytes: int | None,
     elapsed: float,
+    *,
+    unit: str = "objects",
+    extra: str = "",
 ) -> str:
     """One line: `label [#####-----] 52% 1,234/2,345 objects · 120/230 MB · 85 MB/s · 0:02 left`."""
     parts = [label]
@@ -93,12 +99,14 @@ def render(
         filled = int(done * _BAR)
         parts.append(f"[{'#' * filled}{'-' * (_BAR - filled)}] {done * 100:3.0f}%")
     count = f"{objects:,}" + (f"/{total_objects:,}" if total_objects else "")
-    parts.append(f"{count} objects")
+    parts.append(f"{count} {unit}")
     details = [_megabytes(size) + (f"/{_megabytes(total_bytes)}" if total_bytes else "") + " MB"]
     if elapsed > 0.2 and size:
         details.append(f"{size / elapsed / 1e6:.0f} MB/s")
         if done:
             details.append(_duration(elapsed * (1 - done) / done) + " left")
+    if extra:
+        details.insert(1, extra)
     return " ".join(parts) + " · " + " · ".join(details)
 
 
