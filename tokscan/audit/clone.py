@@ -109,17 +109,20 @@ def refresh(source: Source, workdir: Path) -> Path:
     except (UnsafeProtocolError, UnsafeOptionError) as error:
         raise TokscanError(f"refused by GitPython: {_clean(str(error), source)}") from None
     except GitCommandError as error:
-        said = (error.stderr or "").strip() or "; ".join(progress.messages[-2:])
-        raise TokscanError(f"git {error.command[1] if len(error.command) > 1 else ''} "
-                           f"failed: {_clean(_last_line(said), source)}") from None
+        # With a progress handler, GitPython keeps git's `fatal:` lines there.
+        said = "\n".join([*progress.error_lines, str(error.stderr or ""), *progress.messages])
+        verb = "fetch" if "fetch" in error.command else "clone"
+        raise TokscanError(f"git {verb} failed: {_clean(_last_line(said), source)}") from None
     except (GitError, OSError, ValueError) as error:
         raise TokscanError(f"cannot clone or fetch: {_clean(str(error), source)}") from None
 
 
 def _last_line(text: str) -> str:
+    """git's reason: its first `fatal:` or `error:` line, else its last line."""
+    text = text.strip().removeprefix("stderr:").strip().strip("'")
     lines = [line.strip() for line in text.replace("\r", "\n").splitlines() if line.strip()]
-    fatal = [line for line in lines if line.startswith(("fatal:", "error:", "stderr:"))]
-    return (fatal or lines or ["no message"])[-1].removeprefix("stderr:").strip(" '")
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return fatal[0] if fatal else (lines or ["no message"])[-1]
 
 
 def _clean(text: str, source: Source) -> str:

@@ -141,9 +141,7 @@ def _from_url(text: str, scheme: str) -> Source:
         pair = f"{user}:{password}".encode()
         auth = "Basic " + base64.b64encode(pair).decode("ascii")
     if scheme == "file":
-        path = unquote(parts.path)
-        if not Path(path).is_dir():
-            raise TokscanError(f"no repository at {_shown(url)}: {path} is not a folder")
+        path = unquote(parts.path)  # one that is not there fails as its clone does
         return Source(name=os.path.abspath(path).rstrip("/") or "/", url=url, local=False)
     host = parts.hostname or ""
     if not host:
@@ -162,8 +160,5 @@ def _bare_name(path: str) -> str:
 
 
 def _shown(text: str) -> str:
-    """A source as a message may quote it: credentials removed."""
-    try:
-        return strip_credentials(text)
-    except (TokscanError, ValueError):
-        return re.sub(r"//[^/@]*@", "//", text)
+    """A source as a message may quote it: any `user:password@` after `//` removed."""
+    return re.sub(r"//[^/@\s]*@", "//", text)
