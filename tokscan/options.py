@@ -28,8 +28,8 @@ class Option:
 
     `kind` is "flag" (a switch that sets True; with `negative`, a --x/--no-x pair whose
     default is None: "not said"), "text", "path", "folder", "choice" (one of `choices`),
-    "count" (an integer of at least 1) or "seconds" (a positive number). `env` names an environment variable that gives the value
-    when the option is absent.
+    "count" (an integer of at least 1) or "seconds" (a positive number). `env` names an
+    environment variable that gives the value when the option is absent.
     """
 
     __slots__ = ("choices", "default", "env", "field", "help", "kind", "metavar", "names",

@@ -58,7 +58,7 @@ def test_keys_are_grouped_across_local_and_remote_repositories(
     assert by_name[str(clean.path)]["findings"] == 0
     keys_by_fp = {k["fingerprint"]: k for k in document["keys"]}
     entry = keys_by_fp[fingerprint(shared)]
-    assert document["keys"][0] is not None and document["keys"][0]["fingerprint"] == fingerprint(shared)
+    assert document["keys"][0]["fingerprint"] == fingerprint(shared)  # in two repositories
     assert sorted(entry["repositories"]) == sorted([str(one.path), str(two.path)])
     assert entry["first_leaked"]["repository"] == str(one.path)
     assert entry["first_leaked"]["author"] == "Test Author <author@example.com>"

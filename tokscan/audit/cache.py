@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tokscan.audit.sources import Source
 from tokscan.audit.task import RESULT_FORMAT, Result
@@ -58,7 +59,7 @@ def save(workdir: Path, source: Source, result: Result) -> None:
     outfile.write_text(path, json.dumps(document, ensure_ascii=False) + "\n")
 
 
-def _read(path: Path, source: Source) -> dict[str, object] | None:
+def _read(path: Path, source: Source) -> dict[str, Any] | None:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

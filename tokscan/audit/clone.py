@@ -61,7 +61,7 @@ def git_environment(auth: str | None = None) -> dict[str, str]:
 def _progress_class() -> type[Any]:
     from git import RemoteProgress
 
-    class Progress(RemoteProgress):  # type: ignore[misc]
+    class Progress(RemoteProgress):
         """What git said while cloning or fetching: how far it got, and its last words
         (the reason, when it fails)."""
 
@@ -127,9 +127,9 @@ def _last_line(text: str) -> str:
 
 def _clean(text: str, source: Source) -> str:
     """A message from git or GitPython as tokscan may show it: no credentials, no keys."""
-    from tokscan.audit.sources import strip_credentials
-
     import re
+
+    from tokscan.audit.sources import strip_credentials
 
     text = re.sub(r"(https?://)[^/@\s]*@", r"\1", text)
     text = text.replace(source.url, strip_credentials(source.url))

@@ -8,6 +8,7 @@ group, and at the limit the whole group (git included) is killed. A crash of the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -65,14 +66,12 @@ def call(function: Callable[[T], R], argument: T, timeout: float | None) -> R:
 
 
 def _kill(pid: int) -> None:
-    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            target()
-            return
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            continue
+    """The child's whole process group; the child alone if it had no time to make one."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _describe(status: int) -> str:

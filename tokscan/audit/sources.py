@@ -95,7 +95,10 @@ def read_list(path: Path) -> list[str]:
 
 def unique(sources: list[Source]) -> list[Source]:
     """Sources in order, each repository once (the same name given twice is one audit)."""
-    return list({source.name: source for source in reversed(sources)}.values())[::-1]
+    first: dict[str, Source] = {}
+    for source in sources:
+        first.setdefault(source.name, source)
+    return list(first.values())
 
 
 def strip_credentials(url: str) -> str:

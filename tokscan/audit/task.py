@@ -91,7 +91,8 @@ def _audit(job: Job) -> Result:
         ),
     )
     # One process per repository: Dask spreads repositories over the cores.
-    settings = scan.Settings(jobs=1, reading=reading, excluded=configuration.excluder(config.exclude))
+    excluded = configuration.excluder(config.exclude)
+    settings = scan.Settings(jobs=1, reading=reading, excluded=excluded)
     scope = scan.Scope(everything(repo), everything=True, tip=default_tip(repo))
     notes += scan.scan_revisions(repo, scope, collector, settings)
     collect.finish(report)

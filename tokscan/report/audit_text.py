@@ -76,7 +76,7 @@ def render(document: dict[str, Any], color: bool = False) -> str:
         for key in keys:
             lines += _key(key, paint)
         if advice.needs_rotation(statuses_list):
-            lines += [""] + rotation(paint, document["audit"]["verified"])
+            lines += ["", *rotation(paint, document["audit"]["verified"])]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
