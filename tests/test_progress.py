@@ -44,3 +44,12 @@ def test_progress_without_a_stream_draws_nothing(capfd):
     progress.clear()  # nothing to clear, nothing raised
     assert progress.stream is None  # it did not fall back to a stream of its own
     assert capfd.readouterr() == ("", "")  # not a byte on stdout or stderr
+
+
+def test_render_counts_any_unit_and_says_more():
+    """`tokscan audit`'s line: repositories done of total, bytes, keys so far, time left."""
+    line = render("auditing", 3, 30_000_000, 10, None, 6.0, unit="repositories",
+                  extra="4 keys")
+    assert "3/10 repositories" in line
+    assert "30%" in line
+    assert "30 MB · 4 keys · 5 MB/s · 0:14 left" in line

@@ -34,10 +34,21 @@ def make_repo(path: Path, *files: tuple[str, str], bare_remote: bool = False) ->
     return repo
 
 
+SCHEMA = json.loads((Path(__file__).parent.parent / "support" / "audit.schema.json").read_text())
+
+
 def audit(run_tokscan, cluster, workdir: Path, *args: str):
+    """`tokscan audit -f json` on the test cluster; the document is checked against the
+    schema of docs/spec.md §4a."""
+    import jsonschema
+
     result = run_tokscan(["audit", "--scheduler", cluster.address, "--workdir", str(workdir),
                           "-f", "json", *args])
-    return result, (json.loads(result.stdout) if result.stdout.startswith("{") else None)
+    if not result.stdout.startswith("{"):
+        return result, None
+    document = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    return result, document
 
 
 def test_keys_are_grouped_across_local_and_remote_repositories(
