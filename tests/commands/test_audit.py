@@ -293,3 +293,29 @@ def test_html_is_rendered_from_the_document_when_available(tmp_path, run_tokscan
         assert result.code == 2 and "HTML report is not available" in result.stderr
     else:
         assert result.code == 0 and "<html" in result.stdout.lower()
+
+
+def test_verify_reads_keys_again_from_messages_names_and_archives(
+    tmp_path, keys, run_tokscan, cluster, tokmodel
+):
+    import io
+    import zipfile
+
+    in_message, in_name, in_zip = keys(), keys(), keys()
+    repo = GitRepo(tmp_path / "one")
+    repo.write("a.txt", "x\n")
+    repo.commit(f"oops {in_message}")
+    repo.write(f"keys/{in_name}.txt", "nothing here\n")
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("inner/.env", f"KEY={in_zip}\n")
+    repo.write("dist/app.zip", packed.getvalue())
+    repo.commit("more")
+    result, document = audit(run_tokscan, cluster, tmp_path / "work", "--verify",
+                             f"file://{repo.path}")
+    status = {k["fingerprint"]: k["status"] for k in document["keys"]}
+    assert status == {fingerprint(k): "revoked" for k in (in_message, in_name, in_zip)}, (
+        result.stderr)
+    for key in (in_message, in_name, in_zip):
+        assert len(tokmodel.requests_for(key)) == 1
+    assert result.code == 0
