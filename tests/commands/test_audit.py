@@ -17,7 +17,7 @@ from support.gitrepo import GitRepo
 from support.keys import fingerprint
 
 pytest.importorskip("distributed")
-pytestmark = pytest.mark.slow  # a Dask cluster: seconds, not milliseconds
+slow = pytest.mark.slow  # on a Dask cluster: a second or more each
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,7 @@ def audit(run_tokscan, cluster, workdir: Path, *args: str):
     return result, document
 
 
+@slow
 def test_keys_are_grouped_across_local_and_remote_repositories(
     tmp_path, keys, run_tokscan, cluster
 ):
@@ -87,6 +88,7 @@ def test_keys_are_grouped_across_local_and_remote_repositories(
                 assert key.encode() not in file.read_bytes(), file
 
 
+@slow
 def test_unchanged_rerun_reuses_all_and_a_moved_ref_rescans_only_that_repo(
     tmp_path, keys, run_tokscan, cluster
 ):
@@ -109,6 +111,7 @@ def test_unchanged_rerun_reuses_all_and_a_moved_ref_rescans_only_that_repo(
         fingerprint(first_key), fingerprint(later_key)}
 
 
+@slow
 def test_a_failing_repository_is_named_and_the_others_still_reported(
     tmp_path, keys, run_tokscan, cluster
 ):
@@ -137,6 +140,7 @@ def test_a_failing_repository_is_named_and_the_others_still_reported(
     assert [r["status"] for r in again["audit"]["repositories"]] == ["reused", "failed"]
 
 
+@slow
 def test_timeout_fails_only_that_repository(tmp_path, keys, run_tokscan, cluster):
     repo = make_repo(tmp_path / "one", ("a.py", "x = 1\n"))
     result, document = audit(run_tokscan, cluster, tmp_path / "work", str(repo.path),
@@ -145,6 +149,7 @@ def test_timeout_fails_only_that_repository(tmp_path, keys, run_tokscan, cluster
     assert document["audit"]["repositories"][0]["reason"].startswith("timed out after")
 
 
+@slow
 def test_credentials_in_a_url_never_appear_anywhere(tmp_path, run_tokscan, cluster):
     secret = "s3cr3t-Token-Value"
     result, document = audit(run_tokscan, cluster, tmp_path / "work",
@@ -170,6 +175,7 @@ def test_disallowed_transports_are_refused_before_any_work(tmp_path, run_tokscan
     assert not (tmp_path / "work").exists()
 
 
+@slow
 def test_verify_probes_each_unique_key_once_for_the_whole_audit(
     tmp_path, keys, run_tokscan, cluster, tokmodel
 ):
@@ -192,6 +198,7 @@ def test_verify_probes_each_unique_key_once_for_the_whole_audit(
         "live"}
 
 
+@slow
 def test_sarif_has_one_run_per_repository_and_text_summarises(
     tmp_path, keys, run_tokscan, cluster
 ):
@@ -214,6 +221,7 @@ def test_sarif_has_one_run_per_repository_and_text_summarises(
     assert key not in text.stdout + sarif.stdout
 
 
+@slow
 def test_sources_from_a_file_with_comments(tmp_path, keys, run_tokscan, cluster):
     one = make_repo(tmp_path / "one", ("a.py", "x = 1\n"))
     listing = tmp_path / "repos.txt"
@@ -223,6 +231,7 @@ def test_sources_from_a_file_with_comments(tmp_path, keys, run_tokscan, cluster)
     assert [r["name"] for r in document["audit"]["repositories"]] == [str(one.path)]
 
 
+@slow
 def test_the_embedded_cluster_is_the_default(tmp_path, keys, run_tokscan):
     key = keys()
     one = make_repo(tmp_path / "one", ("a.py", f"K = '{key}'\n"))
@@ -249,6 +258,7 @@ def test_scan_and_staged_import_neither_dask_nor_gitpython(tmp_path, keys):
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
 
 
+@slow
 def test_policy_comes_from_the_default_branch_only(tmp_path, keys, run_tokscan, cluster):
     kept, excluded = keys(), keys()
     repo = make_repo(tmp_path / "one", ("app.py", f"K = '{kept}'\n"),
@@ -266,6 +276,7 @@ def test_policy_comes_from_the_default_branch_only(tmp_path, keys, run_tokscan, 
     assert [k["fingerprint"] for k in document["keys"]] == [fingerprint(kept)]
 
 
+@slow
 def test_progress_line_counts_repositories_and_keys(tmp_path, keys, run_tokscan, cluster):
     one = make_repo(tmp_path / "one", ("a.py", f"K = '{keys()}'\n"))
     result = run_tokscan(["audit", "--scheduler", cluster.address, "--workdir",
@@ -274,6 +285,7 @@ def test_progress_line_counts_repositories_and_keys(tmp_path, keys, run_tokscan,
     assert "1/1 repositories" in result.stderr and "1 key" in result.stderr
 
 
+@slow
 def test_an_interrupted_run_resumes_with_what_completed(tmp_path, keys, run_tokscan, cluster):
     done = make_repo(tmp_path / "done", ("a.py", f"K = '{keys()}'\n"))
     later = make_repo(tmp_path / "later", ("b.py", "x = 1\n"))
@@ -283,6 +295,7 @@ def test_an_interrupted_run_resumes_with_what_completed(tmp_path, keys, run_toks
     assert [r["status"] for r in resumed["audit"]["repositories"]] == ["reused", "scanned"]
 
 
+@slow
 def test_html_is_rendered_from_the_document_when_available(tmp_path, run_tokscan, cluster):
     one = make_repo(tmp_path / "one", ("a.py", "x = 1\n"))
     result = run_tokscan(["audit", "--scheduler", cluster.address, "--workdir",
@@ -295,6 +308,7 @@ def test_html_is_rendered_from_the_document_when_available(tmp_path, run_tokscan
         assert result.code == 0 and "<html" in result.stdout.lower()
 
 
+@slow
 def test_verify_reads_keys_again_from_messages_names_and_archives(
     tmp_path, keys, run_tokscan, cluster, tokmodel
 ):
