@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,12 +34,13 @@ def audit_all(
 
     if not jobs:
         return
+    run = uuid.uuid4().hex[:12]  # a shared cluster may hold another audit's tasks
     with _client(scheduler, workers or min(default_jobs(), len(jobs))) as client:
         by_key: dict[str, task.Job] = {}
         futures = []
         for job in jobs:
-            future = client.submit(task.audit, job, key=f"tokscan-audit-{job.source.slug}",
-                                   pure=False)
+            key = f"tokscan-audit-{run}-{job.source.slug}"
+            future = client.submit(task.audit, job, key=key, pure=False)
             by_key[future.key] = job
             futures.append(future)
         completed = as_completed(futures)
