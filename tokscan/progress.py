@@ -24,6 +24,7 @@ class Progress:
         self.total_bytes: int | None = None
         self.unit = "objects"  # what `objects` counts ("repositories" for an audit)
         self.extra = ""  # more to say after the sizes ("3 keys")
+        self.tail = ""  # what is going on now, last (cut first on a narrow terminal)
         self._started = time.monotonic()
         self._drawn = 0.0
         self._visible = False
@@ -46,6 +47,8 @@ class Progress:
             self.label, objects, size, self.total_objects, self.total_bytes, now - self._started,
             unit=self.unit, extra=self.extra,
         )  # fmt: skip
+        if self.tail:
+            line += f" · {self.tail}"
         width = self._width() - 1
         self._write("\r" + line[:width] + "\033[K")
         self._visible = True

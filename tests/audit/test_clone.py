@@ -79,3 +79,16 @@ def test_credentials_stay_out_of_the_clone_config_and_messages(tmp_path):
         clone.refresh(source, tmp_path / "work")
     assert "hunter2" not in raised.value.message
     assert "127.0.0.1" in raised.value.message
+
+
+def test_progress_is_told_as_the_transfer_goes(tmp_path):
+    repo = origin(tmp_path)
+    heard: list[str] = []
+    clone.refresh(sources.parse(f"file://{repo.path}"), tmp_path / "work", tell=heard.append)
+    assert heard and all(line.startswith("cloning ") for line in heard)
+    assert any(line.endswith("100%") for line in heard)
+    repo.write("b.txt", "more\n")
+    repo.commit("second")
+    heard.clear()
+    clone.refresh(sources.parse(f"file://{repo.path}"), tmp_path / "work", tell=heard.append)
+    assert heard and all(line.startswith("fetching ") for line in heard)

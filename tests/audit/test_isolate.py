@@ -65,3 +65,16 @@ def _crash(_: object) -> None:
 def test_a_crash_is_an_error_for_that_repository_only():
     with pytest.raises(RuntimeError, match="the audit process died"):
         isolate.call(_crash, None, 5)
+
+
+def _talk(count: int) -> int:
+    for n in range(count):
+        isolate.tell(f"line {n}")
+    return count
+
+
+def test_what_the_child_tells_reaches_the_parent_as_it_is_said():
+    heard: list[str] = []
+    assert isolate.call(_talk, 300, 10, heard.append) == 300
+    assert heard == [f"line {n}" for n in range(300)]
+    isolate.tell("not in a child: nowhere to go")  # and no error

@@ -277,12 +277,19 @@ def test_policy_comes_from_the_default_branch_only(tmp_path, keys, run_tokscan, 
 
 
 @slow
-def test_progress_line_counts_repositories_and_keys(tmp_path, keys, run_tokscan, cluster):
+def test_progress_line_counts_repositories_and_keys(
+    tmp_path, keys, run_tokscan, cluster, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "400")
     one = make_repo(tmp_path / "one", ("a.py", f"K = '{keys()}'\n"))
     result = run_tokscan(["audit", "--scheduler", cluster.address, "--workdir",
                           str(tmp_path / "work"), "--progress", str(one.path)])
     assert "auditing" in result.stderr
     assert "1/1 repositories" in result.stderr and "1 key" in result.stderr
+    remote = make_repo(tmp_path / "remote", ("b.py", "x = 1\n"))
+    result = run_tokscan(["audit", "--scheduler", cluster.address, "--workdir",
+                          str(tmp_path / "work"), "--progress", f"file://{remote.path}"])
+    assert f"cloning {remote.path}: " in result.stderr  # RemoteProgress, from the worker
 
 
 @slow

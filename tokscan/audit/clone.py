@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,22 +60,35 @@ def git_environment(auth: str | None = None) -> dict[str, str]:
     return env
 
 
+_EVERY = 0.5  # seconds between two progress messages for one repository
+
+
 def _progress_class() -> type[Any]:
     from git import RemoteProgress
 
     class Progress(RemoteProgress):
-        """What git said while cloning or fetching: how far it got, and its last words
-        (the reason, when it fails)."""
+        """What git says while cloning or fetching: how far it got (passed on to `tell`,
+        at most every half second, for the audit's progress line) and its last words (the
+        reason, when it fails)."""
 
-        def __init__(self) -> None:
+        def __init__(self, doing: str, tell: Callable[[str], None] | None) -> None:
             super().__init__()
-            self.received = 0  # objects received so far
+            self.doing = doing
+            self.tell = tell
+            self.told = 0.0
             self.messages: list[str] = []
 
         def update(self, op_code: int, cur_count: Any, max_count: Any = None,
                    message: str = "") -> None:
-            if op_code & self.RECEIVING:
-                self.received = int(cur_count or 0)
+            now = time.monotonic()
+            if self.tell is None or (now - self.told < _EVERY and not op_code & self.END):
+                return
+            self.told = now
+            stage = "receiving" if op_code & self.RECEIVING else "preparing"
+            if op_code & self.RESOLVING:
+                stage = "resolving"
+            done = f" {100 * float(cur_count) / float(max_count):.0f}%" if max_count else ""
+            self.tell(f"{self.doing} {stage}{done}")
 
         def line_dropped(self, line: str) -> None:
             self.messages.append(line.strip())
@@ -81,17 +96,19 @@ def _progress_class() -> type[Any]:
     return Progress
 
 
-def refresh(source: Source, workdir: Path) -> Path:
+def refresh(source: Source, workdir: Path, tell: Callable[[str], None] | None = None) -> Path:
     """The bare clone of `source` in `workdir`, cloned now or fetched up to date; returns
-    its path. A TokscanError says why, with credentials removed."""
+    its path. `tell` hears how far the transfer got. A TokscanError says why it failed,
+    with credentials removed."""
     from git import Repo
     from git.exc import GitCommandError, GitError, UnsafeOptionError, UnsafeProtocolError
 
     target = workdir / "repositories" / f"{source.slug}.git"
     env = git_environment(source.auth)
-    progress = _progress_class()()
+    fetching = (target / "HEAD").is_file()
+    progress = _progress_class()("fetching" if fetching else "cloning", tell)
     try:
-        if (target / "HEAD").is_file():
+        if fetching:
             repo = Repo(target)
             repo.git.update_environment(**env)
             remote = repo.remote("origin")

@@ -25,13 +25,34 @@ class TimedOut(Exception):
     pass
 
 
-def call(function: Callable[[T], R], argument: T, timeout: float | None) -> R:
+_channel: int | None = None  # in the child: where `tell` writes
+
+
+def tell(message: str) -> None:
+    """In the child: pass a line to the parent's `on_message` (nothing elsewhere). A line
+    shorter than PIPE_BUF is written whole, and the parent reads while it waits."""
+    if _channel is not None:
+        line = message.replace("\n", " ")[:400] + "\n"
+        os.write(_channel, line.encode("utf-8", "replace"))
+
+
+def call(
+    function: Callable[[T], R],
+    argument: T,
+    timeout: float | None,
+    on_message: Callable[[str], None] | None = None,
+) -> R:
     """`function(argument)` in a forked child; its result, or its exception raised again
-    here; TimedOut when it took longer than `timeout` seconds (None: no limit)."""
+    here; TimedOut when it took longer than `timeout` seconds (None: no limit). What the
+    child says with `tell` goes to `on_message` as it is said."""
+    global _channel
     read_end, write_end = os.pipe()
+    said, say = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
         os.close(read_end)
+        os.close(said)
+        _channel = say
         os.setpgid(0, 0)  # git and its helpers join this group, so a kill reaches them
         try:
             payload = pickle.dumps((True, function(argument)))
@@ -41,21 +62,32 @@ def call(function: Callable[[T], R], argument: T, timeout: float | None) -> R:
             pipe.write(payload)
         os._exit(0)
     os.close(write_end)
+    os.close(say)
     deadline = None if timeout is None else time.monotonic() + timeout
     chunks: list[bytes] = []
+    talk = b""
+    watched = [read_end, said]
     try:
-        while True:
+        while read_end in watched:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([read_end], [], [], left)
+            ready, _, _ = select.select(watched, [], [], left)
             if not ready:
                 _kill(pid)
                 raise TimedOut(f"timed out after {timeout:g} s")
-            data = os.read(read_end, 1 << 20)
-            if not data:
-                break
-            chunks.append(data)
+            for end in ready:
+                data = os.read(end, 1 << 20)
+                if not data:
+                    watched.remove(end)
+                elif end == read_end:
+                    chunks.append(data)
+                else:
+                    *lines, talk = (talk + data).split(b"\n")
+                    for line in lines:
+                        if on_message is not None:
+                            on_message(line.decode("utf-8", "replace"))
     finally:
         os.close(read_end)
+        os.close(said)
         _, status = os.waitpid(pid, 0)
     if not chunks:
         raise RuntimeError(f"the audit process died ({_describe(status)})")

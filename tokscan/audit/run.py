@@ -12,6 +12,7 @@ run's.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 import warnings
@@ -28,14 +29,27 @@ def audit_all(
     on_result: Callable[[task.Job, task.Result], None],
     scheduler: str | None = None,
     workers: int | None = None,
+    on_progress: Callable[[str, str], None] | None = None,
 ) -> None:
-    """Audit every job's repository on Dask; `on_result` gets each as it completes."""
+    """Audit every job's repository on Dask; `on_result` gets each as it completes, and
+    `on_progress` (repository, message) how far a clone or fetch got (on Dask's own
+    thread: the caller draws with a lock)."""
     from distributed import as_completed
 
     if not jobs:
         return
     run = uuid.uuid4().hex[:12]  # a shared cluster may hold another audit's tasks
+    jobs = [dataclasses.replace(job, run=run) for job in jobs]
     with _client(scheduler, workers or min(default_jobs(), len(jobs))) as client:
+        if on_progress is not None:
+            tell = on_progress
+
+            def heard(event: tuple[float, dict[str, str]]) -> None:
+                said = event[1]
+                if isinstance(said, dict) and said.get("run") == run:
+                    tell(said["repository"], said["message"])
+
+            client.subscribe_topic(task.PROGRESS_TOPIC, heard)
         by_key: dict[str, task.Job] = {}
         futures = []
         for job in jobs:

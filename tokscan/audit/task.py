@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,17 @@ from tokscan.errors import TokscanError
 RESULT_FORMAT = f"tokscan {__version__}, results 1"
 
 
+# The Dask event topic on which workers say how far a clone or fetch got (run.py).
+PROGRESS_TOPIC = "tokscan-audit-progress"
+
+
 @dataclass(frozen=True)
 class Job:
     source: Source
     workdir: str  # where clones are kept; the same path on every worker
     known_tips: str | None = None  # the tips of the result the client already has
     timeout: float | None = None  # seconds for this repository, clone included
+    run: str = ""  # which audit this is, for its progress events
 
 
 @dataclass
@@ -51,7 +57,7 @@ class Result:
 def audit(job: Job) -> Result:
     """The task: `job`'s repository audited in a child process, within its time limit."""
     try:
-        return isolate.call(_audit, job, job.timeout)
+        return isolate.call(_audit, job, job.timeout, _publisher(job))
     except isolate.TimedOut as error:
         return Result(job.source.name, "failed", str(error))
     except TokscanError as error:
@@ -59,6 +65,22 @@ def audit(job: Job) -> Result:
     except Exception as error:  # a bug or a crash: this repository only
         reason = keyformat.redact_all(f"{type(error).__name__}: {error}")
         return Result(job.source.name, "failed", reason)
+
+
+def _publisher(job: Job) -> Callable[[str], None] | None:
+    """Where the child's progress goes: an event for the client, when running on Dask."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+
+    def publish(message: str) -> None:
+        event = {"run": job.run, "repository": job.source.name, "message": message}
+        worker.log_event(PROGRESS_TOPIC, event)
+
+    return publish
 
 
 def _audit(job: Job) -> Result:
@@ -72,7 +94,7 @@ def _audit(job: Job) -> Result:
     else:
         from tokscan.audit import clone
 
-        root = clone.refresh(source, Path(job.workdir))
+        root = clone.refresh(source, Path(job.workdir), tell=isolate.tell)
     repo = open_repository(root)
     tips = tips_hash(repo.root)
     if job.known_tips == tips:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -148,6 +149,14 @@ def _audit(found: list[sources.Source], request: Request, workdir: Path, stream:
     roots: dict[str, str] = {}
     fingerprints: set[str] = set()
     done = size = 0
+    drawing = threading.Lock()  # progress events are heard on Dask's thread
+
+    def heard(repository: str, message: str) -> None:
+        doing, _, how_far = message.partition(" ")  # "cloning receiving 45%"
+        with drawing:
+            progress.tail = f"{doing} {repository}: {how_far}"
+            progress.update(done, size)
+
     with stream.open("w", encoding="utf-8") as findings:
 
         def taken(job: Job, result: Result) -> None:
@@ -170,15 +179,19 @@ def _audit(found: list[sources.Source], request: Request, workdir: Path, stream:
                 "reason": result.reason, "findings": len(result.findings),
                 "bytes": result.bytes,
             }  # fmt: skip
-            done += 1
-            size += result.bytes
-            progress.extra = plural(len(fingerprints), "key")
-            progress.update(done, size, force=True)
+            with drawing:
+                done += 1
+                size += result.bytes
+                progress.extra = plural(len(fingerprints), "key")
+                progress.tail = ""
+                progress.update(done, size, force=True)
 
         try:
-            dask_run.audit_all(jobs, taken, request.scheduler, request.workers)
+            dask_run.audit_all(jobs, taken, request.scheduler, request.workers,
+                               heard if progress.stream is not None else None)
         finally:
-            progress.clear()
+            with drawing:
+                progress.clear()
     repositories = [statuses.get(s.name) or _lost(s) for s in found]
     return _Audited(repositories, roots)
 
