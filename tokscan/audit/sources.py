@@ -149,6 +149,10 @@ def _from_url(text: str, scheme: str) -> Source:
     host = parts.hostname or ""
     if not host:
         raise TokscanError(f"not a clone URL: {_shown(url)!r} names no host")
+    if host.startswith("-") or (parts.username or "").startswith("-"):
+        # ssh would read `-oProxyCommand=…` as an option (git refuses it too)
+        raise TokscanError(f"refused source {_shown(url)!r}: a host or user name that "
+                           "starts with `-` would be an option to ssh")
     return Source(name=f"{host}/{_bare_name(parts.path)}", url=url, local=False, auth=auth)
 
 
