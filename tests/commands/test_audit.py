@@ -340,3 +340,12 @@ def test_verify_reads_keys_again_from_messages_names_and_archives(
     for key in (in_message, in_name, in_zip):
         assert len(tokmodel.requests_for(key)) == 1
     assert result.code == 0
+
+
+def test_nothing_to_audit_and_an_unusable_work_folder_are_clear_errors(tmp_path, run_tokscan):
+    result = run_tokscan(["audit", "--workdir", str(tmp_path / "work")])
+    assert result.code == 2 and "nothing to audit" in result.stderr
+    repo = make_repo(tmp_path / "one", ("a.py", "x = 1\n"))
+    (tmp_path / "file").write_text("not a folder\n")
+    result = run_tokscan(["audit", "--workdir", str(tmp_path / "file" / "sub"), str(repo.path)])
+    assert result.code == 2 and "cannot use the work folder" in result.stderr

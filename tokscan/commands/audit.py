@@ -66,11 +66,14 @@ def run(options: Options, request: Request) -> ExitCode:
         raise TokscanError("nothing to audit: give repositories, --from FILE, --github-org "
                            "or --gitlab-group")
     workdir = (request.workdir or default_workdir()).absolute()
-    workdir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.monotonic()
+    # This run's findings, appended as repositories complete (never held in a list).
     stream = workdir / "runs" / f"{os.getpid()}-{int(time.time())}"
-    stream.mkdir(parents=True, exist_ok=True)
+    try:
+        stream.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise TokscanError(f"cannot use the work folder {workdir}: {error.strerror}") from None
     try:
         audited = _audit(found, request, workdir, stream / "findings.jsonl", options)
         records = list(_read_records(stream / "findings.jsonl"))
