@@ -10,7 +10,7 @@ from support.gitrepo import GitRepo
 from tokscan.audit import clone, sources
 from tokscan.errors import TokscanError
 
-pytest.importorskip("git")
+pytest.importorskip("git.remote")  # GitPython (not the namespace of tests/git/)
 
 
 def origin(tmp_path, content="hello\n") -> GitRepo:

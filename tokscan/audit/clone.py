@@ -66,7 +66,7 @@ _EVERY = 0.5  # seconds between two progress messages for one repository
 def _progress_class() -> type[Any]:
     from git import RemoteProgress
 
-    class Progress(RemoteProgress):
+    class Progress(RemoteProgress):  # type: ignore[misc,unused-ignore]
         """What git says while cloning or fetching: how far it got (passed on to `tell`,
         at most every half second, for the audit's progress line) and its last words (the
         reason, when it fails)."""

@@ -57,6 +57,7 @@ def default_workdir() -> Path:
 
 
 def run(options: Options, request: Request) -> ExitCode:
+    _require_extra()
     if options.output is not None:
         from tokscan import outfile
 
@@ -93,6 +94,18 @@ def run(options: Options, request: Request) -> ExitCode:
     if any(r["status"] == "failed" for r in audited.repositories):
         return ExitCode.ERROR
     return ExitCode.FINDINGS if built["summary"]["failing"] else ExitCode.CLEAN
+
+
+def _require_extra() -> None:
+    """Dask and GitPython come with the `audit` extra; say so rather than crash."""
+    import importlib.util
+
+    missing = [name for name, module in (("dask[distributed]", "distributed"),
+                                         ("gitpython", "git"))
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise TokscanError(f"tokscan audit needs {' and '.join(missing)}: "
+                           "pip install 'tokscan[audit]'")
 
 
 def collect_sources(request: Request, options: Options) -> list[sources.Source]:
