@@ -112,3 +112,12 @@ def test_history_progress_counts_what_the_summary_counts(repo):
     total = re.search(r"([\d,]+) objects, ([\d.]+ [KM]?B) scanned", summary)
     assert total is not None, summary
     assert re.search(rf"\b{total[1]} objects · {total[2]}", drawn[-1]), (drawn[-1], summary)
+
+
+def test_render_counts_any_unit_and_says_more():
+    """`tokscan audit`'s line: repositories done of total, bytes, keys so far, time left."""
+    line = render("auditing", 3, 30_000_000, 10, None, 6.0, unit="repositories",
+                  extra="4 keys")
+    assert "3/10 repositories" in line
+    assert "30%" in line
+    assert "30.0 MB · 4 keys · 5.0 MB/s · 0:14 left" in line

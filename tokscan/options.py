@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
+AUDIT_FORMATS = ("text", "json", "sarif", "html")  # `tokscan audit`: one report, many repos
 
 # The one place that names the environment variable for the API base; both parsers read
 # it through the option below, and verification never looks at the environment itself.
@@ -26,9 +27,9 @@ class Option:
     """One command-line option.
 
     `kind` is "flag" (a switch that sets True; with `negative`, a --x/--no-x pair whose
-    default is None: "not said"), "text", "path", "choice" (one of `choices`) or "count"
-    (an integer of at least 1). `env` names an environment variable that gives the value
-    when the option is absent.
+    default is None: "not said"), "text", "path", "folder", "choice" (one of `choices`),
+    "count" (an integer of at least 1) or "seconds" (a positive number). `env` names an
+    environment variable that gives the value when the option is absent.
     """
 
     __slots__ = ("choices", "default", "env", "field", "help", "kind", "metavar", "names",
@@ -103,7 +104,54 @@ SWITCHES = {
         Option("allow_shallow", ("--allow-shallow",), "flag",
                "Scan a shallow or partial clone anyway (the audit is then incomplete)."),
     ),
+    # `tokscan audit` (commands/audit.py): what to audit, and where it runs. Its output
+    # options are AUDIT_OUTPUT below.
+    "audit": (
+        Option("from_file", ("--from",), "path",
+               "Read sources from FILE: one a line, `#` starts a comment.", metavar="FILE"),
+        Option("github_org", ("--github-org",), "text",
+               "Audit every repository of this GitHub organisation (token: $GITHUB_TOKEN).",
+               metavar="ORG"),
+        Option("gitlab_group", ("--gitlab-group",), "text",
+               "Audit every project of this GitLab group (token: $GITLAB_TOKEN).",
+               metavar="GROUP"),
+        Option("github_api", ("--github-api",), "text",
+               "GitHub API base, for GitHub Enterprise (default: https://api.github.com).",
+               metavar="URL"),
+        Option("gitlab_api", ("--gitlab-api",), "text",
+               "GitLab API base, for self-managed GitLab (default: https://gitlab.com/api/v4).",
+               metavar="URL"),
+        Option("forks", ("--include-forks",), "flag",
+               "List forks of an organisation's repositories too (default: left out).",
+               negative="--exclude-forks"),
+        Option("archived", ("--include-archived",), "flag",
+               "List archived repositories too (the default: they still hold their leaks).",
+               negative="--exclude-archived"),
+        Option("workdir", ("--workdir",), "folder",
+               "Where clones and results are kept between runs (default: "
+               "$XDG_CACHE_HOME/tokscan/audit); shared by every worker of a cluster.",
+               metavar="DIR"),
+        Option("scheduler", ("--scheduler",), "text",
+               "Run on this Dask cluster (default: an embedded one on this machine) "
+               "[env: DASK_SCHEDULER_ADDRESS].", env="DASK_SCHEDULER_ADDRESS",
+               metavar="tcp://HOST:PORT"),
+        Option("workers", ("--workers",), "count",
+               "Worker processes of the embedded cluster (default: all cores).", metavar="N"),
+        Option("timeout", ("--timeout",), "seconds",
+               "Give up on a repository (clone and scan) after this many seconds.",
+               metavar="SECONDS"),
+    ),
 }
+
+# `tokscan audit`'s output options: the table's, with the audit's formats; no baseline,
+# --jobs (see --workers) or --show-secrets (workers never send keys back).
+AUDIT_OUTPUT = (
+    Option("format", ("-f", "--format"), "choice", "Report format.", choices=AUDIT_FORMATS,
+           default="text"),
+    *(option for option in OUTPUT_OPTIONS
+      if option.field in ("output", "verify", "api_base", "quiet", "progress",
+                          "fail_on_revoked")),
+)
 
 
 def by_field(*fields: str) -> tuple[Option, ...]:

@@ -32,6 +32,9 @@ class Progress:
         self.label = ""
         self.total_objects: int | None = None
         self.total_bytes: int | None = None
+        self.unit = "objects"  # what `objects` counts ("repositories" for an audit)
+        self.extra = ""  # more to say after the sizes ("3 keys")
+        self.tail = ""  # what is going on now, last (dropped first on a narrow terminal)
         self._waiting: str | None = None  # the label to show once listing gives way
         self._carried = (0, 0)  # objects and bytes counted by the phases before this one
         self._last = (0, 0)  # objects and bytes of this phase, as last reported
@@ -80,7 +83,11 @@ class Progress:
                 now - self._started,
                 width=self._width() - 1,
                 phase_bytes=size,
+                unit=self.unit,
+                extra=self.extra,
             )
+            if self.tail and len(line) + 3 + len(self.tail) <= self._width() - 1:
+                line += f" · {self.tail}"
         self._write("\r" + line + "\033[K")
         self._visible = True
 
@@ -130,13 +137,17 @@ def render(
     elapsed: float,
     width: int = 79,
     phase_bytes: int | None = None,
+    *,
+    unit: str = "objects",
+    extra: str = "",
 ) -> str:
     """One line of at most `width` characters, as rich as fits:
 
     `label [#####-----]  52% · 1,234/2,345 objects · 120 MB/230 MB · 85.0 MB/s · 0:02 left`
 
     `phase_bytes` (default `size`) are the bytes this phase read in `elapsed` seconds: the
-    speed is theirs."""
+    speed is theirs. `unit` names what `objects` counts; `extra` ("3 keys") follows the
+    sizes and goes with them."""
     rate_bytes = size if phase_bytes is None else phase_bytes
     done = None
     if total_bytes:
@@ -162,10 +173,12 @@ def render(
             shown = count_text(objects) + (
                 f"/{count_text(total_objects)}" if totals and total_objects else ""
             )
-            parts.append(f"{shown} objects")
+            parts.append(f"{shown} {unit}")
         if sized:
             shown = size_text(size)
             parts.append(shown + (f"/{size_text(total_bytes)}" if totals and total_bytes else ""))
+            if extra:
+                parts.append(extra)
         return " · ".join([*parts, *tail])
 
     # (bar width, label, totals, object count, bytes), richest first

@@ -15,7 +15,15 @@ import click
 from tokscan import __version__
 from tokscan.cli.fast import change_directory
 from tokscan.errors import ExitCode
-from tokscan.options import GLOBAL_OPTIONS, OUTPUT_OPTIONS, SWITCHES, Option, Options, by_field
+from tokscan.options import (
+    AUDIT_OUTPUT,
+    GLOBAL_OPTIONS,
+    OUTPUT_OPTIONS,
+    SWITCHES,
+    Option,
+    Options,
+    by_field,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,11 +46,13 @@ def click_option(option: Option) -> Callable[[F], F]:
     elif option.kind == "choice":
         settings.update(type=click.Choice(option.choices), default=option.default,
                         show_default=True)
-    elif option.kind == "path":  # -C names a folder; every other path names a file
-        folder = option.field == "directory"
+    elif option.kind in ("path", "folder"):  # -C names a folder too
+        folder = option.kind == "folder" or option.field == "directory"
         settings["type"] = click.Path(path_type=Path, file_okay=not folder, dir_okay=folder)
     elif option.kind == "count":
         settings["type"] = click.IntRange(min=1)
+    elif option.kind == "seconds":
+        settings["type"] = click.FloatRange(min=0, min_open=True)
     return click.option(option.field, *names, **settings)
 
 
@@ -228,6 +238,31 @@ def verify(ctx: click.Context, /, format: str, output: Path | None, api_base: st
     options = Options(format=format, output=output, api_base=api_base,
                       show_secrets=show_secrets, quiet=quiet)
     return command.run(options, list(ctx.args), prompt=not (no_prompt or quiet))
+
+@cli.command(short_help="Audit the history of many repositories, on Dask, as one report.")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@with_options(*SWITCHES["audit"])
+@with_options(*AUDIT_OUTPUT)
+@click.pass_context
+def audit(ctx: click.Context, /, sources: tuple[str, ...], **params: Any) -> int:
+    """Audit the history of many repositories, on Dask, as one report.
+
+    A SOURCE is a local repository or a clone URL (https, ssh, file); remote ones are
+    cloned bare into --workdir and fetched on later runs, and a repository whose refs
+    have not moved reuses its last result. Needs `pip install 'tokscan[audit]'`.
+    """
+    from tokscan.commands import audit as command
+
+    _check_api_base(params["api_base"])
+    output_fields = {option.field for option in AUDIT_OUTPUT}
+    options = Options(config=(ctx.find_root().obj or {}).get("config"),
+                      **{k: v for k, v in params.items() if k in output_fields})
+    own = {k: v for k, v in params.items() if k not in output_fields}
+    for flag, default in (("forks", False), ("archived", True)):
+        if own[flag] is None:
+            own[flag] = default
+    return command.run(options, command.Request(sources=sources, **own))
+
 
 @cli.command("pre-push", short_help="Scan the commits a push sends (the pre-push hook).")
 @click.argument("remote", required=False)

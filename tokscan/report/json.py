@@ -29,7 +29,7 @@ def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
     yield head + '"findings": [\n'
     last = len(report.findings) - 1
     for index, finding in enumerate(report.findings):
-        text = _dumps(_finding(finding, show_secrets)).replace("\n", "\n    ")
+        text = _dumps(finding_record(finding, show_secrets)).replace("\n", "\n    ")
         yield "    " + text + (",\n" if index < last else "\n")
     yield '  ]' + tail + "\n"
 
@@ -55,7 +55,9 @@ def document(
             "errors": [{"path": e.path, "message": e.message} for e in report.errors],
             **(_ci(report, show_secrets) if report.mode == "ci" else {}),
         },
-        "findings": [_finding(f, show_secrets) for f in report.findings] if with_findings else [],
+        "findings": (
+            [finding_record(f, show_secrets) for f in report.findings] if with_findings else []
+        ),
         "summary": {
             "findings": len(report.findings),
             "failing": policy.failing(report),
@@ -68,7 +70,8 @@ def document(
 _STATUS_ORDER = (Status.LIVE, Status.REVOKED, Status.UNKNOWN, Status.UNVERIFIED)
 
 
-def _finding(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+def finding_record(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+    """One finding as the JSON report (and `tokscan audit`) writes it (SPEC §4)."""
     return {
         "rule": "tokmodel-api-key",
         "fingerprint": finding.fingerprint,
