@@ -105,7 +105,9 @@ def test_history_progress_counts_what_the_summary_counts(repo):
     repo.git("tag", "-a", "v1", "-m", "a tag")
     done = run(["history", "--progress"], repo.path, env={"COLUMNS": "60"})
     assert done.code == 0, done.stderr
-    drawn = _lines(done.stderr.split("\r\033[K")[0] + "\r")
+    scope, _, drawing = done.stderr.partition("\n")  # the scope line comes first
+    assert scope.startswith("tokscan history: scanning every ref")
+    drawn = _lines(drawing.split("\r\033[K")[0] + "\r")
     assert drawn[0] == "listing objects…"
     assert all(len(line) <= 59 for line in drawn)
     [summary] = [line for line in done.stdout.splitlines() if "scanned" in line]
