@@ -1,0 +1,1 @@
+"""`tokscan audit`: many repositories, one report (issue 17)."""
