@@ -331,3 +331,4 @@ def test_git_credentials_keep_other_config_entries_and_need_a_token():
                           text=True)
     assert done.stdout.strip() == "77"
     assert forges.git_credentials("github", None, {"PATH": "/usr/bin"}) == {}
+    assert forges.git_header("gitlab", None, {"GITHUB_TOKEN": TOKEN}) is None

@@ -8,7 +8,8 @@ and process lists. It is sent to the API base the user chose and nowhere else: r
 are not followed, and a "next page" link that points at another host is refused. No
 message, error or URL this module makes holds it; the clone URLs it yields are the API's
 own, with any user name or password taken out. `git_credentials` hands the token to git for
-private repositories through the environment, scoped to the forge's own host.
+private repositories through the environment, scoped to the forge's own host
+(`git_header`, `git_credentials`).
 
 A rate limit (403 or 429 with `Retry-After`, or a reset time with nothing left) is waited
 out, saying how long through `on_wait`, never failed; a bad token (401) is a clear error.
@@ -151,35 +152,47 @@ def check_api(forge: Forge, api: str | None) -> str:
     raise TokscanError(f"invalid {option} {_printable(value)!r}: {problem}")
 
 
-def git_credentials(
+def git_header(
     kind: str, api: str | None, environ: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Environment entries that give git the forge token for private repositories, or {}
-    without a token: `environ` (default os.environ) plus one `GIT_CONFIG_COUNT` entry,
-    `http.<web root>.extraHeader: Authorization: Basic ...`. The environment, because argv
-    is visible to every user of the machine and a URL with the token would be stored in the
-    clone's config and quoted in git's messages; scoped to the forge's web root (the API
-    base without `/api/v3` or `/api/v4`; api.github.com is github.com), so that git sends it
-    to no other host a source list names. The clone step passes these to GitPython
-    (`Repo.clone_from(..., env=...)`, `remote.fetch(env=...)`) in the worker process."""
-    env = dict(os.environ if environ is None else environ)
+) -> tuple[str, str] | None:
+    """The git setting that gives git the forge token for private repositories, as a
+    (name, value) pair: `http.<web root>.extraHeader`, `Authorization: Basic ...`; None
+    without a token in `environ` (default os.environ). Scoped to the forge's web root (the
+    API base without `/api/v3` or `/api/v4`; api.github.com is github.com), so that git
+    sends it to no other host a source list names. It must reach git through the
+    environment (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_n`, `GIT_CONFIG_VALUE_n`: see
+    `git_credentials`), never argv, which every user of the machine can read, and never
+    the URL, which the clone's config would keep and git's messages quote."""
     forge = _forge(kind)
-    token = _token(forge, env)
+    token = _token(forge, environ)
     if token is None:
-        return {}
+        return None
     base = urlsplit(check_api(forge, api))
     path = re.sub(r"/api/v[34]$", "", base.path)
     host = "github.com" if base.netloc.lower() == "api.github.com" else base.netloc
     root = urlunsplit((base.scheme, host, path.rstrip("/") + "/", "", ""))
     basic = base64.b64encode(f"{forge.git_user}:{token}".encode("ascii")).decode("ascii")
+    return f"http.{root}.extraHeader", f"Authorization: Basic {basic}"
+
+
+def git_credentials(
+    kind: str, api: str | None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`environ` (default os.environ) with `git_header`'s setting added after any
+    `GIT_CONFIG_COUNT` entries it holds, or {} without a token: the environment for the
+    git that clones and fetches (GitPython: `Repo.clone_from(..., env=...)`)."""
+    env = dict(os.environ if environ is None else environ)
+    header = git_header(kind, api, env)
+    if header is None:
+        return {}
     try:
         count = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
     except ValueError:
         count = 0
     env.update({
         "GIT_CONFIG_COUNT": str(count + 1),
-        f"GIT_CONFIG_KEY_{count}": f"http.{root}.extraHeader",
-        f"GIT_CONFIG_VALUE_{count}": f"Authorization: Basic {basic}",
+        f"GIT_CONFIG_KEY_{count}": header[0],
+        f"GIT_CONFIG_VALUE_{count}": header[1],
     })
     return env
 
