@@ -4,6 +4,8 @@ real bare repositories."""
 
 from __future__ import annotations
 
+import email.utils
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -332,3 +334,36 @@ def test_git_credentials_keep_other_config_entries_and_need_a_token():
     assert done.stdout.strip() == "77"
     assert forges.git_credentials("github", None, {"PATH": "/usr/bin"}) == {}
     assert forges.git_header("gitlab", None, {"GITHUB_TOKEN": TOKEN}) is None
+
+
+def test_a_429_without_a_wait_waits_the_default_and_an_http_date_is_read(api, origins):
+    github_org(api, origins)
+    soon = email.utils.formatdate(time.time() - 5, usegmt=True)  # already past: the least wait
+    api.upcoming = [Reply(429, body=b"not json"), Reply(403, {"Retry-After": soon}),
+                    Reply(429, {"Retry-After": "soon"})]
+    waits: list[str] = []
+    limits = forges.Limits(min_wait=0.0, default_wait=0.01)
+    assert len(listed("github", "acme", api.url, limits=limits, waits=waits)) == 3
+    assert len(waits) == 3 and all("waiting" in w for w in waits)
+
+
+def test_an_api_that_cannot_be_reached_or_does_not_answer_fails_clearly(origins):
+    with socket.socket() as silent:  # accepts connections and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        message = failure("github", "acme", url, limits=forges.Limits(timeout=0.2))
+        assert message.endswith("the API did not answer within 0.2 s")
+    message = failure("github", "acme", url)  # closed now: nothing listens there
+    assert "could not reach the API" in message
+
+
+def test_a_bad_next_page_number_fails(api):
+    api.upcoming = [Reply(200, {"X-Next-Page": "2; drop"}, b"[]")]
+    assert "X-Next-Page is not a page number" in failure("gitlab", "team", api.gitlab_url)
+
+
+def test_a_broken_config_count_is_replaced_not_trusted():
+    env = forges.git_credentials("github", None, {"GITHUB_TOKEN": TOKEN,
+                                                  "GIT_CONFIG_COUNT": "many"})
+    assert env["GIT_CONFIG_COUNT"] == "1" and "GIT_CONFIG_KEY_0" in env
