@@ -349,3 +349,61 @@ def test_nothing_to_audit_and_an_unusable_work_folder_are_clear_errors(tmp_path,
     (tmp_path / "file").write_text("not a folder\n")
     result = run_tokscan(["audit", "--workdir", str(tmp_path / "file" / "sub"), str(repo.path)])
     assert result.code == 2 and "cannot use the work folder" in result.stderr
+
+
+@slow
+def test_a_github_organisation_is_listed_then_audited_with_its_token_kept_secret(
+    tmp_path, keys, run_tokscan, cluster, monkeypatch
+):
+    """--github-org end to end: the stand-in API lists the organisation (two pages, a fork
+    left out by default), each repository is cloned from its file:// URL and audited, and
+    the token reaches neither the output nor the work folder."""
+    from support.forge_api import ForgeAPI, github_repo
+
+    token = "ghp_" + "T0kenForTheStandIn" * 2
+    key = keys()
+    leaky = make_repo(tmp_path / "leaky", ("app.py", f"K = '{key}'\n"))
+    clean = make_repo(tmp_path / "clean", ("README", "hi\n"))
+    fork = make_repo(tmp_path / "fork", ("x.py", f"K = '{keys()}'\n"))
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    with ForgeAPI(token=token) as api:
+        api.github["acme"] = [
+            github_repo(f"file://{leaky.path}"),
+            github_repo(f"file://{clean.path}"),
+            github_repo(f"file://{fork.path}", fork=True),
+        ]
+        result, document = audit(run_tokscan, cluster, tmp_path / "work",
+                                 "--github-org", "acme", "--github-api", api.url)
+    assert result.code == 1, result.stderr
+    assert "github acme: 2 repositories" in result.stderr
+    assert {r["name"] for r in document["audit"]["repositories"]} == {
+        str(leaky.path), str(clean.path)}
+    [entry] = document["keys"]
+    assert entry["fingerprint"] == fingerprint(key)
+    assert token not in result.stdout + result.stderr
+    for path in (tmp_path / "work").rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+
+
+def test_the_forge_token_goes_only_with_clone_urls_under_the_forges_own_root(monkeypatch):
+    """Private repositories of an organisation are cloned with its token, as an
+    Authorization header for git; a listing that names another host does not get it."""
+    import base64
+
+    from support.forge_api import ForgeAPI, github_repo
+
+    from tokscan.commands import audit as command
+    from tokscan.options import Options
+
+    token = "ghp_" + "T0kenForTheStandIn" * 2
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    with ForgeAPI(token=token) as api:
+        api.github["acme"] = [github_repo(f"{api.url}/acme/own.git"),
+                              github_repo("https://elsewhere.example/acme/other.git")]
+        found = command.collect_sources(
+            command.Request(github_org="acme", github_api=api.url), Options(quiet=True))
+    by_url = {source.url: source for source in found}
+    own = by_url[f"{api.url}/acme/own.git"]
+    assert own.auth is not None and token in base64.b64decode(own.auth.split()[1]).decode()
+    assert by_url["https://elsewhere.example/acme/other.git"].auth is None

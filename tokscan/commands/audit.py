@@ -17,7 +17,7 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -112,23 +112,37 @@ def collect_sources(request: Request, options: Options) -> list[sources.Source]:
     texts = list(request.sources)
     if request.from_file is not None:
         texts += sources.read_list(request.from_file)
+    found = [sources.parse(text) for text in texts]
     for kind, name, api in (("github", request.github_org, request.github_api),
                             ("gitlab", request.gitlab_group, request.gitlab_api)):
         if name:
-            texts += _listed(kind, name, api, request, options)
-    return sources.unique([sources.parse(text) for text in texts])
+            auth = _forge_auth(kind, api)
+            for text in _listed(kind, name, api, request, options):
+                source = sources.parse(text)
+                if auth is not None and source.auth is None and source.url.startswith(auth[0]):
+                    source = replace(source, auth=auth[1])
+                found.append(source)
+    return sources.unique(found)
+
+
+def _forge_auth(kind: str, api: str | None) -> tuple[str, str] | None:
+    """(the forge's web root, the `Authorization` value) that lets git clone its private
+    repositories with the token from GITHUB_TOKEN / GITLAB_TOKEN; None without a token.
+    Only clone URLs under that root get it, so a listing cannot send it to another host."""
+    from tokscan.audit import forges
+
+    header = forges.git_header(kind, api)
+    if header is None:
+        return None
+    name, value = header
+    root = name.removeprefix("http.").removesuffix(".extraHeader")
+    return root, value.removeprefix("Authorization: ")
 
 
 def _listed(kind: str, name: str, api: str | None, request: Request,
             options: Options) -> list[str]:
     """An organisation's or group's repositories, from the forge's API (audit/forges.py)."""
-    try:
-        from tokscan.audit import forges  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise TokscanError(
-            f"--{kind}-{'org' if kind == 'github' else 'group'} is not available in this "
-            "build of tokscan (tokscan.audit.forges is missing)"
-        ) from None
+    from tokscan.audit import forges
 
     def waiting(message: str) -> None:
         if not options.quiet:
