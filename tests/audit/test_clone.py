@@ -92,3 +92,25 @@ def test_progress_is_told_as_the_transfer_goes(tmp_path):
     heard.clear()
     clone.refresh(sources.parse(f"file://{repo.path}"), tmp_path / "work", tell=heard.append)
     assert heard and all(line.startswith("fetching ") for line in heard)
+
+
+def test_an_unchanged_remote_is_told_without_a_fetch(tmp_path):
+    """A re-run asks the remote what it advertises; only when its branches and tags are
+    exactly the clone's is the clone taken as it stands (no fetch, no scan)."""
+    repo = origin(tmp_path)
+    repo.git("tag", "-a", "v1", "-m", "annotated")  # advertised with its peeled `^{}` line
+    source = sources.parse(f"file://{repo.path}")
+    work = tmp_path / "work"
+    assert clone.unchanged(source, work, 10) is None  # no clone yet
+    target = clone.refresh(source, work)
+    assert clone.unchanged(source, work, 10) == target
+    repo.write("b.txt", "more\n")
+    repo.commit("second")
+    assert clone.unchanged(source, work, 10) is None  # a branch moved
+    clone.refresh(source, work)
+    assert clone.unchanged(source, work, 10) == target
+    repo.git("tag", "-d", "v1")
+    assert clone.unchanged(source, work, 10) is None  # a tag went
+    clone.refresh(source, work)
+    repo.path.rename(tmp_path / "moved")
+    assert clone.unchanged(source, work, 10) is None  # the remote cannot be asked

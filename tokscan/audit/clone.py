@@ -134,6 +134,35 @@ def refresh(source: Source, workdir: Path, tell: Callable[[str], None] | None = 
         raise TokscanError(f"cannot clone or fetch: {_clean(str(error), source)}") from None
 
 
+def unchanged(source: Source, workdir: Path, timeout: float) -> Path | None:
+    """The bare clone of `source`, if the remote advertises exactly the branches and tags
+    the clone has (one `git ls-remote`, with the clone's own environment): then a re-run
+    needs no fetch. None when it differs, there is no clone yet, or the remote cannot be
+    asked; the ordinary fetch then decides."""
+    import subprocess
+
+    target = workdir / "repositories" / f"{source.slug}.git"
+    if not (target / "HEAD").is_file():
+        return None
+    env = git_environment(source.auth)
+    try:
+        advertised = subprocess.run(
+            ["git", "ls-remote", "--heads", "--tags", "--", source.url],
+            env=env, capture_output=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        held = subprocess.run(
+            ["git", "-C", str(target), "for-each-ref", "--format=%(objectname)\t%(refname)",
+             "refs/heads", "refs/tags"],
+            env=env, capture_output=True, timeout=timeout, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if advertised.returncode or held.returncode:
+        return None
+    remote = {line for line in advertised.stdout.splitlines() if not line.endswith(b"^{}")}
+    return target if remote == set(held.stdout.splitlines()) else None
+
+
 def _last_line(text: str) -> str:
     """git's reason: its first `fatal:` or `error:` line, else its last line."""
     text = text.strip().removeprefix("stderr:").strip().strip("'")

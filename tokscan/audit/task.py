@@ -56,6 +56,10 @@ class Result:
 
 def audit(job: Job) -> Result:
     """The task: `job`'s repository audited in a child process, within its time limit."""
+    if job.known_tips is not None:
+        unchanged = _reused_at_once(job)
+        if unchanged is not None:
+            return unchanged
     try:
         return isolate.call(_audit, job, job.timeout, _publisher(job))
     except isolate.TimedOut as error:
@@ -65,6 +69,31 @@ def audit(job: Job) -> Result:
     except Exception as error:  # a bug or a crash: this repository only
         reason = keyformat.redact_all(f"{type(error).__name__}: {error}")
         return Result(job.source.name, "failed", reason)
+
+
+def _reused_at_once(job: Job) -> Result | None:
+    """A repository whose refs have not moved, found without a child process, a fetch or
+    a scan: a local one's tips read in place, a remote one's clone compared with what the
+    remote advertises. A nightly re-run of thousands of unchanged repositories then costs
+    one `ls-remote` each. None whenever that cannot be told for sure (the slow path)."""
+    from tokscan.git.repository import open_repository
+
+    try:
+        if job.source.local:
+            root: Path | None = Path(job.source.url)
+        else:
+            from tokscan.audit import clone
+
+            root = clone.unchanged(job.source, Path(job.workdir), job.timeout or 60.0)
+        if root is None:
+            return None
+        repo = open_repository(root)
+        tips = tips_hash(repo.root)
+    except Exception:  # anything odd: the isolated path reports it properly
+        return None
+    if tips != job.known_tips:
+        return None
+    return Result(job.source.name, "reused", tips=tips, root=str(repo.root))
 
 
 def _publisher(job: Job) -> Callable[[str], None] | None:
