@@ -512,7 +512,7 @@ def test_100_000_tiny_files_are_counted_exactly(tmp_path, keys, run_tokscan, in_
     assert report["scan"]["bytes_scanned"] == size
     assert report["scan"]["errors"] == []
     text = run_tokscan(["scan", "--jobs", "2", "many"], cwd=tmp_path).stdout
-    assert "7 keys in 7 places · 99501 files" in text and "skipped 500 excluded" in text
+    assert "7 keys in 7 places · 99,501 files" in text and "skipped 500 excluded" in text
 
 
 @pytest.fixture
