@@ -93,3 +93,15 @@ def test_arguments_echoed_back_are_redacted(template, run_tokscan, repo, keys, t
     said = result.stdout + result.stderr
     assert not re.findall(r"tm-[A-Za-z0-9]{32}", said), said
     assert keyformat.redact(key) in said  # the message still says what it is about
+
+
+@pytest.mark.parametrize("choice", ["python", "hyperscan"])
+def test_version_names_the_needle_search_in_use(choice, run_tokscan, monkeypatch, tmp_path):
+    if choice == "hyperscan":
+        pytest.importorskip("hyperscan")
+    from tokscan.detect import matcher
+
+    monkeypatch.setattr(matcher, "_search", None)
+    monkeypatch.setenv("TOKSCAN_MATCHER", choice)
+    result = run_tokscan(["--version"], cwd=tmp_path)
+    assert (result.code, result.stdout) == (0, f"tokscan, version 0.1.0 (matcher: {choice})\n")

@@ -108,6 +108,10 @@ def conclude(
     if verify if verify is not None else options.verify:
         _verify(report, options)
     collect.finish(report)
+    if options.format == "json":  # the report names the search in use (not free to load)
+        from tokscan.detect import matcher
+
+        report.matcher = matcher.name()
     clean = not report.findings and not report.errors
     if not (quiet_when_clean and clean and options.format == "text" and options.output is None):
         output.emit(report, options)
