@@ -31,7 +31,7 @@ _TEMPLATE = """#!/bin/sh
 
 # The Python that has tokscan (recorded by `tokscan install`); TOKSCAN_PYTHON overrides it.
 python="${{TOKSCAN_PYTHON:-{python}}}"
-if [ -n "$python" ] && [ -x "$python" ]; then
+{quick}if [ -n "$python" ] && [ -x "$python" ]; then
     exec "$python" -m tokscan {command}{args}
 fi
 if command -v tokscan >/dev/null 2>&1; then
@@ -45,17 +45,49 @@ exit 1
 """
 
 
-def script(hook: str, python: str = "") -> str:
+# The pre-commit hook runs on every commit, and most of its time is Python starting: with
+# the recorded interpreter and the folder tokscan was installed in, it starts without
+# `site` (-S: no site-packages scan, no .pth files; tokscan loads `site` itself if a
+# commit needs more than the clean path) and isolated (-I: nothing from PYTHON*
+# variables or the repository's folder can shadow tokscan).
+_QUICK = """package="{package}"
+if [ -z "${{TOKSCAN_PYTHON:-}}" ] && [ -x "$python" ] && [ -f "$package/tokscan/cli/main.py" ]; then
+    exec "$python" -I -S -c '{bootstrap}' "$package" {command}
+fi
+"""
+# The folder goes first on the path; what is left in sys.argv is tokscan's command line.
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from tokscan.cli.main import main; sys.exit(main())"
+)
+
+
+def script(hook: str, python: str = "", package: str = "") -> str:
+    """The hook's text; with `python` and `package` (the folder holding the `tokscan`
+    package), as `tokscan install` writes it, else the generic one of hooks/."""
     command, purpose = HOOKS[hook]
     args = ' "$@"' if hook == "pre-push" else ""
+    quick = ""
+    if hook == "pre-commit" and python and package:
+        quick = _QUICK.format(package=_shell_quote(package), bootstrap=BOOTSTRAP,
+                              command=command)
     return _TEMPLATE.format(
         hook=hook,
         purpose=purpose,
         marker=MARKER,
         python=_shell_quote(python),
+        quick=quick,
         command=command,
         args=args,
     )
+
+
+def package_folder() -> str:
+    """The folder that holds the running `tokscan` package (site-packages, or the source
+    checkout of an editable install)."""
+    import tokscan
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(tokscan.__file__)))
 
 
 def _shell_quote(text: str) -> str:
@@ -79,7 +111,7 @@ def install(cwd: Path, hook: str, force: bool) -> tuple[Path, str]:
     "unchanged", or "replaced, old hook saved as ...")."""
     folder = hooks_folder(cwd)
     target = folder / hook
-    text = script(hook, sys.executable)
+    text = script(hook, sys.executable, package_folder())
     try:
         current = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
     except OSError as error:
