@@ -2,7 +2,7 @@
 the peers (benchmarks/peers.py: gitleaks, Betterleaks, Kingfisher, when installed), in the
 same run.
 
-    python benchmarks/history.py [REPO] [--runs N] [--commits N] [--no-peers]
+    python benchmarks/history.py [REPO] [--runs N] [--commits N] [--no-peers] [--no-breakdown]
 
 REPO may be a clone or a bare repository (/work/.mirror/sqlalchemy+sqlalchemy/repo).
 
@@ -249,6 +249,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--no-peers", action="store_true", help="time tokscan and git only")
+    parser.add_argument("--no-breakdown", action="store_true",
+                        help="skip the parts (the Python search alone takes minutes)")
     args = parser.parse_args()
     repo = args.repo.resolve() if args.repo else generated(args.commits)
     commits, blobs, size = blob_stats(repo)
@@ -283,10 +285,12 @@ def main() -> int:
             times[name].append(elapsed)
             cpu[name].append(used)
     # The parts, and tokscan on the Python search, once each (the same run, after).
-    part_times = {name: timed(command)[:2] for name, command in parts.items()}
-    os.environ["TOKSCAN_MATCHER"] = "python"
-    part_times["tokscan, Python search"] = timed(tokscan)[:2]
-    del os.environ["TOKSCAN_MATCHER"]
+    part_times = {}
+    if not args.no_breakdown:
+        part_times = {name: timed(command)[:2] for name, command in parts.items()}
+        os.environ["TOKSCAN_MATCHER"] = "python"
+        part_times["tokscan, Python search"] = timed(tokscan)[:2]
+        del os.environ["TOKSCAN_MATCHER"]
     # Memory is measured in runs of its own: polling /proc takes CPU from the timed runs.
     memories = [m for m in (timed(tokscan, watch=True)[2] for _ in range(2)) if m is not None]
     base = statistics.median(times["floor"])
