@@ -13,6 +13,8 @@ from support.gitrepo import GitRepo
 from support.keys import fingerprint
 from support.paths import ROOT
 
+from tokscan.git.hooks import FRAMEWORK_ENTRY
+
 # A PATH without the virtual environment that has tokscan: what a commit from an IDE or
 # another shell sees.
 BARE_PATH = os.pathsep.join(
@@ -148,7 +150,7 @@ def test_hook_manifest_declares_both_hooks():
     import yaml
 
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert hooks["tokscan"]["entry"] == "tokscan staged"
+    assert hooks["tokscan"]["entry"] == FRAMEWORK_ENTRY  # `tokscan staged`, started quickly
     assert hooks["tokscan"]["stages"] == ["pre-commit"]
     assert hooks["tokscan"]["pass_filenames"] is False
     assert hooks["tokscan"]["language"] == "python"

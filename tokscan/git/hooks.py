@@ -62,6 +62,21 @@ BOOTSTRAP = (
 )
 
 
+# The pre-commit framework's entry (.pre-commit-hooks.yaml) starts the Python of the
+# environment it made for tokscan the same quick way: its site-packages, where pip put
+# tokscan, first on the path; where that folder is laid out otherwise (Windows) or holds no
+# tokscan, `site` as usual.
+FRAMEWORK_BOOTSTRAP = (
+    "import os, sys; "
+    "p = os.path.join(sys.prefix, 'lib', 'python%d.%d' % sys.version_info[:2], "
+    "'site-packages'); "
+    "sys.path.insert(0, p) if os.path.isfile(os.path.join(p, 'tokscan', '__init__.py')) "
+    "else __import__('site').main(); "
+    "from tokscan.cli.main import main; sys.exit(main())"
+)
+FRAMEWORK_ENTRY = f'python -I -S -c "{FRAMEWORK_BOOTSTRAP}" staged'
+
+
 def script(hook: str, python: str = "", package: str = "") -> str:
     """The hook's text; with `python` and `package` (the folder holding the `tokscan`
     package), as `tokscan install` writes it, else the generic one of hooks/."""
