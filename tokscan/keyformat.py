@@ -5,18 +5,37 @@ This module is the only place that knows the key format (SPEC §2). Everything e
 
 from __future__ import annotations
 
-import re
-
 PREFIX = b"tm-"
 BODY_LENGTH = 32
 KEY_LENGTH = len(PREFIX) + BODY_LENGTH
 
-# The prefix and the body, and no alphanumeric directly after it. What comes before the
-# prefix is checked by `starts_at_boundary`, because escapes make it more than one byte.
-# The pattern is a fixed-length run with no nested repetition, so matching is linear.
-_KEY_AT = re.compile(rb"tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-_KEY_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-_KEY_SHAPED = re.compile(r"tm-[A-Za-z0-9]{32}")  # boundaries or not: for scrubbing messages
+
+class _Patterns:
+    """The key's regular expressions, compiled on first use: the pre-commit hook's clean
+    path never matches a key, and importing `re` (which imports `enum`) would cost it more
+    than its whole search. Each is a fixed-length run with no nested repetition, so
+    matching is linear."""
+
+    def __init__(self) -> None:
+        import re
+
+        # The prefix and the body, and no alphanumeric directly after it. What comes before
+        # the prefix is checked by `starts_at_boundary`: escapes make it more than one byte.
+        self.key_at = re.compile(rb"tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+        self.body_at = re.compile(rb"tm-[A-Za-z0-9]{32}")
+        self.key_in_text = re.compile(r"(?<![A-Za-z0-9])tm-[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+        self.key_shaped = re.compile(r"tm-[A-Za-z0-9]{32}")  # for scrubbing messages
+
+
+_compiled: _Patterns | None = None
+
+
+def _patterns() -> _Patterns:
+    global _compiled
+    if _compiled is None:
+        _compiled = _Patterns()
+    return _compiled
+
 
 # How many bytes before a key `starts_at_boundary` may look at (the longest escape,
 # `\U0000003D`, is ten bytes; the longest control sequence it reads, `\U0000001b[` with
@@ -30,13 +49,12 @@ _OCTAL = frozenset(b"01234567")
 
 def match_at(data: bytes, pos: int) -> str | None:
     """The key that starts at `pos` in `data` with proper boundaries on both sides, if any."""
-    m = _KEY_AT.match(data, pos)
+    m = (_compiled or _patterns()).key_at.match(data, pos)
     if m is None or not starts_at_boundary(data, pos):
         return None
     return m.group().decode("ascii")
 
 
-_BODY_AT = re.compile(rb"tm-[A-Za-z0-9]{32}")
 # How binary formats say "a string of 35 bytes follows" (the length of a key): one byte (a
 # protobuf varint, marshal's short strings, pickle, a Java class file's big-endian u2), a
 # little-endian u16 or u32, and SQLite's record serial types for text and blobs (2n + 13,
@@ -55,7 +73,7 @@ def match_length_prefixed(data: bytes, pos: int) -> str | None:
     its format delimits by length, not by what surrounds it (a `.pyc` file stores the next
     constant right after it, a SQLite record starts it with a letter). The body must still
     be exactly 32 letters and digits; near-misses of other lengths carry other prefixes."""
-    m = _BODY_AT.match(data, pos)
+    m = (_compiled or _patterns()).body_at.match(data, pos)
     if m is None:
         return None
     if any(data.endswith(prefix, 0, pos) for prefix in _LENGTH_PREFIXES):
@@ -181,7 +199,7 @@ def holds_split_needle(data: bytes, wrapping: bytes = WRAPPING) -> bool:
 
 def find_in_text(text: str) -> list[str]:
     """Every key-shaped string in a piece of text (used where input is already text)."""
-    return _KEY_IN_TEXT.findall(text)
+    return _patterns().key_in_text.findall(text)
 
 
 def fingerprint(key: str) -> str:
@@ -206,7 +224,7 @@ def redact_all(text: str) -> str:
     each pass makes the text shorter, so this ends."""
     count = 1
     while count:
-        text, count = _KEY_SHAPED.subn(lambda match: redact(match.group()), text)
+        text, count = _patterns().key_shaped.subn(lambda match: redact(match.group()), text)
     return text
 
 

@@ -171,6 +171,9 @@ class Report:
     notes: list[str] = field(default_factory=list)  # things the user should know
     range: ScanRange | None = None  # `tokscan ci`: the commits scanned and why
     pragmas_added: list[PragmaSite] = field(default_factory=list)  # `tokscan ci`: for review
+    # The needle search in use (detect/matcher.py): `python`, the portable one, unless the
+    # command found `hyperscan` loaded (it sets this for the JSON report's `tool`).
+    matcher: str = "python"
 
     @property
     def suppressed_total(self) -> int:

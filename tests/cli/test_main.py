@@ -139,3 +139,15 @@ def test_quiet_is_listed_with_one_meaning(run_tokscan):
         assert "-q, --quiet" in text
         assert "Print less" in " ".join(text.split()), command
     assert "--no-prompt" in helps["verify"]
+
+
+@pytest.mark.parametrize("choice", ["python", "hyperscan"])
+def test_version_names_the_needle_search_in_use(choice, run_tokscan, monkeypatch, tmp_path):
+    if choice == "hyperscan":
+        pytest.importorskip("hyperscan")
+    from tokscan.detect import matcher
+
+    monkeypatch.setattr(matcher, "_search", None)
+    monkeypatch.setenv("TOKSCAN_MATCHER", choice)
+    result = run_tokscan(["--version"], cwd=tmp_path)
+    assert (result.code, result.stdout) == (0, f"tokscan, version 0.1.0 (matcher: {choice})\n")

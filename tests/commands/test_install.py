@@ -29,6 +29,9 @@ def test_install_is_idempotent_and_records_the_interpreter(repo, run_tokscan):
     text = hook.read_text()
     assert f'python="${{TOKSCAN_PYTHON:-{sys.executable}}}"' in text
     assert "-m tokscan staged" in text
+    # the quick start: no site, isolated, from the folder tokscan is installed in
+    assert f'package="{hooks.package_folder()}"' in text
+    assert f"""exec "$python" -I -S -c '{hooks.BOOTSTRAP}' "$package" staged""" in text
     assert os.access(hook, os.X_OK)
     again = run_tokscan(["install"], cwd=repo.path)
     assert again.code == 0 and "unchanged" in again.stderr

@@ -327,7 +327,8 @@ def test_an_incomplete_scan_never_exits_0_even_with_a_baseline(repo, keys, run_t
 
 def test_version_and_help(run_tokscan, tmp_path):
     version = run_tokscan(["--version"], cwd=tmp_path)
-    assert (version.code, version.stdout.strip()) == (0, "tokscan, version 0.1.0")
+    assert version.code == 0
+    assert version.stdout.startswith("tokscan, version 0.1.0 (matcher: ")  # tests/cli/test_main.py
     helped = run_tokscan(["scan", "--help"], cwd=tmp_path)
     assert helped.code == 0
     assert "--all-files" in helped.stdout

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from support.gitrepo import GitRepo
+from support.keys import fingerprint
 from support.paths import ROOT
+
+from tokscan.git.hooks import FRAMEWORK_ENTRY
 
 # A PATH without the virtual environment that has tokscan: what a commit from an IDE or
 # another shell sees.
@@ -70,6 +73,26 @@ def test_allowed_line_passes(hooked, keys):
     hooked.add()
     done = commit(hooked, path=BARE_PATH)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_the_quick_start_loads_site_when_a_commit_needs_more(hooked, keys):
+    """The hook starts Python without `site`; a configuration (yaml, from site-packages)
+    and a key still work, and a `tokscan` folder in the repository shadows nothing."""
+    key, allowed = keys(), keys()
+    hooked.write(".tokscan.yaml", f"allow:\n  - fingerprint: {fingerprint(allowed)}\n")
+    hooked.write("tokscan/__init__.py", "raise SystemExit('the repository ran its own code')\n")
+    hooked.write("tokscan/__main__.py", "raise SystemExit('the repository ran its own code')\n")
+    hooked.write("docs.md", f"example: {allowed}\n")
+    hooked.add()
+    done = commit(hooked, path=BARE_PATH, env={"PYTHONPATH": str(hooked.path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    hooked.write("app.py", f"TOKEN = '{key}'\n")
+    hooked.add()
+    done = commit(hooked, path=BARE_PATH, env={"PYTHONPATH": str(hooked.path)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "app.py:1:10" in done.stdout + done.stderr
+    assert "repository ran its own code" not in done.stdout + done.stderr
 
 
 @pytest.mark.slow
@@ -167,7 +190,7 @@ def test_hook_manifest_declares_every_hook():
     import yaml
 
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert hooks["tokscan"]["entry"] == "tokscan staged"
+    assert hooks["tokscan"]["entry"] == FRAMEWORK_ENTRY  # `tokscan staged`, started quickly
     assert hooks["tokscan"]["stages"] == ["pre-commit"]
     assert hooks["tokscan"]["pass_filenames"] is False
     assert hooks["tokscan"]["language"] == "python"

@@ -23,8 +23,10 @@ FORMATS = {
 
 
 def normalize(text: str, root: Path) -> str:
-    """What changes from run to run: the checkout's folder, times and durations."""
+    """What changes from run to run: the checkout's folder, times and durations, and the
+    needle search that the machine has (TOKSCAN_MATCHER)."""
     text = text.replace(str(root), "<root>")
+    text = re.sub(r'"matcher": "[a-z]+"', '"matcher": "<matcher>"', text)
     text = re.sub(r'"started_at": "[^"]+"', '"started_at": "<time>"', text)
     text = re.sub(r'"duration_s": [0-9.e-]+', '"duration_s": 0', text)
     text = re.sub(r'"(start|end)_time": "[^"]+"', r'"\1_time": "<time>"', text)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+import os
 
 import jsonschema
 import pytest
@@ -13,6 +15,15 @@ from support.reports import check_golden, files_report, history_report
 
 from tokscan import keyformat
 from tokscan.report import json as renderer
+
+
+def matcher_in_use() -> str:
+    """The needle search tokscan runs here: Hyperscan where it loads, unless forced off."""
+    forced = os.environ.get("TOKSCAN_MATCHER") == "python"
+    if forced or importlib.util.find_spec("hyperscan") is None:
+        return "python"
+    return "hyperscan"
+
 
 TOP = ["version", "tool", "scan", "findings", "summary"]
 SCAN = ["mode", "root", "revisions", "started_at", "duration_s", "bytes_scanned",
@@ -31,7 +42,7 @@ def test_cli_report_has_exactly_the_spec_fields(repo, keys, run_tokscan):
     report = jsonreport.load(result.stdout)
     assert list(report) == TOP
     assert report["version"] == 1
-    assert report["tool"] == {"name": "tokscan", "version": "0.1.0"}
+    assert report["tool"] == {"name": "tokscan", "version": "0.1.0", "matcher": matcher_in_use()}
     assert list(report["scan"]) == SCAN
     scan = report["scan"]
     assert (scan["mode"], scan["root"], scan["revisions"]) == ("files", str(repo.path), [])

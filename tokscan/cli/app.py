@@ -95,8 +95,21 @@ def _check_api_base(value: str | None) -> None:
         api_base.check(value)
 
 
+def _print_version(ctx: click.Context, value: bool) -> None:
+    """`tokscan, version 0.1.0 (matcher: hyperscan)`: which search runs is worth knowing
+    when comparing timings, and depends on the machine (detect/matcher.py)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from tokscan.detect import matcher
+
+    click.echo(f"tokscan, version {__version__} (matcher: {matcher.name()})")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="tokscan")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _param, value: _print_version(ctx, value),
+              help="Show the version and the needle search in use, and exit.")
 @with_options(*GLOBAL_OPTIONS)
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None:

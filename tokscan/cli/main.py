@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 import sys
 
-from tokscan.cli import fast
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from tokscan import git
+    from tokscan.cli import fast
     from tokscan.errors import ExitCode
+
+# What the hooks run (git/hooks.py, .pre-commit-hooks.yaml): its git diff starts first.
+HOOK_COMMAND = ["staged"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,10 +31,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_any_encoding()
     from tokscan.errors import ExitCode, TokscanError
 
+    started: tuple[str, git.Stream] | None = None
     try:
+        if args == HOOK_COMMAND:
+            # The pre-commit hook: git diffs the index while Python imports the rest.
+            from tokscan.commands import staged
+
+            started = staged.start()
+        from tokscan.cli import fast
+
         call = fast.parse(args)
         if call is not None:
-            return _run_fast(call)
+            return _run_fast(call, started)
+        if started is not None:  # click's route after all (an environment variable's value)
+            started[1].close()
         from tokscan.cli import app
 
         return app.main(args)
@@ -71,9 +84,11 @@ def _tolerate_any_encoding() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def _run_fast(call: fast.FastCall) -> ExitCode:
+def _run_fast(call: fast.FastCall, started: tuple[str, git.Stream] | None) -> ExitCode:
     if call.directory is not None:
-        fast.change_directory(call.directory)
+        from tokscan.cli.fast import change_directory
+
+        change_directory(call.directory)
     if call.options.api_base is not None:  # as early as on the click route
         from tokscan.verify import api_base
 
@@ -88,7 +103,7 @@ def _run_fast(call: fast.FastCall) -> ExitCode:
         return commitmsg.run(call.options, call.paths[0])
     from tokscan.commands import staged
 
-    return staged.run(call.options)
+    return staged.run(call.options, started)
 
 
 if __name__ == "__main__":  # pragma: no cover

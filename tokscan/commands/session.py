@@ -132,6 +132,10 @@ def conclude(
     if verify if verify is not None else options.verify:
         _verify(report, options)
     collect.finish(report)
+    if options.format == "json":  # the report names the search in use (not free to load)
+        from tokscan.detect import matcher
+
+        report.matcher = matcher.name()
     clean = not report.findings and not report.errors
     to_terminal = options.format == "text" and options.output is None
     if options.write_baseline is not None and to_terminal:

@@ -7,7 +7,7 @@ contains the prefix, or the user asked for a report, does the full pipeline load
 
 from __future__ import annotations
 
-from tokscan import keyformat
+from tokscan import git, keyformat
 from tokscan.errors import ExitCode
 from tokscan.sources import diff
 from tokscan.sources import staged as source
@@ -18,9 +18,18 @@ if TYPE_CHECKING:
     from tokscan.options import Options
 
 
-def run(options: Options) -> ExitCode:
-    root = find_root()
-    git_diff = source.stream(root)
+def start() -> tuple[str, git.Stream] | None:
+    """Start the one `git diff --cached` of the scan before the command line is parsed (the
+    hooks' own command line, cli/main.py), so that git runs while Python loads the rest:
+    the root and the running diff, or None outside a work tree (`run` then says so)."""
+    from tokscan.git.repository import work_tree_top
+
+    root = work_tree_top()
+    return None if root is None else (root, source.stream(root))
+
+
+def run(options: Options, started: tuple[str, git.Stream] | None = None) -> ExitCode:
+    root, git_diff = started if started is not None else _start()
     try:
         head = git_diff.stdout.read(_IN_MEMORY)
         plain = (
@@ -35,6 +44,7 @@ def run(options: Options) -> ExitCode:
             and not keyformat.may_hold_key(head, _DIFF_WRAPPING)
         ):
             return ExitCode.CLEAN
+        _load_site()
         scanner = diff.DiffScanner()
         chunks = list(scanner.chunks(diff.Joined(head, git_diff.stdout)))
     finally:
@@ -69,6 +79,23 @@ def _report(
         if not excluded:
             session.collector.add(outcome, Where.STAGED, tally=False, present_at_head=False)
     return session.conclude(quiet_when_clean=True)
+
+
+def _load_site() -> None:
+    """The hooks may start Python without `site` (`-I -S`, git/hooks.py), which the clean
+    path does not need; a report may (yaml for a configuration, hyperscan, httpx), so the
+    site-packages folders are added now, as `site` would have at start."""
+    import sys
+
+    if sys.flags.no_site:
+        import site
+
+        site.main()
+
+
+def _start() -> tuple[str, git.Stream]:
+    root = find_root()
+    return root, source.stream(root)
 
 
 def find_root() -> str:

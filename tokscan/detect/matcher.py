@@ -1,37 +1,38 @@
 """Whether a buffer holds anything worth a closer look: one search for every needle at once.
 
 The needles are the key prefix and the fixed strings of its encoded forms
-(`keyformat.ENCODED_NEEDLES`, `keyformat.UTF32_NEEDLE`). Most files and blobs hold none,
-and this search is most of what they cost, so it runs on Hyperscan (the `hyperscan`
-package: SIMD, all needles in one pass, several GB/s a core) where it is installed, and
-on Python's bytes search, needle by needle, everywhere else. Both give the same answer
-(tests/detect/test_matcher.py), with one difference: a base64 needle that wrapping splits
-over two lines is seen by Hyperscan after the line breaks and indentations real files use
-(0 to 8 spaces, a tab, CRLF), and by the Python search after any.
+(`keyformat.ENCODED_NEEDLES`, `keyformat.UTF32_NEEDLE`), and the base64 needles also where
+wrapping (`keyformat.WRAPPING`: spaces, tabs, line breaks) splits them anywhere. Most files
+and blobs hold none, and this search is most of what they cost, so it runs on Hyperscan
+(the `hyperscan` package: SIMD, all needles in one pass, GB/s a core) where it is
+installed, and on Python's bytes search, needle by needle, everywhere else.
+
+Both give the same answer on any bytes (tests/detect/test_matcher.py checks it with
+hypothesis, and CI runs the whole suite a second time with the fallback forced), so which
+one runs changes only the speed. `TOKSCAN_MATCHER=python` forces the fallback,
+`TOKSCAN_MATCHER=hyperscan` makes a missing Hyperscan an error; unset (or `auto`), Hyperscan
+is used where it loads. `tokscan --version` and the JSON report's `tool` name the one in use.
 
 The pre-commit hook does not use this module: importing Hyperscan costs more than the
-hook's whole search (sources/staged.py searches the few needles itself).
+hook's whole search (sources/diff.py searches the few needles itself).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 
 from tokscan import keyformat
+from tokscan.errors import TokscanError
 
+ENVIRONMENT = "TOKSCAN_MATCHER"
+CHOICES = ("auto", "hyperscan", "python")
+
+# Found as they are. (benchmarks/decoders.py narrows both to measure the decoders' cost.)
 NEEDLES = (keyformat.PREFIX, *keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
-# Wrapping may split a base64 needle over two lines (one key in twenty, at 76 columns). The
-# Python search removes all wrapping first; Hyperscan looks for the needle split at each
-# place by the line breaks and indentations that MIME, PEM and YAML write: literals are
-# what it searches fastest, where a pattern with "any whitespace here" costs it 3.5 times.
-_JOINTS = (b"\n", b"\r\n", *(b"\n" + b" " * n for n in (2, 4, 6, 8)), b"\n\t",
-           b"\r\n  ", b"\r\n    ")
-SPLIT_NEEDLES = tuple(
-    needle[:cut] + joint + needle[cut:]
-    for needle in keyformat.BASE64_ALL_NEEDLES
-    for cut in range(1, len(needle))
-    for joint in _JOINTS
-)
+# Found also with wrapping anywhere inside them: MIME and PEM wrap at 64 or 76 columns, so
+# one base64-encoded key in twenty has its needle split over two lines.
+SPLIT_NEEDLES = keyformat.BASE64_ALL_NEEDLES
 
 Buffer = bytes | bytearray | memoryview
 
@@ -41,45 +42,140 @@ class _PythonSearch:
 
     def holds_needle(self, data: Buffer) -> bool:
         view = bytes(data) if isinstance(data, memoryview) else data
-        return keyformat.UTF32_NEEDLE in view or keyformat.may_hold_key(bytes(view))
+        if any(needle in view for needle in NEEDLES):
+            return True
+        if not SPLIT_NEEDLES:
+            return False
+        unwrapped = view.translate(None, keyformat.WRAPPING)
+        return any(needle in unwrapped for needle in SPLIT_NEEDLES)
+
+
+_WRAPPING = frozenset(keyformat.WRAPPING)
 
 
 class _Hyperscan:
+    """Literals for the whole needles; for needles split by wrapping, patterns that one of
+    the split's pieces matches, checked by hand at the few places they match. A split
+    needle is pieces with wrapping between them: either one piece has two characters or
+    more (`W` + `G0` + `W` for `d G0 t`, no `W` on the needle's own ends), or every piece
+    is one character, and then a middle one stands between two wrapping characters. So
+    every split needle that the Python search sees matches one of these patterns, and the
+    check by hand (the rest of the needle around it, wrapping skipped) accepts no other.
+    Patterns of literals and single character classes keep Hyperscan near its literal
+    speed, where "any wrapping between any two characters" would cost it four times."""
+
     name = "hyperscan"
 
     def __init__(self) -> None:
         import hyperscan
 
         self._stopped = hyperscan.ScanTerminated
-        # Literals as escaped bytes: Hyperscan reads expressions as C strings, so a NUL
-        # (UTF-16's needle has them) would end the pattern.
-        patterns = [b"".join(b"\\x%02x" % byte for byte in needle)
-                    for needle in (*NEEDLES, *SPLIT_NEEDLES)]
+        # Escaped bytes: Hyperscan reads expressions as C strings, so a NUL (UTF-16's
+        # needle has them) would end the pattern.
+        patterns = [_escaped(needle) for needle in NEEDLES]
+        self._whole = len(patterns)
+        self._pieces: list[tuple[bytes, int, int, int]] = []  # needle, i, j, bytes after j
+        for needle in SPLIT_NEEDLES:
+            for i, j in _pieces(needle):
+                after = 1 if j < len(needle) else 0
+                before = rb"[ \t\r\n]" if i > 0 else b""
+                patterns.append(before + _escaped(needle[i:j]) + rb"[ \t\r\n]" * after)
+                self._pieces.append((needle, i, j, after))
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),
             elements=len(patterns),
-            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(patterns),
+            # A whole needle answers at once; a piece is reported at each place, since the
+            # check by hand may turn down the first.
+            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * self._whole
+            + [0] * (len(patterns) - self._whole),
         )
 
     def holds_needle(self, data: Buffer) -> bool:
         found = False
+        whole, pieces = self._whole, self._pieces
 
-        def stop(*_: object) -> bool:
+        def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> bool:
             nonlocal found
-            found = True
-            return True  # the first match answers the question
+            if pattern < whole or _around(data, end, *pieces[pattern - whole]):
+                found = True
+                return True  # stop: the first needle answers the question
+            return False
 
         with contextlib.suppress(self._stopped):
-            self._database.scan(data, match_event_handler=stop)  # type: ignore[type-var]
+            self._database.scan(data, match_event_handler=on_match)  # type: ignore[type-var]
         return found
 
 
+def _pieces(needle: bytes) -> list[tuple[int, int]]:
+    """The pieces `needle[i:j]` whose patterns find every split of `needle`: every proper
+    piece of two characters or more, and one middle character (the split where each
+    character stands alone)."""
+    size = len(needle)
+    found = [(i, j) for i in range(size) for j in range(i + 2, size + 1) if j - i < size]
+    middle = max(range(1, size - 1), key=lambda i: _rarity(needle[i]))
+    return [*found, (middle, middle + 1)]
+
+
+def _rarity(byte: int) -> int:
+    found = _COMMON.find(bytes([byte]))
+    return len(_COMMON) if found < 0 else found
+
+
+# Characters common in text first: a lone middle character is searched with wrapping on
+# both sides, so the one least like a word or number between spaces matches least.
+_COMMON = b"aeiousdtn0123456789lrcmhpbfgwyvkxjqzAEIOUSDTNLRCMHPBFGWYVKXJQZ"
+
+
+def _escaped(text: bytes) -> bytes:
+    return b"".join(b"\\x%02x" % byte for byte in text)
+
+
+def _around(data: Buffer, end: int, needle: bytes, i: int, j: int, after: int) -> bool:
+    """Whether the piece `needle[i:j]` that ends `after` bytes before `end` has the rest of
+    `needle` around it, with any wrapping between characters."""
+    start = end - after - (j - i)
+    pos = start - 1
+    for expected in reversed(needle[:i]):
+        while pos >= 0 and data[pos] in _WRAPPING:
+            pos -= 1
+        if pos < 0 or data[pos] != expected:
+            return False
+        pos -= 1
+    pos, size = start + j - i, len(data)
+    for expected in needle[j:]:
+        while pos < size and data[pos] in _WRAPPING:
+            pos += 1
+        if pos >= size or data[pos] != expected:
+            return False
+        pos += 1
+    return True
+
+
+def choice() -> str:
+    """What TOKSCAN_MATCHER asks for (`auto` when unset)."""
+    wanted = os.environ.get(ENVIRONMENT, "").strip().lower() or "auto"
+    if wanted not in CHOICES:
+        raise TokscanError(
+            f"{ENVIRONMENT}={os.environ[ENVIRONMENT]!r} is not one of: {', '.join(CHOICES)}"
+        )
+    return wanted
+
+
 def _load() -> _PythonSearch | _Hyperscan:
+    wanted = choice()
+    if wanted == "python":
+        return _PythonSearch()
     try:
         return _Hyperscan()
-    except Exception:  # not installed, no wheel for this platform, or no SIMD it can use
+    except Exception as error:  # not installed, no wheel for this platform, or no SIMD
+        if wanted == "hyperscan":
+            raise TokscanError(
+                f"{ENVIRONMENT}=hyperscan, but Hyperscan cannot be loaded "
+                f"({type(error).__name__}: {error}); pip install hyperscan, or unset "
+                f"{ENVIRONMENT} to use the portable search"
+            ) from None
         return _PythonSearch()
 
 
@@ -94,6 +190,12 @@ def engine() -> _PythonSearch | _Hyperscan:
     return _search
 
 
+def name() -> str:
+    """`hyperscan` or `python`: the search that runs (for --version and reports)."""
+    return engine().name
+
+
 def holds_needle(data: Buffer) -> bool:
-    """Whether `data` holds the key prefix or one of its encoded forms' needles."""
+    """Whether `data` holds the key prefix or one of its encoded forms' needles, the base64
+    ones also split by wrapping."""
     return engine().holds_needle(data)

@@ -44,7 +44,7 @@ _TEMPLATE = """#!/bin/sh
 
 # The Python that has tokscan (recorded by `tokscan install`); TOKSCAN_PYTHON overrides it.
 python="${{TOKSCAN_PYTHON:-{python}}}"
-if [ -n "$python" ] && [ -x "$python" ]; then
+{quick}if [ -n "$python" ] && [ -x "$python" ]; then
     exec "$python" -m tokscan {command}{args}
 fi
 if command -v tokscan >/dev/null 2>&1; then
@@ -59,11 +59,49 @@ exit 1
 """
 
 
-def script(hook: str, python: str = "") -> str:
+# The pre-commit hook runs on every commit, and most of its time is Python starting: with
+# the recorded interpreter and the folder tokscan was installed in, it starts without
+# `site` (-S: no site-packages scan, no .pth files; tokscan loads `site` itself if a
+# commit needs more than the clean path) and isolated (-I: nothing from PYTHON*
+# variables or the repository's folder can shadow tokscan).
+_QUICK = """package="{package}"
+if [ -z "${{TOKSCAN_PYTHON:-}}" ] && [ -x "$python" ] && [ -f "$package/tokscan/cli/main.py" ]; then
+    exec "$python" -I -S -c '{bootstrap}' "$package" {command}
+fi
+"""
+# The folder goes first on the path; what is left in sys.argv is tokscan's command line.
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from tokscan.cli.main import main; sys.exit(main())"
+)
+
+
+# The pre-commit framework's entry (.pre-commit-hooks.yaml) starts the Python of the
+# environment it made for tokscan the same quick way: its site-packages, where pip put
+# tokscan, first on the path; where that folder is laid out otherwise (Windows) or holds no
+# tokscan, `site` as usual.
+FRAMEWORK_BOOTSTRAP = (
+    "import os, sys; "
+    "p = os.path.join(sys.prefix, 'lib', 'python%d.%d' % sys.version_info[:2], "
+    "'site-packages'); "
+    "sys.path.insert(0, p) if os.path.isfile(os.path.join(p, 'tokscan', '__init__.py')) "
+    "else __import__('site').main(); "
+    "from tokscan.cli.main import main; sys.exit(main())"
+)
+FRAMEWORK_ENTRY = f'python -I -S -c "{FRAMEWORK_BOOTSTRAP}" staged'
+
+
+def script(hook: str, python: str = "", package: str = "") -> str:
+    """The hook's text; with `python` and `package` (the folder holding the `tokscan`
+    package), as `tokscan install` writes it, else the generic one of hooks/."""
     command, purpose = HOOKS[hook]
     args = ' "$@"' if hook in _WITH_ARGUMENTS else ""
     from tokscan import __version__
 
+    quick = ""
+    if hook == "pre-commit" and python and package:
+        quick = _QUICK.format(package=_shell_quote(package), bootstrap=BOOTSTRAP,
+                              command=command)
     return _TEMPLATE.format(
         repository=REPOSITORY,
         version=__version__,
@@ -72,9 +110,18 @@ def script(hook: str, python: str = "") -> str:
         purpose=purpose,
         marker=MARKER,
         python=_shell_quote(python),
+        quick=quick,
         command=command,
         args=args,
     )
+
+
+def package_folder() -> str:
+    """The folder that holds the running `tokscan` package (site-packages, or the source
+    checkout of an editable install)."""
+    import tokscan
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(tokscan.__file__)))
 
 
 def _shell_quote(text: str) -> str:
@@ -98,7 +145,7 @@ def install(cwd: Path, hook: str, force: bool) -> tuple[Path, str]:
     "unchanged", or "replaced, old hook saved as ...")."""
     folder = hooks_folder(cwd)
     target = folder / hook
-    text = script(hook, sys.executable)
+    text = script(hook, sys.executable, package_folder())
     try:
         current = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
     except OSError as error:

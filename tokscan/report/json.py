@@ -43,7 +43,7 @@ def document(
 ) -> dict[str, Any]:
     return {
         "version": SCHEMA_VERSION,
-        "tool": {"name": "tokscan", "version": __version__},
+        "tool": {"name": "tokscan", "version": __version__, "matcher": report.matcher},
         "scan": {
             "mode": report.mode,
             "root": report.root,
