@@ -52,7 +52,7 @@ def test_install_lines_name_the_repository_and_the_tag():
     assert f'TOKSCAN_VERSION: "{__version__}"' in template
     assert f"git+{REPOSITORY}@v${{TOKSCAN_VERSION}}" in template
     assert f"raw.githubusercontent.com/tokscan/tokscan/v{__version__}/" in template
-    assert f'"tool": {{"name": "tokscan", "version": "{__version__}"}}' in readme
+    assert f'"tool": {{"name": "tokscan", "version": "{__version__}", "matcher"' in readme
     # The Action installs its own checkout: the very tag a workflow pins.
     assert '"$GITHUB_ACTION_PATH"' in (ROOT / "action.yml").read_text()
 
