@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -61,7 +62,24 @@ def test_the_environment_carries_the_safety_settings_and_the_allowlist():
     assert settings["protocol.allow"] == "never"
     assert settings["protocol.https.allow"] == "always"
     assert "protocol.ext.allow" not in settings
-    assert settings["http.extraHeader"] == "Authorization: Basic abc"
+    assert settings["http.extraHeader"] == "Authorization: Basic abc"  # no URL: unscoped
+
+
+def test_credentials_are_scoped_to_the_host_of_the_url(tmp_path):
+    """A redirect to another host must not carry the Authorization header along: git is
+    given it for the source's scheme and host only."""
+    env = clone.git_environment("Basic abc", "https://git.example.com:8443/acme/app.git")
+    env["GIT_CONFIG_GLOBAL"] = os.devnull
+
+    def header_for(url: str) -> str:
+        done = subprocess.run(["git", "config", "--get-urlmatch", "http.extraHeader", url],
+                              env=env, capture_output=True, text=True, cwd=tmp_path)
+        return done.stdout.strip()
+
+    assert header_for("https://git.example.com:8443/acme/app.git/info/refs") == (
+        "Authorization: Basic abc")
+    assert header_for("https://elsewhere.example/acme/app.git") == ""
+    assert header_for("http://git.example.com:8443/acme/app.git") == ""
     assert env["GIT_TERMINAL_PROMPT"] == "0" and env["GIT_ALLOW_PROTOCOL"] == "file:http:https:ssh"
     assert "BatchMode=yes" in env["GIT_SSH_COMMAND"]
 

@@ -32,9 +32,11 @@ from tokscan.git.process import FETCH_PROTOCOLS, SAFE_SETTINGS, environment
 REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
 
 
-def git_environment(auth: str | None = None) -> dict[str, str]:
+def git_environment(auth: str | None = None, url: str = "") -> dict[str, str]:
     """The environment for every git that GitPython starts: tokscan's safety settings as
-    configuration, the transport allowlist, and no prompt of any kind."""
+    configuration, the transport allowlist, and no prompt of any kind. `auth` (an
+    `Authorization` value) is scoped to `url`'s scheme and host, so a redirect cannot
+    carry it to another host."""
     env = environment()
     settings = [setting.split("=", 1) for setting in SAFE_SETTINGS]
     settings += [[f"protocol.{name}.allow", "always"] for name in FETCH_PROTOCOLS]
@@ -42,7 +44,7 @@ def git_environment(auth: str | None = None) -> dict[str, str]:
                  ["transfer.fsckObjects", "false"], ["gc.auto", "0"],
                  ["maintenance.auto", "false"]]  # fmt: skip
     if auth is not None:
-        settings.append(["http.extraHeader", f"Authorization: {auth}"])
+        settings.append([f"http.{_origin(url)}extraHeader", f"Authorization: {auth}"])
     for name in [n for n in env if n.startswith("GIT_CONFIG_")]:
         del env[name]
     env["GIT_CONFIG_COUNT"] = str(len(settings))
@@ -58,6 +60,17 @@ def git_environment(auth: str | None = None) -> dict[str, str]:
         GIT_CONFIG_NOSYSTEM="1",
     )
     return env
+
+
+def _origin(url: str) -> str:
+    """`scheme://host[:port]/.` for a scoped http setting, or "" (unscoped) without one."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/."
 
 
 _EVERY = 0.5  # seconds between two progress messages for one repository
@@ -104,7 +117,7 @@ def refresh(source: Source, workdir: Path, tell: Callable[[str], None] | None = 
     from git.exc import GitCommandError, GitError, UnsafeOptionError, UnsafeProtocolError
 
     target = workdir / "repositories" / f"{source.slug}.git"
-    env = git_environment(source.auth)
+    env = git_environment(source.auth, source.url)
     fetching = (target / "HEAD").is_file()
     progress = _progress_class()("fetching" if fetching else "cloning", tell)
     try:
@@ -144,7 +157,7 @@ def unchanged(source: Source, workdir: Path, timeout: float) -> Path | None:
     target = workdir / "repositories" / f"{source.slug}.git"
     if not (target / "HEAD").is_file():
         return None
-    env = git_environment(source.auth)
+    env = git_environment(source.auth, source.url)
     try:
         advertised = subprocess.run(
             ["git", "ls-remote", "--heads", "--tags", "--", source.url],
