@@ -83,3 +83,22 @@ def test_plan_keeps_every_ref_for_filters_and_says_so(repo):
     )
     for named in (["main"], ["--branches"], ["--end-of-options", "main"], ["--not", "x", "--all"]):
         assert plan(opened, named).revisions == named
+
+
+def test_plan_names_the_ref_options_given_and_counts_in_english(repo):
+    """`tokscan history --all` said only "scanning the revisions given": a user reading
+    the log must see which (`--all`, `--branches=rel/*`); and `-n 1` is one commit."""
+    from tokscan.ranges.revisions import plan
+
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    opened = open_repository(repo.path)
+    assert plan(opened, ["--all"]).description == "the revisions given: --all"
+    assert plan(opened, ["--branches=rel/*", "--not", "main"]).description == (
+        "the revisions given: --branches=rel/* --not main"
+    )
+    assert plan(opened, ["--tags", "--since=2024-01-01"]).description == (
+        "the revisions given: --tags; since 2024-01-01"
+    )
+    assert plan(opened, ["-n", "1"]).description.endswith("; at most 1 commit")
+    assert plan(opened, ["-1"]).description.endswith("; at most 1 commit")

@@ -172,7 +172,7 @@ def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
     before, paths, names = _split(checked)
     filters = describe_filters(before, paths)
     if names:
-        given = [item for item in before if not item.startswith("-")]
+        given = _selection(before)
         what = "the revisions given" + (f": {' '.join(given)}" if given else "")
         return Plan(checked, False, what + (f"; {filters}" if filters else ""))
     scope = everything(repo)
@@ -182,6 +182,25 @@ def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
         return Plan(scope, True, what)
     revisions = [*scope, *before, "--", *paths] if scope else []
     return Plan(revisions, False, f"{what}; {filters}")
+
+
+def _selection(before: Sequence[str]) -> list[str]:
+    """The revisions and ref options among checked arguments (`main`, `--all`, `--not x`),
+    as given: the part of the scope line that says which commits; the filters say the rest."""
+    selected: list[str] = []
+    literal = False
+    items = iter(before)
+    for item in items:
+        name = item.partition("=")[0]
+        if literal or not item.startswith("-"):
+            selected.append(item)
+        elif item == "--end-of-options":
+            literal = True
+        elif name in _REF_OPTIONS or name in ("--not", "--exclude"):
+            selected.append(item)
+        elif item in _WITH_VALUE:
+            next(items, None)  # the option's value is no revision
+    return selected
 
 
 # How each filtering option reads in the scope line (`{}` is its value).
@@ -194,10 +213,15 @@ _FILTER_WORDS = {
     "--author": "author {}",
     "--committer": "committer {}",
     "--grep": "message matching {}",
-    "-n": "at most {} commits",
-    "--max-count": "at most {} commits",
-    "--skip": "skipping {} commits",
+    "-n": "at most {}",
+    "--max-count": "at most {}",
+    "--skip": "skipping {}",
 }
+
+
+def _commits(number: str) -> str:
+    """`1 commit`, `3 commits`: a count the user typed, read as English."""
+    return f"{number} commit" + ("" if number.lstrip("0") == "1" else "s")
 
 
 def describe_filters(before: Sequence[str], paths: Sequence[str]) -> str:
@@ -209,10 +233,12 @@ def describe_filters(before: Sequence[str], paths: Sequence[str]) -> str:
             continue
         name, equals, value = item.partition("=")
         if _COUNT.fullmatch(item):
-            words.append(f"at most {item[1:]} commits")
+            words.append(f"at most {_commits(item[1:])}")
         elif name in _FILTER_WORDS:
             if not equals:
                 value = next(items, "")
+            if name in ("-n", "--max-count", "--skip"):
+                value = _commits(value)
             words.append(_FILTER_WORDS[name].format(value))
         elif name not in _REF_OPTIONS and name not in ("--not", "--exclude"):
             words.append(item)
