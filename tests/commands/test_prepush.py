@@ -126,6 +126,19 @@ class TestRange:
         assert prepush.from_environment(work.path, {}) is None
 
 
+def test_pre_commit_run_with_ref_names_scans_only_that_range(work):
+    """`pre-commit run --hook-stage pre-push --from-ref origin/main --to-ref HEAD` (how the
+    framework's docs run a pre-push hook by hand or in CI) passes names, not shas, and no
+    remote: the from-ref was dropped and all of HEAD's history scanned."""
+    work.git("fetch", "-q", "origin")
+    work.git("checkout", "-q", "-b", "topic")
+    new = [work.commit("t1"), work.commit("t2")]
+    env = {"PRE_COMMIT": "1", "PRE_COMMIT_FROM_REF": "origin/main", "PRE_COMMIT_TO_REF": "HEAD"}
+    remote, push = prepush.from_environment(work.path, env)
+    assert remote is None
+    assert rev_list(work, push.rev_args()) == set(new)
+
+
 def run_prepush(run_tokscan, repo, lines, *args):
     return run_tokscan(["pre-push", *args], cwd=repo.path, stdin=("\n".join(lines) + "\n").encode())
 
