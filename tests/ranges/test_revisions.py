@@ -102,3 +102,19 @@ def test_plan_names_the_ref_options_given_and_counts_in_english(repo):
     )
     assert plan(opened, ["-n", "1"]).description.endswith("; at most 1 commit")
     assert plan(opened, ["-1"]).description.endswith("; at most 1 commit")
+
+
+def test_a_path_given_where_a_revision_goes_says_to_put_it_after_dashes(repo, monkeypatch):
+    """`git log app.py` works, so a gitleaks user types `tokscan history app.py` and got
+    "git log failed: fatal: bad revision 'app.py'"; rev-list wants paths after `--`."""
+    from tokscan.ranges.revisions import plan
+
+    repo.write("app.py", "a\n")
+    repo.commit("init")
+    monkeypatch.chdir(repo.path)
+    opened = open_repository(repo.path)
+    with pytest.raises(TokscanError, match=r"'app\.py' is a path, not a revision.*-- app\.py"):
+        plan(opened, ["app.py"])
+    assert plan(opened, ["main", "--", "app.py"]).revisions == ["main", "--", "app.py"]
+    repo.git("branch", "app.py")  # a branch of that name is a revision: git's rule
+    assert plan(opened, ["app.py"]).revisions == ["app.py"]

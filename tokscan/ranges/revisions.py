@@ -11,6 +11,7 @@ branch, to tell whether a key is still there.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,6 +173,7 @@ def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
     before, paths, names = _split(checked)
     filters = describe_filters(before, paths)
     if names:
+        _refuse_paths_as_revisions(repo, before)
         given = _selection(before)
         what = "the revisions given" + (f": {' '.join(given)}" if given else "")
         return Plan(checked, False, what + (f"; {filters}" if filters else ""))
@@ -182,6 +184,20 @@ def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
         return Plan(scope, True, what)
     revisions = [*scope, *before, "--", *paths] if scope else []
     return Plan(revisions, False, f"{what}; {filters}")
+
+
+def _refuse_paths_as_revisions(repo: Repository, before: Sequence[str]) -> None:
+    """`git log app.py` takes a path without `--`; rev-list, which `tokscan history` runs,
+    does not, and says only "bad revision". Say where the path goes instead."""
+    for item in _selection(before):
+        if item.startswith("-") or not os.path.lexists(item):
+            continue
+        found = git.try_run(repo.root, "rev-parse", "-q", "--verify", "--end-of-options", item)
+        if found is None:
+            raise TokscanError(
+                f"'{item}' is a path, not a revision: paths go after `--` "
+                f"(`tokscan history -- {item}`, or `tokscan history main -- {item}`)"
+            )
 
 
 def _selection(before: Sequence[str]) -> list[str]:
