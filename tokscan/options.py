@@ -150,7 +150,7 @@ AUDIT_OUTPUT = (
            default="text"),
     *(option for option in OUTPUT_OPTIONS
       if option.field in ("output", "verify", "api_base", "quiet", "progress",
-                          "fail_on_revoked")),
+                          "fail_on_revoked", "exit_zero")),
 )
 
 

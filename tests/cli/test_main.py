@@ -133,6 +133,15 @@ def test_help_gives_each_command_a_whole_summary(run_tokscan, monkeypatch, colum
         assert " ".join(summary.split()).endswith("."), (name, summary)
 
 
+def test_scan_help_says_what_scan_alone_reads(run_tokscan):
+    """The help said "default: ." but `tokscan scan` alone reads what git knows, while
+    `tokscan scan .` reads ignored files too (README: they differ)."""
+    summary = run_tokscan(["--help"]).stdout.split("Commands:\n", 1)[1]
+    text = " ".join(summary.split()) + " ".join(run_tokscan(["scan", "--help"]).stdout.split())
+    assert "default: .)" not in text and "default: .;" not in text
+    assert text.count("default: the repository as git sees it") == 2
+
+
 def test_quiet_is_listed_with_one_meaning(run_tokscan):
     helps = {command: run_tokscan([command, "--help"]).stdout for command in ("scan", "verify")}
     for command, text in helps.items():

@@ -407,3 +407,20 @@ def test_the_forge_token_goes_only_with_clone_urls_under_the_forges_own_root(mon
     own = by_url[f"{api.url}/acme/own.git"]
     assert own.auth is not None and token in base64.b64decode(own.auth.split()[1]).decode()
     assert by_url["https://elsewhere.example/acme/other.git"].auth is None
+
+
+@slow
+def test_exit_zero_reports_keys_but_passes_and_a_failure_still_exits_2(
+    tmp_path, keys, run_tokscan, cluster
+):
+    """`--exit-zero` is for dashboards (README), and `tokscan audit -f html` is the
+    dashboard: it lacked the option ("No such option")."""
+    key = keys()
+    leaky = make_repo(tmp_path / "leaky", ("a.py", f"K = '{key}'\n"))
+    result, document = audit(run_tokscan, cluster, tmp_path / "work", "--exit-zero",
+                             str(leaky.path))  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert document["summary"]["failing"] == 1
+    broken, _ = audit(run_tokscan, cluster, tmp_path / "work", "--exit-zero",
+                      str(leaky.path), str(tmp_path / "not-a-repository"))  # fmt: skip
+    assert broken.code == 2

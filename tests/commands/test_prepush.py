@@ -126,6 +126,19 @@ class TestRange:
         assert prepush.from_environment(work.path, {}) is None
 
 
+def test_pre_commit_run_with_ref_names_scans_only_that_range(work):
+    """`pre-commit run --hook-stage pre-push --from-ref origin/main --to-ref HEAD` (how the
+    framework's docs run a pre-push hook by hand or in CI) passes names, not shas, and no
+    remote: the from-ref was dropped and all of HEAD's history scanned."""
+    work.git("fetch", "-q", "origin")
+    work.git("checkout", "-q", "-b", "topic")
+    new = [work.commit("t1"), work.commit("t2")]
+    env = {"PRE_COMMIT": "1", "PRE_COMMIT_FROM_REF": "origin/main", "PRE_COMMIT_TO_REF": "HEAD"}
+    remote, push = prepush.from_environment(work.path, env)
+    assert remote is None
+    assert rev_list(work, push.rev_args()) == set(new)
+
+
 def run_prepush(run_tokscan, repo, lines, *args):
     return run_tokscan(["pre-push", *args], cwd=repo.path, stdin=("\n".join(lines) + "\n").encode())
 
@@ -506,3 +519,29 @@ def test_the_remote_tracking_head_names_the_default_branch(work, origin):
         stable, "origin/stable"
     )
     assert prepush.default_branch(work.path, "elsewhere", [("f" * 40, "HEAD")]) is None
+
+
+def test_verify_true_on_the_default_branch_is_ignored_with_a_note(
+    work, keys, tokmodel, run_tokscan
+):
+    """The README and the spec: `verify: true` counts only from --config FILE, the user's
+    config and `tokscan ci`'s base. A push read it from the remote's default branch and
+    sent the pushed key to the API: a repository someone cloned could make every push of
+    theirs ask TokModel, without their word."""
+    work.write(".tokscan.yaml", "verify: true\n")
+    work.commit("the project's policy")
+    work.git("push", "-q", "origin", "main")
+    work.git("checkout", "-q", "-b", "topic")
+    key = keys()
+    work.write("app.py", f"KEY = '{key}'\n")
+    work.commit("a key")
+    result = run_prepush(
+        run_tokscan, work, [line(work, "topic", "refs/heads/topic", None)], "origin",
+        "-f", "json",
+    )  # fmt: skip
+    assert result.code == 1, result.stderr
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["status"] == "unverified"
+    assert tokmodel.requests == []
+    assert "`verify: true` in" in result.stderr and "is ignored" in result.stderr
+    assert key not in result.stdout + result.stderr

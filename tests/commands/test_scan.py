@@ -273,6 +273,17 @@ def test_colour_forced_off_a_terminal(repo, keys, env, coloured):
     assert (ANSI in staged.stdout) is coloured
 
 
+def test_readme_says_forcing_colour_beats_term_dumb():
+    """The README said colour is "never" used with TERM=dumb, then that FORCE_COLOR turns
+    it on off a terminal; tokscan (as the test above checks) lets FORCE_COLOR win over
+    TERM=dumb too, and the README must say so."""
+    from support.paths import ROOT
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "never with `TERM=dumb`" not in readme
+    assert "unless `FORCE_COLOR` or `CLICOLOR_FORCE` forces it" in readme
+
+
 # --- exit codes -----------------------------------------------------------------------
 
 

@@ -212,6 +212,24 @@ def test_action_steps_run_locally_and_set_their_outputs(pull_request, tmp_path):
     assert "fail-on-revoked must be true or false" in wrong.stdout
 
 
+@pytest.mark.slow
+def test_action_args_split_at_every_whitespace_newlines_too(pull_request, tmp_path):
+    """`args: |` in a workflow gives one argument a line; bash's `read` stopped at the
+    first line, so `--exit-zero` on the second was dropped and the job failed."""
+    forge, base, head, key = pull_request
+    repo = forge.checkout(head)
+    forge.github_event("pull_request", pull_request_event(1, base, head), sha=head)
+    outputs = tmp_path / "scan-output"
+    done = run_step(
+        action_step("tokscan ci")["run"], repo.path,
+        TOKSCAN_PYTHON=sys.executable, GITHUB_OUTPUT=str(outputs),
+        **inputs(args="--jobs 1\n--exit-zero\n"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert read_outputs(outputs)["failing"] == "1"
+    assert key not in done.stdout + done.stderr
+
+
 def test_action_matches_the_github_actions_schema():
     """check-jsonschema's copy of SchemaStore's schema for action.yml (no network)."""
     done = subprocess.run(

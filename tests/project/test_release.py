@@ -68,6 +68,16 @@ def test_changelog_lists_this_release_and_the_checklist_exists():
         assert step in checklist
 
 
+def test_release_checklist_shows_what_version_prints(run_tokscan):
+    """The checklist's smoke test expected `tokscan, version X.Y.Z`; the line also names
+    the matcher since issue 16, so a release manager comparing by eye was misled."""
+    checklist = (ROOT / "docs" / "release.md").read_text()
+    [expected] = re.findall(r"tokscan --version +# (.*)", checklist)
+    printed = run_tokscan(["--version"]).stdout.strip()
+    assert re.fullmatch(r"tokscan, version \S+ \(matcher: (hyperscan|python)\)", printed)
+    assert expected == "tokscan, version X.Y.Z (matcher: hyperscan or python)"
+
+
 def _sources(destination: Path) -> Path:
     """The files a clone would have (tracked, or new and not ignored), copied away so the
     build leaves nothing in the working tree."""

@@ -83,3 +83,38 @@ def test_plan_keeps_every_ref_for_filters_and_says_so(repo):
     )
     for named in (["main"], ["--branches"], ["--end-of-options", "main"], ["--not", "x", "--all"]):
         assert plan(opened, named).revisions == named
+
+
+def test_plan_names_the_ref_options_given_and_counts_in_english(repo):
+    """`tokscan history --all` said only "scanning the revisions given": a user reading
+    the log must see which (`--all`, `--branches=rel/*`); and `-n 1` is one commit."""
+    from tokscan.ranges.revisions import plan
+
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    opened = open_repository(repo.path)
+    assert plan(opened, ["--all"]).description == "the revisions given: --all"
+    assert plan(opened, ["--branches=rel/*", "--not", "main"]).description == (
+        "the revisions given: --branches=rel/* --not main"
+    )
+    assert plan(opened, ["--tags", "--since=2024-01-01"]).description == (
+        "the revisions given: --tags; since 2024-01-01"
+    )
+    assert plan(opened, ["-n", "1"]).description.endswith("; at most 1 commit")
+    assert plan(opened, ["-1"]).description.endswith("; at most 1 commit")
+
+
+def test_a_path_given_where_a_revision_goes_says_to_put_it_after_dashes(repo, monkeypatch):
+    """`git log app.py` works, so a gitleaks user types `tokscan history app.py` and got
+    "git log failed: fatal: bad revision 'app.py'"; rev-list wants paths after `--`."""
+    from tokscan.ranges.revisions import plan
+
+    repo.write("app.py", "a\n")
+    repo.commit("init")
+    monkeypatch.chdir(repo.path)
+    opened = open_repository(repo.path)
+    with pytest.raises(TokscanError, match=r"'app\.py' is a path, not a revision.*-- app\.py"):
+        plan(opened, ["app.py"])
+    assert plan(opened, ["main", "--", "app.py"]).revisions == ["main", "--", "app.py"]
+    repo.git("branch", "app.py")  # a branch of that name is a revision: git's rule
+    assert plan(opened, ["app.py"]).revisions == ["app.py"]

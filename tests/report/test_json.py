@@ -137,3 +137,19 @@ def test_report_is_utf8_text_not_ascii_escapes(keys):
     assert "näive" in text
     assert "…" in text
     assert text.endswith("}\n")
+
+
+def test_readme_json_example_has_every_field_in_order():
+    """A user writes a parser from the README's example: it lacked `refs_at_tip`, which
+    every report has (null for files on disk)."""
+    from support.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("## JSON report", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    document = json.loads(example)
+    assert list(document) == TOP
+    assert list(document["scan"]) == SCAN
+    [finding] = document["findings"]
+    assert list(finding) == FINDING
+    assert finding["refs_at_tip"] is None
+    assert list(document["summary"]) == SUMMARY

@@ -73,7 +73,9 @@ def test_report_shape(keys):
             steps[-1] += " " + line.strip()  # a step wrapped onto the next line
     assert steps[:4] == list(advice.ROTATION_STEPS)
     assert all(len(line) <= text.WIDTH for line in lines[:-1])
-    assert lines[-1] == "2 keys in 3 places · 12 files, 2.0 KB scanned · skipped 1 binary · 0.04s"
+    assert lines[-1] == (
+        "2 keys in 3 places · 12 files, 2.0 KB scanned · skipped 1 binary file · 0.04s"
+    )
     assert text.render(report, show_secrets=True).count(first.key) == 1
     assert first.key not in rendered
 
@@ -115,3 +117,16 @@ def test_strings_from_the_repository_cannot_drive_the_terminal(keys):
                     errors=[ScanError("b.py", "bad \x1b[2J object")], notes=["n\x1b[2J"])
     rendered = text.render(report)
     assert "\x1b" not in rendered and "\x07" not in rendered
+
+
+def test_summary_counts_skipped_things_in_english(keys):
+    """flask's history said "skipped 14 submodule": each reason is a noun counted as
+    English counts it, or an adjective left alone ("2 excluded")."""
+    report = files_report(keys)
+    report.skipped = {"submodule": 14, "binary": 3, "symlink": 1, "special file": 2,
+                      "excluded": 500, "git directory": 1}
+    line = text.summary(report)
+    assert (
+        "skipped 3 binary files, 500 excluded, 1 git directory, 2 special files, "
+        "14 submodules, 1 symlink ·"
+    ) in line

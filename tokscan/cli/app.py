@@ -122,14 +122,17 @@ def cli(ctx: click.Context, directory: Path | None, config: Path | None) -> None
     ctx.obj = {"config": config, "started": started}
 
 
-@cli.command(short_help="Scan files and folders (default: .; - reads standard input).")
+@cli.command(short_help="Scan files and folders (default: the repository as git sees it; "
+                        "- reads standard input).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @with_options(*SWITCHES["scan"])
 @output_options
 @click.pass_context
 def scan(ctx: click.Context, /, paths: tuple[str, ...], all_files: bool,
          **params: Any) -> int:
-    """Scan files and directories (default: .); - reads standard input."""
+    """Scan files and folders (default: the repository as git sees it: tracked files and
+    untracked ones it does not ignore; outside git, the current folder). A path named is
+    scanned whole, ignored files too; - reads standard input."""
     from tokscan.commands import scan as command
 
     return command.run(make_options(ctx, params), list(paths), all_files)

@@ -93,7 +93,8 @@ def run(options: Options, request: Request) -> ExitCode:
     _emit(built, options)
     if any(r["status"] == "failed" for r in audited.repositories):
         return ExitCode.ERROR
-    return ExitCode.FINDINGS if built["summary"]["failing"] else ExitCode.CLEAN
+    failing = built["summary"]["failing"] and not options.exit_zero
+    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
 
 
 def _require_extra() -> None:

@@ -46,8 +46,10 @@ def run(options: Options, remote: str | None, url: str | None, stdin: TextIO) ->
     base, reader = _policy_base(push)
     config = basepolicy.configuration_at(root, base, options, reader)
     baseline = basepolicy.baseline_at(root, base, options, reader)
+    # The default branch's allowlist applies to every branch, but its `verify: true` does
+    # not: only the user's own word (--verify, --config FILE, their config) sends keys out.
     session = Session(options, "pre-push", root, config, baseline, push.rev_args(),
-                      trusted=options.config is not None or base is not None)
+                      trusted=options.config is not None)
     settings = scan.Settings(
         jobs=session.jobs,
         reading=session.reading,

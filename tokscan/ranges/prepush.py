@@ -166,8 +166,9 @@ def _commit(root: Path, name: str) -> str | None:
 
 
 def _present(root: Path, oids: list[str]) -> list[str]:
-    """The objects of `oids` that this repository has, once each, in order."""
-    unique = list(dict.fromkeys(oid for oid in oids if not git.is_null(oid)))
+    """The objects of `oids` that this repository has, as object ids, once each, in order.
+    A name (`origin/main`, as `pre-commit run --from-ref` passes it) is resolved here."""
+    unique = list(dict.fromkeys(o for o in oids if not git.is_null(o) and "\n" not in o))
     if not unique:
         return []
     listed = git.run(
@@ -176,9 +177,9 @@ def _present(root: Path, oids: list[str]) -> list[str]:
         "--batch-check=%(objectname) %(objecttype)",
         input="".join(f"{oid}\n" for oid in unique).encode(),
     )
-    have = set()
-    for line in listed.decode("ascii", "replace").splitlines():
-        oid, _, kind = line.partition(" ")
-        if kind and kind != "missing":
-            have.add(oid)
-    return [oid for oid in unique if oid in have]
+    have: list[str] = []
+    for line in listed.decode("utf-8", "replace").splitlines():  # one line per name, in order
+        oid, _, kind = line.partition(" ")  # else "<name> missing" or "<name> ambiguous"
+        if kind in ("commit", "tag", "tree", "blob"):
+            have.append(oid)
+    return list(dict.fromkeys(have))

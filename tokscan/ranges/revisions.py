@@ -11,6 +11,7 @@ branch, to tell whether a key is still there.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,7 +173,8 @@ def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
     before, paths, names = _split(checked)
     filters = describe_filters(before, paths)
     if names:
-        given = [item for item in before if not item.startswith("-")]
+        _refuse_paths_as_revisions(repo, before)
+        given = _selection(before)
         what = "the revisions given" + (f": {' '.join(given)}" if given else "")
         return Plan(checked, False, what + (f"; {filters}" if filters else ""))
     scope = everything(repo)
@@ -182,6 +184,39 @@ def plan(repo: Repository, arguments: Sequence[str]) -> Plan:
         return Plan(scope, True, what)
     revisions = [*scope, *before, "--", *paths] if scope else []
     return Plan(revisions, False, f"{what}; {filters}")
+
+
+def _refuse_paths_as_revisions(repo: Repository, before: Sequence[str]) -> None:
+    """`git log app.py` takes a path without `--`; rev-list, which `tokscan history` runs,
+    does not, and says only "bad revision". Say where the path goes instead."""
+    for item in _selection(before):
+        if item.startswith("-") or not os.path.lexists(item):
+            continue
+        found = git.try_run(repo.root, "rev-parse", "-q", "--verify", "--end-of-options", item)
+        if found is None:
+            raise TokscanError(
+                f"'{item}' is a path, not a revision: paths go after `--` "
+                f"(`tokscan history -- {item}`, or `tokscan history main -- {item}`)"
+            )
+
+
+def _selection(before: Sequence[str]) -> list[str]:
+    """The revisions and ref options among checked arguments (`main`, `--all`, `--not x`),
+    as given: the part of the scope line that says which commits; the filters say the rest."""
+    selected: list[str] = []
+    literal = False
+    items = iter(before)
+    for item in items:
+        name = item.partition("=")[0]
+        if literal or not item.startswith("-"):
+            selected.append(item)
+        elif item == "--end-of-options":
+            literal = True
+        elif name in _REF_OPTIONS or name in ("--not", "--exclude"):
+            selected.append(item)
+        elif item in _WITH_VALUE:
+            next(items, None)  # the option's value is no revision
+    return selected
 
 
 # How each filtering option reads in the scope line (`{}` is its value).
@@ -194,10 +229,15 @@ _FILTER_WORDS = {
     "--author": "author {}",
     "--committer": "committer {}",
     "--grep": "message matching {}",
-    "-n": "at most {} commits",
-    "--max-count": "at most {} commits",
-    "--skip": "skipping {} commits",
+    "-n": "at most {}",
+    "--max-count": "at most {}",
+    "--skip": "skipping {}",
 }
+
+
+def _commits(number: str) -> str:
+    """`1 commit`, `3 commits`: a count the user typed, read as English."""
+    return f"{number} commit" + ("" if number.lstrip("0") == "1" else "s")
 
 
 def describe_filters(before: Sequence[str], paths: Sequence[str]) -> str:
@@ -209,10 +249,12 @@ def describe_filters(before: Sequence[str], paths: Sequence[str]) -> str:
             continue
         name, equals, value = item.partition("=")
         if _COUNT.fullmatch(item):
-            words.append(f"at most {item[1:]} commits")
+            words.append(f"at most {_commits(item[1:])}")
         elif name in _FILTER_WORDS:
             if not equals:
                 value = next(items, "")
+            if name in ("-n", "--max-count", "--skip"):
+                value = _commits(value)
             words.append(_FILTER_WORDS[name].format(value))
         elif name not in _REF_OPTIONS and name not in ("--not", "--exclude"):
             words.append(item)

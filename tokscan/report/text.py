@@ -118,6 +118,22 @@ def _headline(mode: str, keys: int, places: int) -> str:
     return f"tokscan found {found}."
 
 
+# Skip reasons that are things, counted as nouns ("14 submodules"); the others are
+# adjectives and read as they are ("500 excluded", "1 missing").
+_SKIPPED_NOUNS = {
+    "binary": ("binary file", "binary files"),
+    "symlink": ("symlink", "symlinks"),
+    "special file": ("special file", "special files"),
+    "submodule": ("submodule", "submodules"),
+    "git directory": ("git directory", "git directories"),
+}
+
+
+def _skipped(number: int, why: str) -> str:
+    one, many = _SKIPPED_NOUNS.get(why, (why, why))
+    return f"{number:,} {one if number == 1 else many}"
+
+
 def summary(report: Report, paint: Painter | None = None) -> str:
     """One line: what was found, what was scanned, what was skipped."""
     paint = paint or Painter(False)
@@ -146,7 +162,7 @@ def summary(report: Report, paint: Painter | None = None) -> str:
     parts.append(f"{plural(report.objects_scanned, unit)}, {size(report.bytes_scanned)} scanned")
     if report.skipped:
         parts.append(
-            "skipped " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
+            "skipped " + ", ".join(_skipped(n, why) for why, n in sorted(report.skipped.items()))
         )
     if report.errors:
         parts.append(paint(f"{plural(len(report.errors), 'error')}: incomplete", "red"))

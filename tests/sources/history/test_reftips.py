@@ -40,3 +40,14 @@ def test_a_path_with_a_newline_is_looked_up_too(repo):
     assert reftips.entries(opened, [tree], [b"odd\nname.txt"])[(tree, b"odd\nname.txt")][0] == (
         "blob"
     )
+
+
+def test_a_symbolic_ref_is_not_a_ref_of_its_own(repo):
+    """In a clone, `still in:` listed `origin/HEAD` beside `origin/main`: one ref twice,
+    under a name no one pushes to."""
+    repo.write("a.txt", "a\n")
+    tip = repo.commit("init")
+    repo.git("update-ref", "refs/remotes/origin/main", tip)
+    repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    tree = repo.git("rev-parse", "main^{tree}").strip()
+    assert reftips.ref_trees(open_repository(repo.path)) == {tree: ["main", "origin/main"]}

@@ -358,7 +358,7 @@ def test_reflog_only_key_is_noted_not_reported(repo, keys, run_tokscan):
     assert result.code == 0
     assert report["findings"] == []
     text = run_tokscan(["history", "--no-progress"], cwd=repo.path)
-    assert "1 key(s) are only in objects that no branch" in text.stdout
+    assert "note: 1 key is only in objects that no branch" in text.stdout  # not "key(s)"
     _, with_reflog = audit(run_tokscan, repo, "--all", "--reflog", keys=keys)
     assert {f["fingerprint"] for f in with_reflog["findings"]} == {fp(key)}
 

@@ -19,11 +19,13 @@ from tokscan.git.repository import Repository
 def ref_trees(repo: Repository) -> dict[str, list[str]]:
     """The tree at each ref's tip (a tag peeled to its commit; a ref to a blob left out),
     with the short names of the refs that have it (`main`, `v1.2`, `origin/old`, `stash`)."""
-    listed = git.run(repo.root, "for-each-ref", "--format=%(refname)%00%(refname:short)")
+    listed = git.run(
+        repo.root, "for-each-ref", "--format=%(refname)%00%(refname:short)%00%(symref)"
+    )
     names: list[tuple[str, str]] = []
     for line in listed.decode("utf-8", "surrogateescape").splitlines():
-        full, _, short = line.partition("\0")
-        if full:
+        full, short, target = [*line.split("\0"), "", ""][:3]
+        if full and not target:  # a symbolic ref (origin/HEAD) is its target, listed already
             names.append((full, short or full))
     if not names:
         return {}

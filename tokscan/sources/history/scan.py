@@ -66,6 +66,7 @@ from tokscan.sources.history.blobkeys import BlobKeys
 from tokscan.sources.history.blobscan import BlobHits
 from tokscan.sources.history.tags import scan_tags, tagged_files
 from tokscan.sources.stream import DEFAULT_READING, Reading
+from tokscan.terminal import plural
 
 
 def _nothing_excluded(path: str) -> bool:
@@ -275,8 +276,9 @@ def _unreachable(blobs: BlobHits, attribution: Attribution) -> list[str]:
     }
     if not stray:
         return []
+    verb = "is" if len(stray) == 1 else "are"
     return [
-        f"{len(stray)} key(s) are only in objects that no branch, tag or stash reaches "
-        "(left by amended or rebased commits, or dangling); `tokscan history --all "
+        f"{plural(len(stray), 'key')} {verb} only in objects that no branch, tag or stash "
+        "reaches (left by amended or rebased commits, or dangling); `tokscan history --all "
         "--reflog` includes the commits that reflogs still hold"
     ]
