@@ -131,7 +131,11 @@ def test_action_step_writes_sarif_and_checks_verify(pull_request, tmp_path):
 def test_gitlab_template_reports_a_merge_request(pull_request):
     forge, base, head, key = pull_request
     job = TEMPLATE["tokscan"]
-    assert job["artifacts"]["reports"]["secret_detection"] == job["variables"]["TOKSCAN_REPORT"]
+    report = "gl-secret-detection-report.json"
+    # The file the script writes is the one the artifacts name: no variable can part them.
+    assert job["artifacts"]["reports"]["secret_detection"] == report
+    assert job["artifacts"]["paths"] == [report]
+    assert f"--output {report}" in "\n".join(job["script"])
     assert job["variables"]["GIT_DEPTH"] == "0"
     repo = forge.checkout(head, ("+refs/heads/feature:refs/remotes/origin/feature",), depth=20)
     forge.gitlab_pipeline(
@@ -140,7 +144,7 @@ def test_gitlab_template_reports_a_merge_request(pull_request):
     variables = {name: str(value) for name, value in job["variables"].items()}
     done = run_step("\n".join(job["script"]), repo.path, **variables)
     assert done.returncode == 1, done.stderr
-    document = check_gitlab((repo.path / variables["TOKSCAN_REPORT"]).read_text())
+    document = check_gitlab((repo.path / report).read_text())
     [vulnerability] = document["vulnerabilities"]
     assert vulnerability["location"]["commit"]["sha"] == head
     assert key not in done.stdout + done.stderr
