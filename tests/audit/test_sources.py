@@ -58,6 +58,7 @@ def test_credentials_are_taken_out_of_the_url_and_kept_for_the_clone_only():
     "ext::sh -c id", "EXT::sh", "fd::3", "git://github.com/acme/api.git", "ftp://h/x.git",
     "ext://x", "-uevil", "--upload-pack=evil", "transport::https://h/x",
     "ssh://-oProxyCommand=touch%20x/repo", "ssh://-l@host/repo",
+    "user@-oProxyCommand=touch:repo",
 ])
 def test_other_transports_and_option_like_sources_are_refused(text):
     with pytest.raises(TokscanError) as raised:

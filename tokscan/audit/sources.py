@@ -80,6 +80,9 @@ def parse(text: str, base: Path | None = None) -> Source:
         )
     found = _SCP.match(text)
     if found and not os.path.exists(text):
+        if found["host"].startswith("-"):  # as for ssh:// below (git refuses it too)
+            raise TokscanError(f"refused source {text!r}: a host name that starts with `-` "
+                               "would be an option to ssh")
         return Source(name=f"{found['host']}/{_bare_name(found['path'])}", url=text, local=False)
     raise TokscanError(
         f"not a repository or a clone URL: {_shown(text)!r} (a folder that does not exist, "
