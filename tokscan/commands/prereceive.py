@@ -3,7 +3,8 @@
 It runs in the receiving repository before any ref moves, scans what the push brings
 (ranges/prereceive.py: the new commits, their messages, annotated tags; the objects read
 from git's quarantine, never fetched) with the history engine, and the pushed refs' names,
-and rejects the whole push when it holds a key. Everything the hook prints reaches the pusher as `remote:` lines.
+and rejects the whole push when it holds a key. Everything the hook prints reaches the
+pusher as `remote:` lines.
 
 Policy is the server's alone: `--config`/`--baseline`, or `tokscan.config` /
 `tokscan.baseline` in the repository's git config; a `.tokscan.yaml` inside the pushed
