@@ -112,7 +112,8 @@ def test_a_password_in_the_scp_like_form_is_refused_unquoted(tmp_path, run_toksc
 
 
 @pytest.mark.parametrize("url", ["https://u:hunter2@host:badport/x.git",
-                                 "https://u:hunter2@[::1/x.git"])
+                                 "https://u:hunter2@[::1/x.git",
+                                 "https://u:hunter2/more@host/x.git"])
 def test_a_malformed_url_is_an_input_error_not_a_crash(url, tmp_path, run_tokscan):
     with pytest.raises(TokscanError, match="not a clone URL") as raised:
         sources.parse(url)

@@ -152,8 +152,12 @@ def _from_url(text: str, scheme: str) -> Source:
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError as error:  # a malformed URL: an input error, never a crash
-        raise TokscanError(f"not a clone URL: {_shown(text)!r} ({error})") from None
+    except ValueError:  # a malformed URL: an input error, never a crash, and never quoted
+        # (its user and password cannot be told apart from the rest to leave them out)
+        raise TokscanError(
+            "not a clone URL: its host or port cannot be read (a user name or password "
+            "with `/`, `?`, `#` or `@` in it must be percent-encoded)"
+        ) from None
     url = strip_credentials(text)
     auth = None
     if scheme in ("http", "https") and parts.username is not None:
