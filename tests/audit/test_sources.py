@@ -58,6 +58,7 @@ def test_credentials_are_taken_out_of_the_url_and_kept_for_the_clone_only():
     "ext::sh -c id", "EXT::sh", "fd::3", "git://github.com/acme/api.git", "ftp://h/x.git",
     "ext://x", "-uevil", "--upload-pack=evil", "transport::https://h/x",
     "ssh://-oProxyCommand=touch%20x/repo", "ssh://-l@host/repo",
+    "user@-oProxyCommand=touch:repo",
 ])
 def test_other_transports_and_option_like_sources_are_refused(text):
     with pytest.raises(TokscanError) as raised:
@@ -94,3 +95,29 @@ def test_slugs_are_distinct_folder_names():
     one, two = sources.parse("https://h/a/b.git"), sources.parse("https://h/a_b.git")
     assert one.slug != two.slug
     assert "/" not in one.slug and not one.slug.startswith(".")
+
+
+def test_a_password_in_the_scp_like_form_is_refused_unquoted(tmp_path, run_tokscan):
+    """`user:token@host:path` is git's scp-like form for host `user`: the token would be
+    the source's name (output, reports, work folder) and reach ssh on its command line."""
+    with pytest.raises(TokscanError) as raised:
+        sources.parse("oauth2:glpat-hunter2hunter2@gitlab.com:group/repo.git")
+    assert "hunter2" not in raised.value.message and "https://" in raised.value.message
+    result = run_tokscan(["audit", "--workdir", str(tmp_path / "work"),
+                          "oauth2:glpat-hunter2hunter2@gitlab.com:group/repo.git"])
+    assert result.code == 2 and "refused source 'oauth2:…@gitlab.com:group/repo.git'" in (
+        result.stderr)
+    assert "hunter2" not in result.stdout + result.stderr
+    assert sources.parse("git@github.com:acme/api.git").name == "github.com/acme/api"
+
+
+@pytest.mark.parametrize("url", ["https://u:hunter2@host:badport/x.git",
+                                 "https://u:hunter2@[::1/x.git",
+                                 "https://u:hunter2/more@host/x.git"])
+def test_a_malformed_url_is_an_input_error_not_a_crash(url, tmp_path, run_tokscan):
+    with pytest.raises(TokscanError, match="not a clone URL") as raised:
+        sources.parse(url)
+    assert "hunter2" not in raised.value.message
+    result = run_tokscan(["audit", "--workdir", str(tmp_path / "work"), url])
+    assert result.code == 2 and "not a clone URL" in result.stderr
+    assert "internal error" not in result.stderr and "hunter2" not in result.stderr

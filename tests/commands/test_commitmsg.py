@@ -125,3 +125,34 @@ def test_installed_hook_blocks_a_real_commit(repo, keys, run_tokscan):
     assert GitRepo(repo.path, init=False).git("rev-list", "--count", "HEAD").strip() == "1"
     clean = commit("use the environment")
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
+
+
+@pytest.mark.slow
+def test_text_typed_below_a_scissors_line_is_scanned(repo, keys, run_tokscan):
+    """git drops what follows its scissors line only with `git commit -v`: a message given
+    with -m keeps it, so a key there must block the commit. The diff that `-v` appends (a
+    removed key, say) is still not the message."""
+    repo.write("a.py", f"K = '{keys()}'\n")
+    repo.commit("a key, committed with --no-verify")
+    assert run_tokscan(["install", "--hook", "commit-msg"], cwd=repo.path).code == 0
+    env = repo.env()
+    env.pop("COVERAGE_PROCESS_START", None)
+    key = keys()
+    below = f"{commitmsg.SCISSORS.decode()}# notes\ntoken {key}"
+    repo.write("b.py", "y = 2\n")
+    repo.add()
+    typed = subprocess.run(["git", "commit", "-q", "-m", "subject", "-m", below],
+                           cwd=repo.path, env=env, capture_output=True, text=True)
+    assert typed.returncode == 1, typed.stdout + typed.stderr
+    said = typed.stdout + typed.stderr
+    assert redacted(key) in said and key not in said
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "1"
+    # `git commit -v` through an editor: the key that the staged diff removes is below
+    # git's own scissors line, and the commit goes through
+    repo.write("a.py", "K = os.environ['TOKMODEL_API_KEY']\n")
+    repo.add()
+    env["GIT_EDITOR"] = "sed -i '1i Read the key from the environment'"
+    verbose = subprocess.run(["git", "commit", "-q", "-v"], cwd=repo.path, env=env,
+                             capture_output=True, text=True)
+    assert verbose.returncode == 0, verbose.stdout + verbose.stderr
+    assert repo.git("log", "-1", "--format=%s").strip() == "Read the key from the environment"

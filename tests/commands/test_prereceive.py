@@ -204,6 +204,41 @@ def test_pushed_config_cannot_allow_a_key_but_the_servers_can(hooked, server, ke
     assert push(hooked, "origin", "main").returncode == 0
 
 
+@pytest.mark.slow
+def test_a_key_in_a_message_labelled_with_another_encoding_is_rejected(hooked, server, keys):
+    """`git -c i18n.commitEncoding=UTF-16LE commit -m ...` labels the message UTF-16 but
+    stores the bytes as typed: `git log` re-encodes them from UTF-16 into nonsense, while
+    `git cat-file` (and every clone) shows the key as typed."""
+    key = keys()
+    before = refs(server)
+    hooked.git("-c", "i18n.commitEncoding=UTF-16LE", "commit", "-q", "--allow-empty",
+               "-m", f"debug {key}")
+    assert key.encode() in hooked.git("cat-file", "commit", "HEAD").encode()
+    done = push(hooked, "origin", "main")
+    assert done.returncode != 0, done.stderr
+    assert "(commit message):1:7" in done.stderr and redacted(key) in done.stderr
+    assert key not in done.stdout + done.stderr
+    assert refs(server) == before
+
+
+@pytest.mark.slow
+def test_a_key_in_a_pushed_ref_name_is_rejected(hooked, server, keys):
+    """A branch or tag name travels with the push and every clone lists it (`git ls-remote`),
+    like a file's name: a key in one is a leak even when the commits are the server's."""
+    in_branch, in_tag = keys(), keys()
+    before = refs(server)
+    done = push(hooked, "origin", f"main:refs/heads/fix-{in_branch}", f"main:refs/tags/{in_tag}")
+    assert done.returncode != 0
+    # tokscan's lines (git's own, on the pusher's side, name the refs it was asked for)
+    said = "\n".join(line for line in done.stderr.splitlines() if line.startswith("remote:"))
+    assert "2 TokModel API keys" in said
+    assert f"refs/heads/fix-{redacted(in_branch)}" in said and "(in the name)" in said
+    assert "branch or tag" in " ".join(said.replace("remote:", "").split())
+    assert in_branch not in said and in_tag not in said
+    assert refs(server) == before
+    assert push(hooked, "origin", "main:refs/heads/fix-login").returncode == 0
+
+
 @pytest.fixture
 def skipping(hooked, server, keys) -> tuple[GitRepo, str]:
     """A push holding a key, to a server that accepts push options."""

@@ -186,6 +186,26 @@ def test_pre_commit_framework_files_id_finds_a_committed_key(repo, keys, pre_com
     assert passed.returncode == 0, passed.stdout + passed.stderr
 
 
+@pytest.mark.slow
+def test_pre_commit_framework_files_id_reads_option_like_file_names_as_files(
+    repo, keys, pre_commit_home
+):
+    """pre-commit passes file names as arguments: a file named `--help` must not turn the
+    scan into a help page (exit 0, nothing scanned), nor one named `--show-secrets` print
+    keys whole. Names with spaces and newlines are files too."""
+    key, other = keys(), keys()
+    repo.write("--help", "nothing\n")
+    repo.write("--show-secrets", "nothing\n")
+    repo.write("settings.py", f"KEY = '{key}'\n")
+    repo.write("odd name\nwith newline.py", f"KEY = '{other}'\n")
+    repo.commit("files with option-like names")
+    done = try_repo(repo, pre_commit_home, "tokscan-files", "--all-files")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "settings.py:1:8" in output and "2 TokModel API keys" in output
+    assert key not in output and other not in output
+
+
 def test_hook_manifest_declares_every_hook():
     import yaml
 
@@ -197,7 +217,7 @@ def test_hook_manifest_declares_every_hook():
     assert hooks["tokscan-pre-push"]["stages"] == ["pre-push"]
     assert hooks["tokscan-commit-msg"]["entry"] == "tokscan commit-msg"
     assert hooks["tokscan-commit-msg"]["stages"] == ["commit-msg"]
-    assert hooks["tokscan-files"]["entry"] == "tokscan scan"
+    assert hooks["tokscan-files"]["entry"] == "tokscan scan --"  # names are never options
     assert hooks["tokscan-files"].get("pass_filenames", True) is True
     readme = (ROOT / "README.md").read_text()
     for hook_id in hooks:

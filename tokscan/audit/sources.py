@@ -27,6 +27,9 @@ from tokscan.git.process import FETCH_PROTOCOLS
 # scp-like ssh: `[user@]host:path`, with no `/` before the colon (git's own rule) and a
 # host that is not a single letter (a Windows drive).
 _SCP = re.compile(r"^(?:[^@/:\s]+@)?(?P<host>[^@/:\s]{2,}):(?P<path>[^\s].*)$")
+# `user:password@host:path`: credentials in the scp-like form, which git would read as
+# host `user` and path `password@host:path` (sending the password to ssh as a path).
+_SCP_PASSWORD = re.compile(r"^(?P<user>[^@/:\s]+):\S*@(?P<host>[^@/:\s]{2,}):(?P<path>\S.*)$")
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,18 @@ def parse(text: str, base: Path | None = None) -> Source:
     local = Path(base or ".") / text
     if local.is_dir():
         return _local(local)
+    password = _SCP_PASSWORD.match(text)
+    if password:
+        raise TokscanError(
+            f"refused source '{password['user']}:…@{password['host']}:{password['path']}': "
+            "a password in the scp-like form would reach ssh and every report; give "
+            "https://user:token@host/path (sent as a header) or an ssh key"
+        )
     found = _SCP.match(text)
     if found and not os.path.exists(text):
+        if found["host"].startswith("-"):  # as for ssh:// below (git refuses it too)
+            raise TokscanError(f"refused source {text!r}: a host name that starts with `-` "
+                               "would be an option to ssh")
         return Source(name=f"{found['host']}/{_bare_name(found['path'])}", url=text, local=False)
     raise TokscanError(
         f"not a repository or a clone URL: {_shown(text)!r} (a folder that does not exist, "
@@ -136,8 +149,16 @@ def _scheme(text: str) -> str | None:
 
 
 def _from_url(text: str, scheme: str) -> Source:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:  # a malformed URL: an input error, never a crash, and never quoted
+        # (its user and password cannot be told apart from the rest to leave them out)
+        raise TokscanError(
+            "not a clone URL: its host or port cannot be read (a user name or password "
+            "with `/`, `?`, `#` or `@` in it must be percent-encoded)"
+        ) from None
     url = strip_credentials(text)
-    parts = urlsplit(text)
     auth = None
     if scheme in ("http", "https") and parts.username is not None:
         user, password = unquote(parts.username), unquote(parts.password or "")

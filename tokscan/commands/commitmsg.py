@@ -4,7 +4,8 @@ hook, which passes the file that holds the message).
 It runs on every commit, like `tokscan staged`, and has the same fast route: the message
 is read and searched for the key prefix (and its encoded forms), and a clean message exits
 at once, without reading the configuration or loading the data model. Below git's scissors
-line (`git commit -v`) is the staged diff, not the message: the pre-commit hook judges that.
+line (`git commit -v`) is the staged diff, not the message: the pre-commit hook judges that
+(only the diff is left out: see `_without_verbose_diff`).
 """
 
 from __future__ import annotations
@@ -21,14 +22,27 @@ SCISSORS = b"# ------------------------ >8 ------------------------\n"
 
 
 def run(options: Options, message_file: str) -> ExitCode:
-    message = _read(message_file)
-    cut = message.find(SCISSORS)
-    if cut == 0 or (cut > 0 and message[cut - 1 : cut] == b"\n"):
-        message = message[:cut]
+    message = _without_verbose_diff(_read(message_file))
     plain = options.format == "text" and options.write_baseline is None and options.output is None
     if plain and not keyformat.may_hold_key(message):
         return ExitCode.CLEAN
     return _report(options, message)
+
+
+def _without_verbose_diff(message: bytes) -> bytes:
+    """The message without the staged diff that `git commit -v` appends below its scissors
+    line. Only the diff is left out: git drops what follows the line only with `-v` (or
+    `--cleanup=scissors`), which the hook cannot see, so text typed below a scissors line
+    (`git commit -m`, which keeps it, `#` lines included) is scanned."""
+    if message.startswith(SCISSORS):
+        below = len(SCISSORS)
+    else:
+        found = message.find(b"\n" + SCISSORS)
+        if found < 0:
+            return message
+        below = found + 1 + len(SCISSORS)
+    diff = message.find(b"\ndiff --git ", below - 1)
+    return message if diff < 0 else message[: diff + 1]
 
 
 def _read(message_file: str) -> bytes:

@@ -2,8 +2,9 @@
 
 It runs in the receiving repository before any ref moves, scans what the push brings
 (ranges/prereceive.py: the new commits, their messages, annotated tags; the objects read
-from git's quarantine, never fetched) with the history engine, and rejects the whole push
-when it holds a key. Everything the hook prints reaches the pusher as `remote:` lines.
+from git's quarantine, never fetched) with the history engine, and the pushed refs' names,
+and rejects the whole push when it holds a key. Everything the hook prints reaches the
+pusher as `remote:` lines.
 
 Policy is the server's alone: `--config`/`--baseline`, or `tokscan.config` /
 `tokscan.baseline` in the repository's git config; a `.tokscan.yaml` inside the pushed
@@ -27,11 +28,11 @@ from pathlib import Path
 from typing import TextIO
 
 from tokscan import config as configuration
-from tokscan import git, parallel
+from tokscan import detect, git, parallel
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode, TokscanError
 from tokscan.git.repository import Repository, open_repository
-from tokscan.model import Where
+from tokscan.model import Origin, Outcome, Where
 from tokscan.options import Options
 from tokscan.pipeline import suppress
 from tokscan.ranges import prereceive
@@ -164,6 +165,7 @@ def _scan(repo: Repository, server: Server, options: Options, push: PushRange) -
         )
         scope = scan.Scope(push.rev_args(), tip=default_tip(repo), known=tuple(push.exclude))
         session.report.notes += scan.scan_revisions(repo, scope, session.collector, settings_)
+        _scan_ref_names(session, push)
         code = session.conclude(quiet_when_clean=True)
     except TokscanError as error:
         output.warn(error.message)
@@ -171,6 +173,16 @@ def _scan(repo: Repository, server: Server, options: Options, push: PushRange) -
     if code != ExitCode.CLEAN:
         output.warn("the push was rejected: no ref was updated")
     return code
+
+
+def _scan_ref_names(session: Session, push: PushRange) -> None:
+    """Keys in the names of the refs pushed: a branch or tag name travels with the push and
+    every clone lists it (`git ls-remote`), like a file's name in a tree."""
+    for ref, new in push.refs:
+        hits = [hit for _, hit in detect.in_name(ref)]
+        if hits:
+            origin = Origin(ref, commit=new)
+            session.collector.add(Outcome(origin, hits), Where.RECEIVED, tally=False)
 
 
 def _within_budget(repo: Repository, server: Server, options: Options,

@@ -53,7 +53,15 @@ def advise(finding: Finding) -> str:
     return _advice(
         finding.status, finding.status_detail, finding.where, finding.present_at_head,
         finding.archive, finding.encoding, finding.in_name, bool(finding.refs_at_tip),
+        _names_a_pushed_ref(finding),
     )  # fmt: skip
+
+
+def _names_a_pushed_ref(finding: Finding) -> bool:
+    """A key in the name of a ref a push brings (commands/prereceive.py: its path is the
+    ref's name), not in a file's."""
+    pushed = finding.where is Where.RECEIVED and finding.in_name
+    return pushed and (finding.path or "").startswith("refs/")
 
 
 @lru_cache(maxsize=1024)
@@ -66,6 +74,7 @@ def _advice(
     encoding: tuple[str, ...],
     in_name: bool,
     at_a_tip: bool,
+    ref_name: bool = False,
 ) -> str:
     # `at_a_tip`: some ref's tip still holds the key; only whether, so advice stays shared
     # (the report names the refs: "still in: old-leak, v1.2").
@@ -73,6 +82,12 @@ def _advice(
                       status_detail=status_detail, present_at_head=present_at_head,
                       archive=archive, encoding=encoding, in_name=in_name,
                       refs_at_tip=("",) if at_a_tip else None)
+    if ref_name and status is not Status.REVOKED:
+        return (
+            "The name of this branch or tag holds the key, and every clone lists it: the "
+            "server refused this push, but the key has left your machine, so rotate it; then "
+            "push under another name (`git push origin HEAD:refs/heads/<name>`)."
+        )
     if finding.in_name:
         return _in_name(finding)
     said = _advise(finding)

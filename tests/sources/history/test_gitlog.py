@@ -56,9 +56,19 @@ def test_merges_are_diffed_against_the_first_parent(repo):
     assert [c[5] for c in merge.changes] == [b"side.txt"]
 
 
+def test_the_declared_encoding_is_read(repo):
+    repo.write("a.txt", "a\n")
+    repo.commit("plain")
+    repo.git("-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "--allow-empty",
+             "-m", "labelled")
+    labelled, plain = _log(repo, "HEAD")
+    assert (labelled.encoding, plain.encoding) == ("ISO-8859-1", "")
+    assert labelled.message.strip() == b"labelled"
+
+
 def test_unexpected_output_is_an_error():
     with pytest.raises(TokscanError):
-        list(gitlog.commits(io.BytesIO(b"\x01abc def\0author\0date\0msg\0garbage\0")))
+        list(gitlog.commits(io.BytesIO(b"\x01abc def\0author\0date\0\0msg\0garbage\0")))
     with pytest.raises(TokscanError):
         list(gitlog.commits(io.BytesIO(b"\x01abc\0author\0")))
 

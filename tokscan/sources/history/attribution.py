@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import IO, NamedTuple
 
 from tokscan import detect, git, keyformat
@@ -106,6 +107,8 @@ class Attribution:
         self.commits += 1
         info = CommitInfo(commit.oid, commit.author, commit.date)
         self._message(info, commit.message)
+        if commit.encoding and commit.encoding.upper().replace("-", "") != "UTF8":
+            self._message(info, _raw_message(self.repo.root, commit.oid), count=False)
         hits = self.keys.blobs.hits
         unreadable = self.keys.blobs.unreadable
         deleted: list[tuple[bytes, bytes]] = []  # (blob, path) of paths this commit deleted
@@ -153,8 +156,9 @@ class Attribution:
                     continue
                 self._introduce(info, path, new, hit)
 
-    def _message(self, info: CommitInfo, message: bytes) -> None:
-        self.message_bytes += len(message)
+    def _message(self, info: CommitInfo, message: bytes, count: bool = True) -> None:
+        if count:
+            self.message_bytes += len(message)
         if keyformat.PREFIX not in message:
             return
         for candidate in detect.find(Chunk(message, Origin(None, commit=info.oid))):
@@ -334,3 +338,9 @@ def signature(line: bytes) -> tuple[str, str]:
     offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])) * sign
     date = datetime.fromtimestamp(int(parts[0]), timezone(offset)).isoformat()
     return who + ">", date
+
+
+def _raw_message(root: Path, oid: str) -> bytes:
+    """A commit's message as stored, before git re-encodes it (gitlog.Commit.encoding)."""
+    raw = git.run(root, "cat-file", "commit", oid)
+    return raw.partition(b"\n\n")[2]

@@ -29,8 +29,10 @@ from tokscan.errors import TokscanError
 from tokscan.git.objects import read_errors
 
 # Each commit starts with \x01 (so a parser never mistakes a header for anything else);
-# fields are NUL-separated like the raw diff entries after them (-z).
-_FORMAT = "%x01%H %P%x00%an <%ae>%x00%cI%x00%B"
+# fields are NUL-separated like the raw diff entries after them (-z). `%e` is the
+# encoding the commit declares (none: UTF-8): git re-encodes `%B` from it, whatever the
+# bytes are (see Commit.encoding).
+_FORMAT = "%x01%H %P%x00%an <%ae>%x00%cI%x00%e%x00%B"
 
 GITLINK = b"160000"
 
@@ -112,6 +114,10 @@ class Commit:
     date: str  # committer date, ISO 8601; "" when the commit has none
     message: bytes
     changes: list[Change] = field(default_factory=list)
+    # The encoding the commit declares, "" for none. git stores the message as typed and
+    # only labels it (`i18n.commitEncoding`), then re-encodes it for `%B`: a UTF-8 message
+    # labelled UTF-16 comes out as nonsense, so such a message is read raw too.
+    encoding: str = ""
 
 
 def commits(handle: IO[bytes]) -> Iterator[Commit]:
@@ -127,7 +133,9 @@ def commits(handle: IO[bytes]) -> Iterator[Commit]:
             date = _next(tokens).decode("ascii", "replace")
             if not date[:1].isdigit():  # no committer line (a malformed commit): git prints "%cI"
                 date = ""
-            commit = Commit(ids[0], [p for p in ids[1:] if p], author, date, _next(tokens))
+            encoding = _next(tokens).decode("ascii", "replace")
+            commit = Commit(ids[0], [p for p in ids[1:] if p], author, date, _next(tokens),
+                            encoding=encoding)  # fmt: skip
         elif token[:1] == b":" or token[:2] == b"\n:":
             fields = token.lstrip(b"\n")[1:].split(b" ")
             path = _next(tokens)
