@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from support.dask_cluster import DaskCluster
@@ -97,7 +98,10 @@ def test_unchanged_rerun_reuses_all_and_a_moved_ref_rescans_only_that_repo(
     two = make_repo(tmp_path / "two", ("b.py", f"K = '{first_key}'\n"))
     sources = [f"file://{one.path}", str(two.path)]
     _, fresh = audit(run_tokscan, cluster, tmp_path / "work", *sources)
-    result, again = audit(run_tokscan, cluster, tmp_path / "work", *sources)
+    # Nothing moved: the run reuses both without a cluster (this scheduler does not exist).
+    nowhere = SimpleNamespace(address="tcp://127.0.0.1:9")  # no scheduler listens there
+    result, again = audit(run_tokscan, nowhere, tmp_path / "work", *sources)
+    assert result.code == 1, result.stderr
     assert [r["status"] for r in again["audit"]["repositories"]] == ["reused", "reused"]
     assert again["audit"]["reused"] == 2
     assert "2 unchanged since the last run (reused)" in result.stderr

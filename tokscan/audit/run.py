@@ -36,6 +36,7 @@ def audit_all(
     thread: the caller draws with a lock)."""
     from distributed import as_completed
 
+    jobs = _take_unchanged(jobs, on_result)
     if not jobs:
         return
     run = uuid.uuid4().hex[:12]  # a shared cluster may hold another audit's tasks
@@ -68,6 +69,34 @@ def audit_all(
                                      f"the Dask task failed: {type(error).__name__}: {error}")
             future.release()
             on_result(job, result)
+
+
+# Repositories asked at once whether they moved (one `ls-remote` each, mostly waiting).
+_CHECKS_IN_FLIGHT = 8
+
+
+def _take_unchanged(
+    jobs: list[task.Job], on_result: Callable[[task.Job, task.Result], None]
+) -> list[task.Job]:
+    """Hand over at once, from this process, the repositories whose refs have not moved
+    since their kept result (`task.reused_at_once`), and return the others: a nightly
+    re-run where little changed starts no cluster and ships no task for the rest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    known = [job for job in jobs if job.known_tips is not None]
+    if not known:
+        return jobs
+    with ThreadPoolExecutor(min(_CHECKS_IN_FLIGHT, len(known))) as pool:
+        reused = dict(zip([id(job) for job in known], pool.map(task.reused_at_once, known),
+                          strict=True))
+    left = []
+    for job in jobs:
+        result = reused.get(id(job))
+        if result is None:
+            left.append(job)
+        else:
+            on_result(job, result)
+    return left
 
 
 @contextlib.contextmanager

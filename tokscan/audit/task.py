@@ -57,7 +57,7 @@ class Result:
 def audit(job: Job) -> Result:
     """The task: `job`'s repository audited in a child process, within its time limit."""
     if job.known_tips is not None:
-        unchanged = _reused_at_once(job)
+        unchanged = reused_at_once(job)
         if unchanged is not None:
             return unchanged
     try:
@@ -71,7 +71,7 @@ def audit(job: Job) -> Result:
         return Result(job.source.name, "failed", reason)
 
 
-def _reused_at_once(job: Job) -> Result | None:
+def reused_at_once(job: Job) -> Result | None:
     """A repository whose refs have not moved, found without a child process, a fetch or
     a scan: a local one's tips read in place, a remote one's clone compared with what the
     remote advertises. A nightly re-run of thousands of unchanged repositories then costs
