@@ -34,11 +34,11 @@ def audit_all(
     """Audit every job's repository on Dask; `on_result` gets each as it completes, and
     `on_progress` (repository, message) how far a clone or fetch got (on Dask's own
     thread: the caller draws with a lock)."""
-    from distributed import as_completed
-
     jobs = _take_unchanged(jobs, on_result)
     if not jobs:
         return
+    from distributed import as_completed
+
     run = uuid.uuid4().hex[:12]  # a shared cluster may hold another audit's tasks
     jobs = [dataclasses.replace(job, run=run) for job in jobs]
     with _client(scheduler, workers or min(default_jobs(), len(jobs))) as client:

@@ -80,20 +80,21 @@ def reused_at_once(job: Job) -> Result | None:
 
     try:
         if job.source.local:
-            root: Path | None = Path(job.source.url)
+            root = open_repository(Path(job.source.url)).root
         else:
             from tokscan.audit import clone
 
-            root = clone.unchanged(job.source, Path(job.workdir), job.timeout or 60.0)
-        if root is None:
-            return None
-        repo = open_repository(root)
-        tips = tips_hash(repo.root)
+            # tokscan's own bare clone: its folder is the repository, no need to ask git
+            cloned = clone.unchanged(job.source, Path(job.workdir), job.timeout or 60.0)
+            if cloned is None:
+                return None
+            root = cloned
+        tips = tips_hash(root)
     except Exception:  # anything odd: the isolated path reports it properly
         return None
     if tips != job.known_tips:
         return None
-    return Result(job.source.name, "reused", tips=tips, root=str(repo.root))
+    return Result(job.source.name, "reused", tips=tips, root=str(root))
 
 
 def _publisher(job: Job) -> Callable[[str], None] | None:
