@@ -762,3 +762,22 @@ def test_truncated_inner_zip_in_a_tar() -> None:
     assert walked.leaves == []
     assert [p.path for p in walked.problems] == [("inner.zip",)]
     assert walked.problems[0].message.startswith("truncated tar member")
+
+
+def test_an_archive_of_only_a_pax_global_header_is_empty_not_corrupt() -> None:
+    """Regression (git/git's t/t5004/empty-with-pax-header.tar): tarfile refuses an archive
+    whose end comes right after a pax global header; `tar` lists it as empty, and a scan
+    of it must not be incomplete."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT,
+                      pax_headers={"comment": "cffe6059971f1399cd0824b6548d90b85786c0e8"}):
+        pass
+    assert archive.kind(out.getvalue()[:512]) == "tar"
+    walked = walk(out.getvalue())
+    assert (walked.leaves, walked.problems) == ([], [])
+
+
+def test_a_tar_cut_inside_its_first_header_block_is_still_corrupt() -> None:
+    data = make_tar({"a.txt": b"hello\n"})
+    walked = walk(data[:700])  # the first member's data block, then nothing
+    assert walked.problems, "a truncated tar must not pass as complete"
