@@ -44,6 +44,7 @@ from tokscan.decode.streams import (
     Unpacking,
     ZipMember,
     describe,
+    ends_before_a_member,
     gzip_name,
     is_tar_header,
     size_text,
@@ -317,7 +318,7 @@ def _tar(
         archive = TarFile.open(fileobj=source, mode="r|", encoding="utf-8")
     except Exception as exc:
         message = source.take_failure()
-        if message is None and _ends_before_a_member(exc):
+        if message is None and ends_before_a_member(exc):
             return  # e.g. a pax global header, then the end: an empty archive, as tar reads it
         yield from _report(budget, path, message or f"corrupt tar archive: {describe(exc)}")
         return
@@ -359,14 +360,6 @@ def _tar(
                     failure = "truncated tar member: the archive ends inside it"
                 yield from _report(budget, where, failure)
                 return
-
-
-def _ends_before_a_member(exc: Exception) -> bool:
-    """tarfile refuses an archive whose end-of-archive blocks come before its first member
-    (only a pax global header before them, say), which `tar` lists as empty."""
-    import tarfile
-
-    return isinstance(exc, tarfile.ReadError) and str(exc) == "end of file header"
 
 
 def _compressed(

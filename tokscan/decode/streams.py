@@ -301,6 +301,12 @@ class TarFile(tarfile.TarFile):
     header_error: str | None = None
 
 
+def ends_before_a_member(exc: Exception) -> bool:
+    """tarfile refuses an archive whose end-of-archive blocks come before its first member
+    (only a pax global header before them, say), which `tar` lists as empty."""
+    return isinstance(exc, tarfile.ReadError) and str(exc) == "end of file header"
+
+
 def size_text(count: int) -> str:
     """A byte count for a message: `256 MiB`, else `1,000 bytes`."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):

@@ -367,9 +367,7 @@ def _plan(
 def _commit(root: Path, revision: str, asked: Request, notes: list[str], what: str) -> str:
     found = _find(root, revision, asked, notes)
     kind = git.try_run(root, "cat-file", "-t", "--end-of-options", revision) if not found else None
-    if kind:
-        # A tag pushed straight at a blob or tree: no commit to check out or range to take.
-        # It fails (never passes unscanned); `tokscan history` reads what such tags hold.
+    if kind:  # a tag straight at a blob or tree: no commits; it fails, never passes unscanned
         raise TokscanError(
             f"{what} ({revision}) is a {kind.decode().strip()}, not a commit, so it has no "
             "commits to scan; audit what it holds with `tokscan history --all`"
