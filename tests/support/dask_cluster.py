@@ -40,12 +40,13 @@ class DaskCluster:
                 env=env, stdout=logs, stderr=logs,
             ))  # fmt: skip
         deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
+        # The scheduler creates its file, then writes it: wait for an address to read.
+        while not (address := _address(scheduler_file)):
             if time.monotonic() > deadline:
                 self.__exit__()
                 raise RuntimeError((self.folder / "cluster.log").read_text())
             time.sleep(0.1)
-        self.address = json.loads(scheduler_file.read_text())["address"]
+        self.address = address
         from distributed import Client
 
         with Client(self.address, timeout="60s") as client:
@@ -60,3 +61,12 @@ class DaskCluster:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _address(scheduler_file: Path) -> str | None:
+    """The scheduler's address from its file, or None while the file is missing or still
+    being written."""
+    try:
+        return str(json.loads(scheduler_file.read_text())["address"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
