@@ -57,7 +57,7 @@ def _start(function: Callable[[T], R], share: list[T]) -> tuple[int, int]:
         try:
             payload = pickle.dumps((True, [function(item) for item in share]))
         except BaseException as error:
-            payload = _pickled_error(error)
+            payload = pickled_error(error)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
         os._exit(0)
@@ -78,11 +78,24 @@ def _collect(worker: tuple[int, int]) -> list[R]:
     return value  # type: ignore[no-any-return]
 
 
-def _pickled_error(error: BaseException) -> bytes:
+def pickled_error(error: BaseException) -> bytes:
+    """`error` for the parent, pickled; an error that cannot be, named in a RuntimeError."""
     try:
         return pickle.dumps((False, error))
     except Exception:
         return pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+def kill_group(pid: int) -> None:
+    """Kill the process group that child `pid` leads (git and its helpers with it), or the
+    child alone if it had no time to make one."""
+    import contextlib
+
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def within(
@@ -132,8 +145,7 @@ def within(
             break
         left = deadline - time.monotonic()
         if left <= 0:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+            kill_group(pid)
             os.waitpid(pid, 0)
             return None
         time.sleep(min(left, 0.005))

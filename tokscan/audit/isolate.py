@@ -8,14 +8,14 @@ group, and at the limit the whole group (git included) is killed. A crash of the
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import select
-import signal
 import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from tokscan.parallel import kill_group, pickled_error
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,7 +57,7 @@ def call(
         try:
             payload = pickle.dumps((True, function(argument)))
         except BaseException as error:
-            payload = _pickled_error(error)
+            payload = pickled_error(error)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
         os._exit(0)
@@ -72,7 +72,7 @@ def call(
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select(watched, [], [], left)
             if not ready:
-                _kill(pid)
+                kill_group(pid)
                 raise TimedOut(f"timed out after {timeout:g} s")
             for end in ready:
                 data = os.read(end, 1 << 20)
@@ -97,23 +97,7 @@ def call(
     return value  # type: ignore[no-any-return]
 
 
-def _kill(pid: int) -> None:
-    """The child's whole process group; the child alone if it had no time to make one."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
 def _describe(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit {os.waitstatus_to_exitcode(status)}"
-
-
-def _pickled_error(error: BaseException) -> bytes:
-    try:
-        return pickle.dumps((False, error))
-    except Exception:
-        return pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
