@@ -52,3 +52,10 @@ def strings(value: object) -> set[str]:
     if isinstance(value, list):
         return set().union(*map(strings, value)) if value else set()
     return set()
+
+
+@given(st.lists(st.dictionaries(st.text(), st.text() | st.integers(), max_size=3), max_size=5))
+def test_streamed_pieces_join_to_what_dumps_writes(items):
+    whole = {"version": 1, "findings": [], "summary": {"n": len(items)}}
+    joined = "".join(jsontext.streamed(whole, "findings", iter(items)))
+    assert joined == jsontext.dumps({**whole, "findings": items}) + "\n"

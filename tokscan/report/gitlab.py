@@ -67,21 +67,9 @@ def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
     """`render`, in pieces, formatted exactly as `json.dumps(document, indent=2)`: the
     document around its vulnerabilities, then each one, never the whole report at once."""
     whole = document(report, show_secrets, with_vulnerabilities=False)
-    if not report.findings:
-        yield _dumps(whole) + "\n"
-        return
-    head, _, tail = _dumps(whole).partition('"vulnerabilities": []')
-    yield head + '"vulnerabilities": [\n'
     findings = sorted(report.findings, key=_order)
-    last = len(findings) - 1
-    for index, finding in enumerate(findings):
-        text = _dumps(_vulnerability(finding, report, show_secrets)).replace("\n", "\n    ")
-        yield "    " + text + (",\n" if index < last else "\n")
-    yield "  ]" + tail + "\n"
-
-
-def _dumps(value: object) -> str:
-    return jsontext.dumps(value)
+    vulnerabilities = (_vulnerability(f, report, show_secrets) for f in findings)
+    yield from jsontext.streamed(whole, "vulnerabilities", vulnerabilities)
 
 
 def document(

@@ -22,20 +22,8 @@ def render_chunks(report: Report, show_secrets: bool = False) -> Iterator[str]:
     formatted exactly as `json.dumps(document, indent=2)` would, so a report of a hundred
     thousand findings is never held whole in memory."""
     whole = document(report, show_secrets, with_findings=False)
-    if not report.findings:
-        yield _dumps(whole) + "\n"
-        return
-    head, _, tail = _dumps(whole).partition('"findings": []')
-    yield head + '"findings": [\n'
-    last = len(report.findings) - 1
-    for index, finding in enumerate(report.findings):
-        text = _dumps(finding_record(finding, show_secrets)).replace("\n", "\n    ")
-        yield "    " + text + (",\n" if index < last else "\n")
-    yield '  ]' + tail + "\n"
-
-
-def _dumps(value: object) -> str:
-    return jsontext.dumps(value)
+    records = (finding_record(finding, show_secrets) for finding in report.findings)
+    yield from jsontext.streamed(whole, "findings", records)
 
 
 def document(
