@@ -18,6 +18,7 @@ from support.gitrepo import GitRepo
 from support.keys import fingerprint as fp
 
 from tokscan.ranges import ci as source
+from tokscan.ranges import shallow
 
 # Each test here builds an origin, a developer's clone and a runner's checkout, and most
 # fetch and deepen through file:// as a runner would: the big CI-range tests.
@@ -571,7 +572,7 @@ def test_merge_group_scans_base_sha_to_head_sha(forge, keys, run_tokscan):
 
 
 def test_shallow_clone_is_deepened_in_steps(forge, keys, run_tokscan, monkeypatch):
-    monkeypatch.setattr(source, "DEEPEN_STEPS", (2, 3))
+    monkeypatch.setattr(shallow, "DEEPEN_STEPS", (2, 3))
     base, _ = start_main(forge, keys)
     dev = forge.dev
     dev.git("checkout", "-q", "-b", "long")

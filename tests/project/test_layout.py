@@ -34,6 +34,8 @@ ALLOW = {
     "options": "the option table and record: tests/cli/test_fast.py and the commands' tests",
     "parallel": "forked workers: --jobs in test_scan.py and history's tests; `within` (the "
     "time budget): tests/commands/test_prereceive.py",
+    "ranges/shallow": "deepening a shallow CI checkout: tests/commands/test_ci.py (shallow "
+    "and depth-1 checkouts)",
     "pipeline/collect": "builds every report: tests/support/reports.py, history's tests",
     "pipeline/policy": "the exit code (SPEC §3): every command's tests assert it",
     "pipeline/pragmas": "pragmas a CI range adds: tests/commands/test_ci.py",

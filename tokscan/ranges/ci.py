@@ -28,7 +28,6 @@ baseline are read from it, never from the commits under review (SPEC §6).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -36,10 +35,9 @@ from pathlib import Path
 
 from tokscan import git
 from tokscan.errors import TokscanError
+from tokscan.ranges import shallow
 
-REMOTE = "origin"
-# How far a shallow clone is deepened, in turn, before fetching all of its history.
-DEEPEN_STEPS = (50, 200, 1000)
+REMOTE = shallow.REMOTE  # the remote a CI checkout fetches from
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 NEED_BASE = (
@@ -269,7 +267,7 @@ def resolve(root: Path, asked: Request) -> Plan:
 
 def _range(root: Path, asked: Request, head: str, base: str, notes: list[str]) -> Plan:
     revisions = [head, "--not", base]
-    _make_whole(root, asked, revisions, [head, base], [base], notes)
+    shallow.make_whole(root, FIXES[asked.provider], revisions, [head, base], [base], notes)
     if asked.event == "--base":
         how = f"the commits on HEAD that {asked.base} ({base[:12]}) does not have"
     elif asked.forced:
@@ -293,7 +291,7 @@ def resolve_new_branch(root: Path, asked: Request, head: str, notes: list[str]) 
     trusted = None
     if default is not None and default != asked.branch:
         tracking = f"refs/remotes/{REMOTE}/{default}"
-        depth = ["--depth=1"] if _is_shallow(root) else []
+        depth = ["--depth=1"] if shallow.is_shallow(root) else []
         problem = git.fetch(root, REMOTE, *depth, f"+refs/heads/{default}:{tracking}")
         if problem is None:
             notes.append(f"fetched the default branch {default} of {REMOTE} to compare with")
@@ -304,9 +302,9 @@ def resolve_new_branch(root: Path, asked: Request, head: str, notes: list[str]) 
             why = problem or "it has no such branch"
             notes.append(f"could not fetch the default branch {default} of {REMOTE}: {why}")
     revisions = [head, "--not", trusted] if trusted else [head]
-    _make_whole(
+    shallow.make_whole(
         root,
-        asked,
+        FIXES[asked.provider],
         revisions,
         [head, *([trusted] if trusted else [])],
         [trusted] if trusted else [],
@@ -338,7 +336,7 @@ def _default_branch(root: Path, asked: Request) -> str | None:
 
 def _head_only(root: Path, asked: Request, head: str, notes: list[str]) -> Plan:
     revisions = [head, "--not", f"{head}^@"]
-    _make_whole(root, asked, revisions, [head], [], notes)
+    shallow.make_whole(root, FIXES[asked.provider], revisions, [head], [], notes)
     parent = _resolve(root, f"{head}^")
     how = f"the commit {head[:12]} alone"
     return _plan(root, asked, revisions, head, parent, f"{asked.label}: {how}", notes)
@@ -385,7 +383,7 @@ def _find(root: Path, revision: str, asked: Request, notes: list[str]) -> str | 
     found = _resolve(root, revision)
     if found is not None or not _SHA.fullmatch(revision):
         return found
-    depth = ["--depth=1"] if _is_shallow(root) else []
+    depth = ["--depth=1"] if shallow.is_shallow(root) else []
     if git.fetch(root, REMOTE, *depth, revision) is None:
         notes.append(f"fetched {revision[:12]} from {REMOTE}")
     return _resolve(root, revision)
@@ -396,62 +394,3 @@ def _resolve(root: Path, revision: str) -> str | None:
         root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
     )
     return found.decode().strip() if found else None
-
-
-def _is_shallow(root: Path) -> bool:
-    return git.run(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
-
-
-def _make_whole(
-    root: Path,
-    asked: Request,
-    revisions: list[str],
-    tips: list[str],
-    excluded: list[str],
-    notes: list[str],
-) -> None:
-    """Deepen a shallow clone until the range is whole, or fail saying how to fix it."""
-    steps: list[int | None] = [*DEEPEN_STEPS, None]
-    while _is_shallow(root):
-        boundary = _shallow_commits(root)
-        listed = set(_lines(git.run(root, "rev-list", *revisions)))
-        cut = bool(listed & boundary)
-        for base in excluded:
-            if cut:
-                break
-            cut = bool(set(_lines(git.run(root, "rev-list", base, "--not", *tips[:1]))) & boundary)
-        if not cut:
-            break
-        if not steps:
-            raise TokscanError(_shallow_message(asked, "its full history does not reach the base"))
-        step = steps.pop(0)
-        depth = [f"--deepen={step}"] if step is not None else ["--unshallow"]
-        problem = git.fetch(root, REMOTE, *depth, *tips)
-        if problem is not None:
-            raise TokscanError(_shallow_message(asked, f"deepening it failed: {problem}"))
-        notes.append(
-            f"deepened the shallow clone by {step} commits"
-            if step is not None
-            else "fetched the rest of the shallow clone's history (--unshallow)"
-        )
-
-
-def _shallow_message(asked: Request, why: str) -> str:
-    return (
-        f"this is a shallow clone that lacks commits of the range to scan, and {why}. "
-        f"To fix it, {FIXES[asked.provider]}."
-    )
-
-
-def _shallow_commits(root: Path) -> set[str]:
-    path = git.run(root, "rev-parse", "--git-path", "shallow").decode().strip()
-    full = path if os.path.isabs(path) else os.path.join(root, path)
-    try:
-        with open(full) as handle:
-            return {line.strip() for line in handle if line.strip()}
-    except FileNotFoundError:
-        return set()
-
-
-def _lines(output: bytes) -> list[str]:
-    return [line for line in output.decode().split("\n") if line]
