@@ -213,3 +213,56 @@ def test_readme_performance_section_knows_the_compiled_search():
     section = " ".join(section.split("## Choices where the spec is silent", 1)[0].split())
     assert "does not have yet" not in section
     assert "before the decoders and the Hyperscan matcher" in section
+
+
+# ---- many regions in one search -----------------------------------------------------------
+
+
+@st.composite
+def regions(draw: st.DrawFn) -> tuple[bytes, list[tuple[int, int]]]:
+    """Pieces glued together, cut into regions with gaps (like headers) between some."""
+    data = b"".join(draw(st.lists(pieces, max_size=30)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
+    bounds, start = [], 0
+    for cut in [*cuts, len(data)]:
+        gap = draw(st.integers(0, 3))
+        if start + gap <= cut:
+            bounds.append((start + gap, cut))
+        start = cut
+    return data, bounds
+
+
+@settings(max_examples=400)
+@given(regions())
+def test_regions_with_needles_answers_as_each_region_would(case):
+    data, bounds = case
+    for engine in ENGINES:
+        expected = [i for i, (s, e) in enumerate(bounds) if engine.holds_needle(data[s:e])]
+        assert engine.regions_with_needles(data, bounds) == expected, engine.name
+        assert engine.regions_with_needles(bytearray(data), bounds) == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
+def test_a_needle_across_two_regions_is_in_neither(engine):
+    needle = keyformat.BASE64_NEEDLES[0]
+    data = b"text " + needle[:2] + needle[2:] + b" more"
+    cut = 5 + 2
+    assert engine.regions_with_needles(data, [(0, cut), (cut, len(data))]) == []
+    assert engine.regions_with_needles(data, [(0, len(data))]) == [0]
+    assert engine.regions_with_needles(data, []) == []
+
+
+@pytest.mark.skipif(not HAS_HYPERSCAN, reason="hyperscan is not installed here")
+def test_hyperscan_searches_from_several_threads_at_once():
+    import threading
+
+    engine = matcher._Hyperscan()
+    data = (b"x" * 100_000 + keyformat.PREFIX) * 20
+    answers: list[bool] = []
+    threads = [threading.Thread(target=lambda: answers.extend(
+        engine.holds_needle(data) for _ in range(20))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [True] * 80

@@ -19,8 +19,11 @@ hook's whole search (sources/diff.py searches the few needles itself).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
+import threading
+from collections.abc import Callable, Sequence
 
 from tokscan import keyformat
 from tokscan.errors import TokscanError
@@ -49,6 +52,10 @@ class _PythonSearch:
         unwrapped = view.translate(None, keyformat.WRAPPING)
         return any(needle in unwrapped for needle in SPLIT_NEEDLES)
 
+    def regions_with_needles(self, data: Buffer, bounds: Sequence[tuple[int, int]]) -> list[int]:
+        view = memoryview(data)
+        return [i for i, (start, end) in enumerate(bounds) if self.holds_needle(view[start:end])]
+
 
 _WRAPPING = frozenset(keyformat.WRAPPING)
 
@@ -58,54 +65,97 @@ class _Hyperscan:
     the split's pieces matches, checked by hand at the few places they match. A split
     needle is pieces with wrapping between them: either one piece has two characters or
     more (`W` + `G0` + `W` for `d G0 t`, no `W` on the needle's own ends), or every piece
-    is one character, and then a middle one stands between two wrapping characters. So
-    every split needle that the Python search sees matches one of these patterns, and the
-    check by hand (the rest of the needle around it, wrapping skipped) accepts no other.
-    Patterns of literals and single character classes keep Hyperscan near its literal
-    speed, where "any wrapping between any two characters" would cost it four times."""
+    is one character. For the second, a middle character between two wrapping characters
+    is searched and checked by hand where that character is rare in text; where it is
+    common (`J 0 T`: `0` between spaces is everywhere in code), the whole spread needle is
+    a pattern (`J W+ 0 W+ T`), which needs no check. Patterns of literals and single
+    character classes keep Hyperscan near its literal speed, where "any wrapping between
+    any two characters" for every needle would cost it three times as much."""
 
     name = "hyperscan"
 
     def __init__(self) -> None:
         import hyperscan
 
+        self._hyperscan = hyperscan
         self._stopped = hyperscan.ScanTerminated
         # Escaped bytes: Hyperscan reads expressions as C strings, so a NUL (UTF-16's
         # needle has them) would end the pattern.
         patterns = [_escaped(needle) for needle in NEEDLES]
-        self._whole = len(patterns)
+        for needle in SPLIT_NEEDLES:
+            middle = _pieces(needle)[-1][0]
+            if _rarity(needle[middle]) < _RARE:
+                patterns.append(
+                    _WRAP_RUN.join(_escaped(needle[i : i + 1]) for i in range(len(needle)))
+                )
+        self._exact = len(patterns)  # these answer alone; the rest are checked by hand
         self._pieces: list[tuple[bytes, int, int, int]] = []  # needle, i, j, bytes after j
         for needle in SPLIT_NEEDLES:
             for i, j in _pieces(needle):
+                if j - i == 1 and _rarity(needle[i]) < _RARE:
+                    continue  # the spread needle is searched whole (above)
                 after = 1 if j < len(needle) else 0
-                before = rb"[ \t\r\n]" if i > 0 else b""
-                patterns.append(before + _escaped(needle[i:j]) + rb"[ \t\r\n]" * after)
+                before = _WRAP if i > 0 else b""
+                patterns.append(before + _escaped(needle[i:j]) + _WRAP * after)
                 self._pieces.append((needle, i, j, after))
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(
-            expressions=patterns,
-            ids=list(range(len(patterns))),
-            elements=len(patterns),
-            # A whole needle answers at once; a piece is reported at each place, since the
-            # check by hand may turn down the first.
-            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * self._whole
-            + [0] * (len(patterns) - self._whole),
+            expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns)
         )
+        self._scratch = threading.local()  # one per thread: Hyperscan scans without the GIL
+
+    def _scan(self, data: Buffer, on_match: Callable[..., bool]) -> None:
+        scratch = getattr(self._scratch, "space", None)
+        if scratch is None:
+            scratch = self._scratch.space = self._hyperscan.Scratch(self._database)
+        with contextlib.suppress(self._stopped):
+            self._database.scan(data, match_event_handler=on_match, scratch=scratch)  # type: ignore[type-var]
+
+    def _accepted(self, data: Buffer, pattern: int, end: int) -> bool:
+        exact = self._exact
+        return pattern < exact or _around(data, end, *self._pieces[pattern - exact])
 
     def holds_needle(self, data: Buffer) -> bool:
         found = False
-        whole, pieces = self._whole, self._pieces
 
         def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> bool:
             nonlocal found
-            if pattern < whole or _around(data, end, *pieces[pattern - whole]):
+            if self._accepted(data, pattern, end):
                 found = True
                 return True  # stop: the first needle answers the question
             return False
 
-        with contextlib.suppress(self._stopped):
-            self._database.scan(data, match_event_handler=on_match)  # type: ignore[type-var]
+        self._scan(data, on_match)
         return found
+
+    def regions_with_needles(self, data: Buffer, bounds: Sequence[tuple[int, int]]) -> list[int]:
+        if not bounds:
+            return []
+        view = memoryview(data)
+        low, high = bounds[0][0], max(end for _, end in bounds)
+        starts = [start for start, _ in bounds]
+        flagged: set[int] = set()
+
+        def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> bool:
+            at = low + end  # one past the match's last byte, in `data`
+            if self._accepted(view, pattern, at):
+                flagged.add(bisect.bisect_right(starts, at - 1) - 1)
+            return False
+
+        self._scan(view[low:high], on_match)
+        # A match may reach over from the region before (or from between regions): each
+        # region it ends in is asked again on its own.
+        return [
+            index
+            for index in sorted(flagged)
+            if index >= 0
+            and bounds[index][0] < bounds[index][1]
+            and self.holds_needle(view[bounds[index][0] : bounds[index][1]])
+        ]
+
+
+_WRAP = rb"[ \t\r\n]"
+_WRAP_RUN = _WRAP + b"+"
 
 
 def _pieces(needle: bytes) -> list[tuple[int, int]]:
@@ -116,6 +166,11 @@ def _pieces(needle: bytes) -> list[tuple[int, int]]:
     found = [(i, j) for i in range(size) for j in range(i + 2, size + 1) if j - i < size]
     middle = max(range(1, size - 1), key=lambda i: _rarity(needle[i]))
     return [*found, (middle, middle + 1)]
+
+
+# A character this common (by `_rarity`) between two wrapping characters matches too often
+# to be checked by hand at each place.
+_RARE = 20
 
 
 def _rarity(byte: int) -> int:
@@ -199,3 +254,10 @@ def holds_needle(data: Buffer) -> bool:
     """Whether `data` holds the key prefix or one of its encoded forms' needles, the base64
     ones also split by wrapping."""
     return engine().holds_needle(data)
+
+
+def regions_with_needles(data: Buffer, bounds: Sequence[tuple[int, int]]) -> list[int]:
+    """The indices of the regions `data[start:end]` (`bounds`: in order, not overlapping)
+    that hold a needle, as `holds_needle` would answer for each: one search over them all,
+    where searching many small regions one by one costs more in calls than in bytes."""
+    return engine().regions_with_needles(data, bounds)
