@@ -85,3 +85,28 @@ def test_any_key_in_utf16_or_utf32_text_is_found_once_in_the_decoded_text(
     outcome = scan_stream(Origin("f"), io.BytesIO(b"").read, len(data), head=data)
     found = [(c.key, c.line, c.column, c.encoding) for c in outcome.candidates]
     assert found == [(key, lines + 1, len(before) + 1, (encoding[:-3] + encoding[-2:],))]
+
+
+def _pattern_byte_by_byte(head: bytes, width: int, zero_at: tuple[int, ...]) -> bool:
+    """The rule spelled out a unit at a time: what text._has_pattern computes by columns."""
+    units = len(head) // width
+    if units < 8:
+        return False
+    letter_at = next(i for i in range(width) if i not in zero_at)
+    fits = sum(
+        1
+        for unit in range(units)
+        if head[unit * width + letter_at] and all(head[unit * width + i] == 0 for i in zero_at)
+    )
+    return fits >= units * 0.9
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from([b"\0", b"a", b"\0\0", b"a\0", b"\0a", b"\0\0\0a", b"a\0\0\0",
+                                 b"\xff"]), max_size=80))
+def test_the_nul_pattern_is_counted_as_the_rule_says(parts):
+    head = b"".join(parts)
+    for width, zero_at in ((4, (1, 2, 3)), (4, (0, 1, 2)), (2, (1,)), (2, (0,))):
+        assert text._has_pattern(head, width, zero_at) == _pattern_byte_by_byte(
+            head, width, zero_at
+        )

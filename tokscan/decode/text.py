@@ -41,16 +41,24 @@ def sniff(head: bytes) -> tuple[str, int] | None:
 
 
 def _has_pattern(head: bytes, width: int, zero_at: tuple[int, ...]) -> bool:
+    """Whether nearly every unit of `head` has NULs at `zero_at` and a byte that is not NUL
+    at its first other place. Counted a column at a time with bytes methods, not byte by
+    byte in Python: binary blobs ask this of their first 8000 bytes, and there are many."""
     units = len(head) // width
     if units < _MIN_UNITS:
         return False
+    head = head[: units * width]
     letter_at = next(i for i in range(width) if i not in zero_at)
-    fits = 0
-    for unit in range(units):
-        base = unit * width
-        if head[base + letter_at] and all(head[base + i] == 0 for i in zero_at):
-            fits += 1
-    return fits >= units * _PATTERN_SHARE
+    # A column becomes one bit a unit (a byte 0 or 1), so that the units that fit are the
+    # set bits of the columns' AND, counted by int.bit_count.
+    fits = int.from_bytes(head[letter_at::width].translate(_IS_NOT_NUL), "little")
+    for at in zero_at:
+        fits &= int.from_bytes(head[at::width].translate(_IS_NUL), "little")
+    return fits.bit_count() >= units * _PATTERN_SHARE
+
+
+_IS_NUL = bytes([1] + [0] * 255)
+_IS_NOT_NUL = bytes([0] + [1] * 255)
 
 
 def transcode(read: Callable[[int], bytes], head: bytes, encoding: str, bom: int,
