@@ -74,6 +74,67 @@ def test_every_object_comes_back_whole(items, buffer_size):
     assert seen == list(items)
 
 
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(items=objects, buffer_size=st.integers(min_value=128, max_value=512))
+def test_whole_objects_and_one_at_a_time_together_give_every_object(items, buffer_size):
+    """The blob scan's loop: take the objects that lie whole in the buffer, else one."""
+    fd = _pipe(_output(items))
+    stream = BatchStream(fd, buffer_size)
+    seen = []
+    try:
+        while True:
+            batch = stream.whole_objects()
+            for header, start, end in batch:
+                body = items[len(seen)][2] if header.kind == b"missing" else bytes(
+                    stream.buffer[start:end])
+                seen.append((header.oid.decode(), header.kind.decode(), body))
+            if batch:
+                continue
+            header = stream.header()
+            if header is None:
+                break
+            if header.kind == b"missing":
+                seen.append((header.oid.decode(), "missing", items[len(seen)][2]))
+            elif stream.fits(header.size):
+                start, end = stream.body(header.size)
+                seen.append((header.oid.decode(), header.kind.decode(),
+                             bytes(stream.buffer[start:end])))
+            else:
+                read = stream.reader(header.size)
+                body = b"".join(iter(lambda read=read: read(50), b""))
+                seen.append((header.oid.decode(), header.kind.decode(), body))
+    finally:
+        os.close(fd)
+    assert seen == list(items)
+
+
+def test_whole_objects_stops_before_a_bad_header_and_a_partial_object():
+    read, write = os.pipe()
+    os.write(write, b"a" * 40 + b" blob 3\nabc\n" + b"garbage line\n")
+    os.close(write)
+    stream = BatchStream(read, 256)
+    assert stream.header() is not None  # fills the buffer
+    stream.body(3)
+    assert stream.whole_objects() == []  # the garbage is left for header() to refuse
+    with pytest.raises(TokscanError, match="unexpected git cat-file output"):
+        stream.header()
+    os.close(read)
+    read, write = os.pipe()
+    os.write(write, b"b" * 40 + b" blob 2\nxy\n" + b"c" * 40 + b" blob 100\nonly part")
+    stream = BatchStream(read, 256)
+    stream._fill()
+    found = stream.whole_objects()
+    assert [(h.oid[:1], h.size, bytes(stream.buffer[s:e])) for h, s, e in found] == [
+        (b"b", 2, b"xy")]
+    assert stream.whole_objects() == []  # the partial one waits for more output
+    os.write(write, b" " * 90 + b"\n")
+    os.close(write)
+    header = stream.header()
+    assert header is not None and header.oid[:1] == b"c"
+    os.close(read)
+
+
 def test_output_that_stops_in_an_object_is_an_error():
     fd = _pipe(b"a" * 40 + b" blob 100\nonly part of it")
     stream = BatchStream(fd, 256)

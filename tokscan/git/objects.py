@@ -81,6 +81,33 @@ class BatchStream:
             raise TokscanError(f"unexpected git cat-file output: {line[:100]!r}")
         return Header(parts[0], parts[1], int(parts[2]))
 
+    def whole_objects(self) -> list[tuple[Header, int, int]]:
+        """Every object that lies whole in the buffer now, with its span in `self.buffer`
+        (valid until the next call that reads), all consumed; reads nothing. It stops
+        before an object that is only partly read and before a header it cannot parse (for
+        `header()` to raise on), so it may return none: then go on object by object. One
+        call for many small objects lets the caller search them all at once."""
+        found: list[tuple[Header, int, int]] = []
+        buffer, pos, end = self.buffer, self._start, self._end
+        while True:
+            newline = buffer.find(b"\n", pos, end)
+            if newline < 0:
+                break
+            parts = bytes(self._view[pos:newline]).split(b" ")
+            if len(parts) == 2 and parts[1] == b"missing":
+                found.append((Header(parts[0], b"missing", -1), newline + 1, newline + 1))
+                pos = newline + 1
+                continue
+            if len(parts) != 3 or not parts[2].isdigit():
+                break
+            size = int(parts[2])
+            if newline + 1 + size + 1 > end:
+                break
+            found.append((Header(parts[0], parts[1], size), newline + 1, newline + 1 + size))
+            pos = newline + 1 + size + 1  # and the newline after the object
+        self._start = pos
+        return found
+
     def fits(self, size: int) -> bool:
         return size + 1 <= len(self.buffer)
 

@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from tokscan import git
+from tokscan.decode.archive import HEAD_SIZE
 from tokscan.detect import matcher
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
-from tokscan.model import Candidate, Origin
+from tokscan.model import Candidate, Origin, Outcome
 from tokscan.sources.stream import BINARY_SNIFF, Reading, is_archive, looks_binary, scan_stream
 
 SEGMENT = 16 << 20  # bytes of blobs, in pack order, dealt to one process in a row
@@ -83,21 +84,63 @@ def scan_object(stream: BatchStream, header: Header, reading: Reading, result: B
     oid, size = header.oid, header.size
     if stream.fits(size):
         start, end = stream.body(size)
-        buffer = stream.buffer
-        head = bytes(buffer[start : min(end, start + BINARY_SNIFF)])
-        if not matcher.holds_needle(memoryview(buffer)[start:end]) and not is_archive(head):
-            if not reading.binary and looks_binary(head):
-                result.skipped["binary"] = result.skipped.get("binary", 0) + 1
-            else:
-                result.objects += 1
-                result.size += size
-            return
-        outcome = scan_stream(Origin(None), _nothing, size, reading, bytes(buffer[start:end]))
-    else:
-        read = stream.reader(size)
-        outcome = scan_stream(Origin(None), read, size, reading)
-        while read(1 << 20):  # a binary blob is abandoned after its first bytes
-            pass
+        needle = matcher.holds_needle(memoryview(stream.buffer)[start:end])
+        _scan_body(stream.buffer, oid, (start, end), needle, reading, result)
+        return
+    read = stream.reader(size)
+    outcome = scan_stream(Origin(None), read, size, reading)
+    while read(1 << 20):  # a binary blob is abandoned after its first bytes
+        pass
+    _record(oid, size, outcome, result)
+
+
+def scan_objects(
+    buffer: bytearray, objects: list[tuple[Header, int, int]], reading: Reading,
+    result: BlobHits,
+) -> int:  # fmt: skip
+    """Scan objects that lie whole in `buffer` (`BatchStream.whole_objects`), searching
+    them all for needles at once; returns how many were done. Raises TokscanError at an
+    object that is not a blob (after counting the ones before it)."""
+    flagged = set(matcher.regions_with_needles(buffer, [(s, e) for _, s, e in objects]))
+    done = 0
+    for index, (header, start, end) in enumerate(objects):
+        if header.kind == b"missing":
+            result.unreadable[header.oid] = "missing or corrupt"
+        elif header.kind != b"blob":
+            raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
+        else:
+            _scan_body(buffer, header.oid, (start, end), index in flagged, reading, result)
+        done += 1
+        result.read += 1
+        result.read_size += max(header.size, 0)
+    return done
+
+
+def _scan_body(
+    buffer: bytearray, oid: bytes, span: tuple[int, int], needle: bool, reading: Reading,
+    result: BlobHits,
+) -> None:  # fmt: skip
+    """Scan a blob that lies whole in `buffer` at `span`; `needle`: whether it holds one.
+    Most hold none and are not archives: they are only counted (binary ones as skipped),
+    without copying more than their first bytes."""
+    start, end = span
+    if not needle and not is_archive(bytes(buffer[start : min(end, start + HEAD_SIZE)])):
+        sniffed = min(end, start + BINARY_SNIFF)
+        if (
+            not reading.binary
+            and buffer.find(b"\0", start, sniffed) >= 0
+            and looks_binary(bytes(buffer[start:sniffed]))
+        ):
+            result.skipped["binary"] = result.skipped.get("binary", 0) + 1
+        else:
+            result.objects += 1
+            result.size += end - start
+        return
+    outcome = scan_stream(Origin(None), _nothing, end - start, reading, bytes(buffer[start:end]))
+    _record(oid, end - start, outcome, result)
+
+
+def _record(oid: bytes, size: int, outcome: Outcome, result: BlobHits) -> None:
     if outcome.skipped is not None:
         result.skipped[outcome.skipped] = result.skipped.get(outcome.skipped, 0) + 1
         return
@@ -352,21 +395,26 @@ def _scan_until_end(
     last = time.monotonic()
     while True:
         try:
-            header = stream.header()
-            if header is None:
-                return True
-            if header.kind == b"missing":
-                result.unreadable[header.oid] = "missing or corrupt"
-            elif header.kind != b"blob":
-                raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
+            objects = stream.whole_objects()
+            if objects:
+                count += scan_objects(stream.buffer, objects, reading, result)
             else:
-                scan_object(stream, header, reading, result)
+                header = stream.header()
+                if header is None:
+                    return True
+                if header.kind == b"missing":
+                    result.unreadable[header.oid] = "missing or corrupt"
+                elif header.kind != b"blob":
+                    raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
+                else:
+                    scan_object(stream, header, reading, result)
+                count += 1
+                result.read += 1
+                result.read_size += max(header.size, 0)
         except TokscanError:
             return False
-        count += 1
-        result.read += 1
-        result.read_size += max(header.size, 0)
-        if tick is not None and count & 63 == 0:
+        if tick is not None and count >= 64:
+            count = 0
             now = time.monotonic()
             if now - last > 0.05:
                 last = now
