@@ -53,3 +53,28 @@ def test_scan_listed_reports_missing_objects(repo, keys, tmp_path):
     # objects and bytes scanned (counted as the summary counts them: not the missing one),
     # and objects listed
     assert progress[-1][:3] == (1, len(key) + 1, 2)
+
+
+def test_many_small_blobs_searched_at_once_give_what_each_alone_gives(repo, keys, tmp_path):
+    """Hundreds of blobs lie whole in one read and are searched in one call: each key is
+    given to its own blob, whatever its neighbours hold, and a needle that only forms
+    across two blobs (one ends with `tm`, the next starts with `-`) is in neither."""
+    planted = {}
+    for n in range(400):
+        if n % 37 == 5:
+            key = keys()
+            planted[f"k{n}.txt"] = key
+            # keys at the very start and the very end of their blobs
+            repo.write(f"k{n}.txt", f"{key}" if n % 2 else f"line\nvalue = {key}")
+        elif n % 50 == 7:
+            repo.write(f"b{n}.bin", b"\0\1\2" + str(n).encode() + bytes(range(256)) * 3)
+        else:
+            repo.write(f"f{n}.txt", f"plain text number {n}\nends with tm" if n % 3 else f"-{n}\n")
+    repo.commit("many blobs")
+    repo.git("gc", "-q")
+    found, listing = blobscan.scan_all(repo.path, tmp_path, 40, 1, Reading(binary=False))
+    assert {oid: [c.key for c in hits] for oid, hits in found.hits.items()} == {
+        _blob(repo, path): [key] for path, key in planted.items()
+    }
+    assert found.skipped == {"binary": 8}
+    assert found.objects == listing.objects - 8
