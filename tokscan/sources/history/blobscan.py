@@ -4,8 +4,10 @@ The blobs are shared out between processes (`jobs`, one per core), each running 
 `git cat-file --batch` (so decompression, the costly part, runs on every core, each git
 with its own delta-base cache) and scanning what it prints. A process keeps only what the
 audit needs afterwards: the keys found in each blob, by blob id, and counts. Most blobs
-hold no `tm-` at all and cost two `bytearray.find` calls where they lie in the read buffer;
-only a blob with a candidate is copied out and given to the detector.
+hold no needle at all: the blobs that lie whole in the read buffer are searched for needles
+together, in one call (`scan_objects`: a call costs microseconds, and a read holds tens of
+blobs), where they lie; only a blob with a needle (or an archive) is copied out and given
+to the detector.
 
 `scan_all` reads every blob of the repository (or the `wanted` ones) in pack order, the
 order git wrote them, where its delta-base cache works (hash order is several times
