@@ -13,7 +13,6 @@ locations are the same as for a file read whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from typing import NamedTuple
 
 from tokscan import detect, keyformat
@@ -236,7 +235,7 @@ def _scan_text(
 
 def _encoded(candidates: Iterable[Candidate], how: str) -> Iterator[Candidate]:
     for candidate in candidates:
-        yield replace(candidate, encoding=(how, *candidate.encoding))
+        yield candidate.but(encoding=(how, *candidate.encoding))
 
 
 def _scan_archive(
@@ -266,7 +265,7 @@ def _scan_archive(
             problems.append(f"{_where(names)}: {member.error}")
         for candidate in member.candidates:
             outcome.candidates.append(
-                replace(candidate, inner_path=(*names, *candidate.inner_path))
+                candidate.but(inner_path=(*names, *candidate.inner_path))
             )
     if problems:  # member names come from the archive: they could hold a key
         outcome.error = keyformat.redact_all("; ".join(problems))
