@@ -94,9 +94,15 @@ def _run_fast(call: fast.FastCall, started: tuple[str, git.Stream] | None) -> Ex
 
         api_base.check(call.options.api_base)
     if call.command == "scan":
+        all_files = "all_files" in call.switches
+        listing = None
+        if not call.paths:  # the current folder: git lists it while the scanner imports
+            from tokscan.sources import early
+
+            listing = early.Listing(all_files)
         from tokscan.commands import scan
 
-        return scan.run(call.options, call.paths, "all_files" in call.switches)
+        return scan.run(call.options, call.paths, all_files, listing)
     if call.command == "commit-msg":
         from tokscan.commands import commitmsg
 

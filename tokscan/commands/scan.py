@@ -7,22 +7,39 @@ from functools import partial
 from pathlib import Path
 
 from tokscan import detect, parallel
+from tokscan.detect import matcher
 from tokscan.commands.session import Session
 from tokscan.errors import ExitCode
 from tokscan.model import Origin, Outcome, Where
 from tokscan.options import Options
-from tokscan.sources import files
+from tokscan.sources import filebatch, files
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tokscan.sources.early import Listing
 
 
 def run(
-    options: Options, paths: list[str], all_files: bool = False
+    options: Options, paths: list[str], all_files: bool = False, listing: Listing | None = None
+) -> ExitCode:
+    """`listing`: git's answers for the current folder, asked before the imports
+    (sources/early.py; the default scan only)."""
+    try:
+        return _run(options, paths, all_files, listing)
+    finally:
+        if listing is not None:
+            listing.close()
+
+
+def _run(
+    options: Options, paths: list[str], all_files: bool, listing: Listing | None
 ) -> ExitCode:
     read_stdin = "-" in paths
     on_disk = [Path(p) for p in paths if p != "-"]
     named = bool(on_disk)  # a folder the user names is scanned whole, ignored files too
     if not on_disk and not read_stdin:
         on_disk = [Path(".")]
-    root, in_git = files.find_root(on_disk or [Path(".")])
+    root, in_git = files.find_root(on_disk or [Path(".")], listing)
     session = Session.open(options, "files", root)
     collector = session.collector
     if read_stdin and sys.stdin is None:  # started with standard input closed
@@ -31,7 +48,7 @@ def run(
         collector.add(files.scan_stdin(sys.stdin.buffer, session.reading), Where.WORKTREE)
     targets = []
     for item in files.list_targets(
-        on_disk, root, in_git, all_files, session.excluded, named
+        on_disk, root, in_git, all_files, session.excluded, named, listing
     ):
         if isinstance(item, Outcome):
             collector.add(item, Where.WORKTREE)
@@ -41,9 +58,11 @@ def run(
             targets.append(item)
             _names(session, item.path)
     jobs = session.jobs if len(targets) >= _PARALLEL_FROM else 1
+    if targets:
+        matcher.engine()  # loaded once, before the workers fork, rather than in each
     batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
-    scan_batch = partial(files.scan_batch, reading=session.reading)
-    for batch in parallel.map_unordered(scan_batch, batches, jobs):
+    scan_batch = partial(filebatch.scan_batch, reading=session.reading)
+    for batch in parallel.map_shared(scan_batch, batches, jobs):
         collector.count(batch.files, batch.size)  # files with nothing key-shaped
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from tokscan import keyformat
+from tokscan.detect import dbcache
 from tokscan.errors import TokscanError
 
 ENVIRONMENT = "TOKSCAN_MATCHER"
@@ -98,11 +99,24 @@ class _Hyperscan:
                 before = _WRAP if i > 0 else b""
                 patterns.append(before + _escaped(needle[i:j]) + _WRAP * after)
                 self._pieces.append((needle, i, j, after))
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(
-            expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns)
-        )
+        def compiled() -> object:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(
+                expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns)
+            )
+            return database
+
         self._scratch = threading.local()  # one per thread: Hyperscan scans without the GIL
+        # Compiling costs 15-20 ms a process; a cached copy loads in well under one.
+        self._database = dbcache.database(
+            hyperscan, patterns, hyperscan.HS_MODE_BLOCK, compiled, self._works
+        )
+
+    def _works(self, database: object) -> bool:
+        """A loaded database's trial: it finds the prefix where it is, and only there."""
+        self._database = database
+        self._scratch = threading.local()
+        return self.holds_needle(b"x tm-x") and not self.holds_needle(b"x tm x")
 
     def _scan(self, data: Buffer, on_match: Callable[..., bool]) -> None:
         scratch = getattr(self._scratch, "space", None)
