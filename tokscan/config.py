@@ -61,8 +61,15 @@ class Config(Frozen):
     """A plain record (tokscan/record.py), not a dataclass: it is read at every start."""
 
     __slots__ = (
-        "exclude", "allow", "verify", "binary", "archive_max_bytes", "archive_max_members",
-        "archive_max_depth", "source", "allowed",
+        "allow",
+        "allowed",
+        "archive_max_bytes",
+        "archive_max_depth",
+        "archive_max_members",
+        "binary",
+        "exclude",
+        "source",
+        "verify",
     )  # fmt: skip
     exclude: tuple[str, ...]
     allow: tuple[AllowEntry, ...]

@@ -40,7 +40,7 @@ class Status(str, Enum):
 class Verdict(_Frozen):
     """What TokModel said about a key (SPEC §5), and why tokscan concluded it."""
 
-    __slots__ = ("status", "detail")
+    __slots__ = ("detail", "status")
     status: Status
     detail: str
 
@@ -52,7 +52,7 @@ class Verdict(_Frozen):
 class Origin(_Frozen):
     """Where a chunk's bytes came from."""
 
-    __slots__ = ("path", "commit")
+    __slots__ = ("commit", "path")
     path: str | None  # relative to the root, "/"-separated; None for a commit message
     commit: str | None
 
@@ -70,7 +70,14 @@ class Chunk(_Frozen):
     """
 
     __slots__ = (
-        "data", "origin", "line", "column", "report_from", "report_until", "offset", "binary"
+        "binary",
+        "column",
+        "data",
+        "line",
+        "offset",
+        "origin",
+        "report_from",
+        "report_until"
     )  # fmt: skip
     data: bytes
     origin: Origin
@@ -106,7 +113,14 @@ class Candidate(_Frozen):
     """A key the detector found, at a 1-based line and character column."""
 
     __slots__ = (
-        "key", "line", "column", "pragma", "encoding", "byte_offset", "inner_path", "in_name"
+        "byte_offset",
+        "column",
+        "encoding",
+        "in_name",
+        "inner_path",
+        "key",
+        "line",
+        "pragma"
     )  # fmt: skip
     _hidden = ("key",)  # raw: never in a repr that could reach a log
     key: str
@@ -145,9 +159,23 @@ class Candidate(_Frozen):
 
 class Finding(_Record):
     __slots__ = (
-        "key", "path", "line", "column", "where", "commit", "author", "date",
-        "present_at_head", "refs_at_tip", "encoding", "byte_offset", "archive", "in_name",
-        "status", "status_detail", "advice",
+        "advice",
+        "archive",
+        "author",
+        "byte_offset",
+        "column",
+        "commit",
+        "date",
+        "encoding",
+        "in_name",
+        "key",
+        "line",
+        "path",
+        "present_at_head",
+        "refs_at_tip",
+        "status",
+        "status_detail",
+        "where",
     )  # fmt: skip
     _hidden = ("key",)  # raw; never rendered without --show-secrets
     key: str
@@ -227,7 +255,7 @@ class Finding(_Record):
 class ScanError(_Frozen):
     """Something that could not be scanned: the scan is incomplete."""
 
-    __slots__ = ("path", "message")
+    __slots__ = ("message", "path")
     path: str | None
     message: str
 
@@ -239,7 +267,7 @@ class ScanError(_Frozen):
 class ScanRange(_Frozen):
     """The commits `tokscan ci` scanned, and why those (what the CI environment said)."""
 
-    __slots__ = ("provider", "event", "head", "base", "commits", "reason")
+    __slots__ = ("base", "commits", "event", "head", "provider", "reason")
     provider: str  # github | gitlab | local
     event: str  # push, pull_request, merge_request_event, --base, ...
     head: str  # the newest commit of the range
@@ -261,7 +289,7 @@ class ScanRange(_Frozen):
 class PragmaSite(_Frozen):
     """A `tokscan:allow` line that a CI range adds, listed for review (SPEC §6)."""
 
-    __slots__ = ("path", "line", "commit", "finding")
+    __slots__ = ("commit", "finding", "line", "path")
     path: str | None
     line: int
     commit: str | None  # the commit that added it, when known
@@ -282,9 +310,23 @@ class PragmaSite(_Frozen):
 
 class Report(_Record):
     __slots__ = (
-        "mode", "root", "started_at", "revisions", "duration_s", "bytes_scanned",
-        "objects_scanned", "skipped", "errors", "findings", "suppressed", "verified",
-        "fail_on_revoked", "notes", "range", "pragmas_added", "matcher",
+        "bytes_scanned",
+        "duration_s",
+        "errors",
+        "fail_on_revoked",
+        "findings",
+        "matcher",
+        "mode",
+        "notes",
+        "objects_scanned",
+        "pragmas_added",
+        "range",
+        "revisions",
+        "root",
+        "skipped",
+        "started_at",
+        "suppressed",
+        "verified",
     )  # fmt: skip
     mode: str  # files | staged | history | pre-push | ci
     root: str
@@ -322,7 +364,7 @@ class Report(_Record):
         verified: bool = False,
         fail_on_revoked: bool = False,
         notes: list[str] | None = None,
-        range: ScanRange | None = None,  # noqa: A002  # the field's name
+        range: ScanRange | None = None,  # the field's name
         pragmas_added: list[PragmaSite] | None = None,
         matcher: str = "python",
     ) -> None:
@@ -361,7 +403,7 @@ class Report(_Record):
 class Outcome(_Record):
     """What scanning one object (a file, a blob, stdin) gave: the source's unit of output."""
 
-    __slots__ = ("origin", "candidates", "size", "skipped", "error")
+    __slots__ = ("candidates", "error", "origin", "size", "skipped")
     origin: Origin
     candidates: list[Candidate]
     size: int  # bytes read

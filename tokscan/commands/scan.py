@@ -7,8 +7,8 @@ from functools import partial
 from pathlib import Path
 
 from tokscan import detect, parallel
-from tokscan.detect import matcher
 from tokscan.commands.session import Session
+from tokscan.detect import matcher
 from tokscan.errors import ExitCode
 from tokscan.model import Origin, Outcome, Where
 from tokscan.options import Options

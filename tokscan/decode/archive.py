@@ -35,7 +35,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
 # Re-exported: callers name them archive.kind, archive.Limits, ...
-from tokscan.decode.kinds import DEFAULT_LIMITS, HEAD_SIZE, Limits, kind  # noqa: F401
+from tokscan.decode.kinds import DEFAULT_LIMITS as DEFAULT_LIMITS
+from tokscan.decode.kinds import HEAD_SIZE as HEAD_SIZE
+from tokscan.decode.kinds import Limits as Limits
+from tokscan.decode.kinds import kind as kind
 from tokscan.decode.streams import (
     CHUNK,
     Readable,

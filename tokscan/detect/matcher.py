@@ -24,10 +24,14 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tokscan import keyformat
 from tokscan.detect import dbcache
 from tokscan.errors import TokscanError
+
+if TYPE_CHECKING:
+    import hyperscan
 
 ENVIRONMENT = "TOKSCAN_MATCHER"
 CHOICES = ("auto", "hyperscan", "python")
@@ -99,7 +103,7 @@ class _Hyperscan:
                 before = _WRAP if i > 0 else b""
                 patterns.append(before + _escaped(needle[i:j]) + _WRAP * after)
                 self._pieces.append((needle, i, j, after))
-        def compiled() -> object:
+        def compiled() -> hyperscan.Database:
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             database.compile(
                 expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns)
@@ -108,11 +112,11 @@ class _Hyperscan:
 
         self._scratch = threading.local()  # one per thread: Hyperscan scans without the GIL
         # Compiling costs 15-20 ms a process; a cached copy loads in well under one.
-        self._database = dbcache.database(
+        self._database: hyperscan.Database = dbcache.database(
             hyperscan, patterns, hyperscan.HS_MODE_BLOCK, compiled, self._works
         )
 
-    def _works(self, database: object) -> bool:
+    def _works(self, database: hyperscan.Database) -> bool:
         """A loaded database's trial: it finds the prefix where it is, and only there."""
         self._database = database
         self._scratch = threading.local()

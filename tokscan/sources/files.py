@@ -48,9 +48,9 @@ def find_root(paths: list[Path], listing: Listing | None = None) -> tuple[Path, 
     """The root that report paths are relative to, and whether it is a git work tree.
     `listing`: git's answers for the current folder, asked early (sources/early.py)."""
     if listing is not None and paths == [Path(".")]:
-        top = listing.toplevel()
-        if top is not None:
-            return Path(top), True
+        asked_early = listing.toplevel()
+        if asked_early is not None:
+            return Path(asked_early), True
     first = paths[0] if paths else Path(".")
     probe = first if first.is_dir() else first.parent
     top = git.toplevel(probe)
