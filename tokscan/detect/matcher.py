@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 ENVIRONMENT = "TOKSCAN_MATCHER"
 CHOICES = ("auto", "hyperscan", "python")
 
-# Found as they are. (benchmarks/decoders.py narrows both to measure the decoders' cost.)
+# Found as they are; the plain prefix first (holds_encoded_needle leaves it out).
+# (benchmarks/decoders.py narrows both to measure the decoders' cost.)
 NEEDLES = (keyformat.PREFIX, *keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
 # Found also with wrapping anywhere inside them: MIME and PEM wrap at 64 or 76 columns, so
 # one base64-encoded key in twenty has its needle split over two lines.
@@ -48,9 +49,9 @@ Buffer = bytes | bytearray | memoryview
 class _PythonSearch:
     name = "python"
 
-    def holds_needle(self, data: Buffer) -> bool:
+    def holds_needle(self, data: Buffer, plain: bool = True) -> bool:
         view = bytes(data) if isinstance(data, memoryview) else data
-        if any(needle in view for needle in NEEDLES):
+        if any(needle in view for needle in (NEEDLES if plain else NEEDLES[1:])):
             return True
         if not SPLIT_NEEDLES:
             return False
@@ -133,12 +134,13 @@ class _Hyperscan:
         exact = self._exact
         return pattern < exact or _around(data, end, *self._pieces[pattern - exact])
 
-    def holds_needle(self, data: Buffer) -> bool:
+    def holds_needle(self, data: Buffer, plain: bool = True) -> bool:
         found = False
+        first = 0 if plain else 1  # pattern 0 is the plain prefix
 
         def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> bool:
             nonlocal found
-            if self._accepted(data, pattern, end):
+            if pattern >= first and self._accepted(data, pattern, end):
                 found = True
                 return True  # stop: the first needle answers the question
             return False
@@ -272,6 +274,13 @@ def holds_needle(data: Buffer) -> bool:
     """Whether `data` holds the key prefix or one of its encoded forms' needles, the base64
     ones also split by wrapping."""
     return engine().holds_needle(data)
+
+
+def holds_encoded_needle(data: Buffer) -> bool:
+    """Whether `data` holds the needle of an encoded form (base64, also split by wrapping;
+    UTF-16; UTF-32): `holds_needle` without the plain prefix, which the detector finds
+    itself. Text with a `tm-` and no encoded needle needs no search for encoded keys."""
+    return engine().holds_needle(data, plain=False)
 
 
 def regions_with_needles(data: Buffer, bounds: Sequence[tuple[int, int]]) -> list[int]:
