@@ -96,7 +96,8 @@ def _run_fast(call: fast.FastCall, started: tuple[str, git.Stream] | None) -> Ex
     if call.command == "scan":
         all_files = "all_files" in call.switches
         listing = None
-        if not call.paths:  # the current folder: git lists it while the scanner imports
+        if not call.paths and hasattr(os, "posix_spawnp"):
+            # The current folder: git lists it while the scanner imports.
             from tokscan.sources import early
 
             listing = early.Listing(all_files)

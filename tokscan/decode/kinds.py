@@ -7,15 +7,25 @@ milliseconds at every start, and most scans meet no archive).
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+
+from tokscan.record import Frozen, set_field
 
 
-class Limits(NamedTuple):
-    """How much of one top-level archive `walk` reads."""
+class Limits(Frozen):
+    """How much of one top-level archive `walk` reads. (A plain record, not a NamedTuple:
+    a NamedTuple class costs a millisecond to define, at every start.)"""
 
-    max_bytes: int = 256 << 20  # decompressed bytes, all members and nesting levels together
-    max_members: int = 10_000  # members, all nesting levels together
-    max_depth: int = 3  # archives in the chain: a.zip!b.zip!c.zip!file is depth 3
+    __slots__ = ("max_bytes", "max_depth", "max_members")
+    max_bytes: int  # decompressed bytes, all members and nesting levels together
+    max_members: int  # members, all nesting levels together
+    max_depth: int  # archives in the chain: a.zip!b.zip!c.zip!file is depth 3
+
+    def __init__(
+        self, max_bytes: int = 256 << 20, max_members: int = 10_000, max_depth: int = 3
+    ) -> None:
+        set_field(self, "max_bytes", max_bytes)
+        set_field(self, "max_members", max_members)
+        set_field(self, "max_depth", max_depth)
 
 
 DEFAULT_LIMITS = Limits()

@@ -89,7 +89,9 @@ _GENERIC_QUICK = """if [ -z "$python" ] && script=$(command -v tokscan) && [ -f 
     IFS= read -r line < "$script" || line=""
     case "$line" in
     "#!/"*" "*) ;;
-    "#!/"*python*) [ -x "${{line#??}}" ] && exec "${{line#??}}" -I -S -c '{bootstrap}' "$script" {command}{args} ;;
+    "#!/"*python*)
+        [ -x "${{line#??}}" ] &&
+            exec "${{line#??}}" -I -S -c '{bootstrap}' "$script" {command}{args} ;;
     esac
 fi
 """

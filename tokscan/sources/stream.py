@@ -13,12 +13,12 @@ locations are the same as for a file read whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import NamedTuple
 
 from tokscan import detect, keyformat
 from tokscan.decode import kinds, text
 from tokscan.detect import matcher
 from tokscan.model import Candidate, Chunk, Origin, Outcome
+from tokscan.record import Frozen, set_field
 
 CHUNK_SIZE = 4 << 20
 BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
@@ -135,11 +135,16 @@ def _char_start(data: bytes, pos: int) -> int:
     return max(pos, 0)
 
 
-class Reading(NamedTuple):
+class Reading(Frozen):
     """How to read streams: what the configuration and command line say."""
 
-    binary: bool = True  # search binary content as bytes (--no-binary: skip it)
-    limits: kinds.Limits = kinds.DEFAULT_LIMITS  # how much of an archive to walk
+    __slots__ = ("binary", "limits")
+    binary: bool  # search binary content as bytes (--no-binary: skip it)
+    limits: kinds.Limits  # how much of an archive to walk
+
+    def __init__(self, binary: bool = True, limits: kinds.Limits = kinds.DEFAULT_LIMITS) -> None:
+        set_field(self, "binary", binary)
+        set_field(self, "limits", limits)
 
 
 DEFAULT_READING = Reading()
