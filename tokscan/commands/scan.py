@@ -60,13 +60,27 @@ def _run(
     jobs = session.jobs if len(targets) >= _PARALLEL_FROM else 1
     if targets:
         matcher.engine()  # loaded once, before the workers fork, rather than in each
-    batches = [targets[i : i + _BATCH] for i in range(0, len(targets), _BATCH)]
+    batches = _batches(targets) if jobs > 1 else [targets]
     scan_batch = partial(filebatch.scan_batch, reading=session.reading)
     for batch in parallel.map_shared(scan_batch, batches, jobs):
         collector.count(batch.files, batch.size)  # files with nothing key-shaped
         for outcome in batch.outcomes:
             collector.add(outcome, Where.WORKTREE)
     return session.conclude()
+
+
+def _batches(targets: list[files.Target]) -> list[list[files.Target]]:
+    """The targets in batches for the workers' shared queue, files named like archives
+    first, one a batch: walking an archive can cost more than a thousand small files, so
+    whichever process takes one early, the other keeps taking the small batches and both
+    finish together. (Only the order: whether a file is an archive is told from its
+    bytes, whatever its name.)"""
+    heavy = [[t] for t in targets if t.path.lower().endswith(_ARCHIVE_NAMES)]
+    light = [t for t in targets if not t.path.lower().endswith(_ARCHIVE_NAMES)]
+    return heavy + [light[i : i + _BATCH] for i in range(0, len(light), _BATCH)]
+
+
+_ARCHIVE_NAMES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".jar", ".whl", ".7z")
 
 
 def _names(session: Session, path: str, excluded: bool = False) -> None:
