@@ -6,7 +6,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from tokscan import detect, parallel
+from tokscan import detect, keyformat, parallel
 from tokscan.commands.session import Session
 from tokscan.detect import matcher
 from tokscan.errors import ExitCode
@@ -56,7 +56,8 @@ def _run(
                 _names(session, item.origin.path, excluded=True)
         else:
             targets.append(item)
-            _names(session, item.path)
+            if _PREFIX in item.path:  # what detect.in_name looks for first, asked cheaply
+                _names(session, item.path)
     jobs = session.jobs if len(targets) >= _PARALLEL_FROM else 1
     if targets:
         matcher.engine()  # loaded once, before the workers fork, rather than in each
@@ -80,6 +81,7 @@ def _batches(targets: list[files.Target]) -> list[list[files.Target]]:
     return heavy + [light[i : i + _BATCH] for i in range(0, len(light), _BATCH)]
 
 
+_PREFIX = keyformat.PREFIX.decode()
 _ARCHIVE_NAMES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".jar", ".whl", ".7z")
 
 
