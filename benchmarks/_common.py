@@ -62,15 +62,25 @@ def user_install() -> list[str]:
     virtual environment of its own (benchmarks/.tokscan/), refreshed from the checkout at
     each call. An editable install starts slower: its import finder loads `pathlib` and
     more at every start (~15 ms), which no user of a release pays."""
+    import tempfile
+
     python = USER_VENV / "bin" / "python"
+    checkout = USER_VENV.parent.parent
     if not python.exists():
         import venv
 
         venv.create(USER_VENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", str(USER_VENV.parent.parent)],
-                       check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-                    str(USER_VENV.parent.parent)], check=True, capture_output=True)
+    # From a copy of the files git knows: building in the checkout would leave build/ there.
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=checkout, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    with tempfile.TemporaryDirectory(prefix="tokscan-install-") as copy:
+        for path in filter(None, listed):
+            source, target = checkout / path, Path(copy, path)
+            if source.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", copy],
+                       check=True, capture_output=True)
     return [str(USER_VENV / "bin" / "tokscan")]
 
 
