@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from time import gmtime, strftime
 
 from tokscan.model import (
     Finding,
@@ -28,7 +29,7 @@ def new_report(mode: str, root: str, revisions: Iterable[str] = ()) -> Report:
     are not UTF-8 as `\\xNN`, so that every format can be written."""
     # What datetime.now(timezone.utc).isoformat(timespec="seconds") gives, without
     # importing datetime at every start.
-    started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    started = strftime("%Y-%m-%dT%H:%M:%S+00:00", gmtime())
     report = Report(
         mode=mode, root=printable_path(root), started_at=started, revisions=list(revisions)
     )
