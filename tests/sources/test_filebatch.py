@@ -193,3 +193,28 @@ def test_workers_sharing_the_queue_find_what_one_process_finds(tmp_path, keys):
     two = summary(list(parallel.map_shared(scan, chunks, 2)))
     assert one == two
     assert len(one[2]) == 45
+
+
+def test_threads_scanning_at_once_find_what_one_thread_finds(tmp_path, keys):
+    """Each thread has a buffer of its own, and Hyperscan a scratch per thread: batches
+    scanned by four threads at once give the outcomes one thread gives."""
+    import threading
+
+    contents = {f"t{i}.txt": b"filler\n" * (i % 23) + (keys().encode() if i % 5 == 0 else b"")
+                for i in range(300)}  # fmt: skip
+    targets = write_all(tmp_path, contents)
+    chunks = [targets[i : i + 10] for i in range(0, len(targets), 10)]
+    alone = [batched(chunk, buffer_size=1024) for chunk in chunks]
+    together: list[dict | None] = [None] * len(chunks)
+
+    def work(first: int) -> None:
+        for index in range(first, len(chunks), 4):
+            together[index] = batched(chunks[index], buffer_size=1024)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together == alone
+    assert sum(len(result["outcomes"]) for result in alone) == 60

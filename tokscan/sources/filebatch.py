@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+from _thread import get_ident
 from collections.abc import Sequence
 
 from tokscan.decode.kinds import HEAD_SIZE, may_be_archive
@@ -34,6 +35,7 @@ BUFFER_SIZE = 1 << 20
 
 
 _OPEN_FLAGS = OPEN_FLAGS
+_HAS_READV = hasattr(os, "readv")  # not on Windows: there every file is scanned alone
 _FORMAT, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
 
 
@@ -71,13 +73,13 @@ class _Buffer:
         self.bounds: list[tuple[int, int]] = []
 
 
-_buffers: dict[tuple[int, int], _Buffer] = {}
+_buffers: dict[tuple[int, int, int], _Buffer] = {}
 
 
 def _buffer(size: int) -> _Buffer:
-    """One buffer per process and size, kept: a forked worker makes its own (writing to
-    the parent's would copy it page by page)."""
-    key = (os.getpid(), size)
+    """One buffer per process, thread and size, kept: a forked worker makes its own
+    (writing to the parent's would copy it page by page)."""
+    key = (os.getpid(), get_ident(), size)
     found = _buffers.get(key)
     if found is None:
         _buffers.clear()  # the parent's, inherited by a fork: not ours to reuse
@@ -98,7 +100,7 @@ def scan_batch(
             continue
         fd, size = opened
         try:
-            if size >= buffer_size:  # one byte more than the size is read
+            if size >= buffer_size or not _HAS_READV:  # one byte more than the size is read
                 read, outcome = scan_open(target, fd, size, reading)
                 batch.record(read, outcome)
                 continue
