@@ -176,11 +176,12 @@ def _git_files(
         elif warning.strip():
             yield Outcome(Origin(None), error=f"git ls-files: {warning.strip()}")
     base = os.fspath(root)
+    prefix = os.path.join(base, "")  # os.path.join(base, path) for git's relative paths
     for path in git.split_z(output):
         if path.endswith("/"):  # an untracked nested repository, which git does not enter
             yield from _walk(Path(base, path), root, excluded)
         else:
-            yield path, os.path.join(base, path)
+            yield path, prefix + path
 
 
 def _walk(
