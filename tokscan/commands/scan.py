@@ -76,12 +76,17 @@ def _batches(targets: list[files.Target]) -> list[list[files.Target]]:
     whichever process takes one early, the other keeps taking the small batches and both
     finish together. (Only the order: whether a file is an archive is told from its
     bytes, whatever its name.)"""
-    heavy = [[t] for t in targets if t.path.lower().endswith(_ARCHIVE_NAMES)]
-    light = [t for t in targets if not t.path.lower().endswith(_ARCHIVE_NAMES)]
-    return heavy + [light[i : i + _BATCH] for i in range(0, len(light), _BATCH)]
+    named = [t.path.lower().endswith(_ARCHIVE_NAMES) for t in targets]
+    heavy = [t for t, archive in zip(targets, named, strict=True) if archive]
+    light = [t for t, archive in zip(targets, named, strict=True) if not archive]
+    # One a batch for the first few hundred; a tree of thousands of archives is batched
+    # like any other (the queue holds a limited number of batches).
+    first, rest = heavy[:_ALONE], heavy[_ALONE:] + light
+    return [[t] for t in first] + [rest[i : i + _BATCH] for i in range(0, len(rest), _BATCH)]
 
 
 _PREFIX = keyformat.PREFIX.decode()
+_ALONE = 256
 _ARCHIVE_NAMES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".jar", ".whl", ".7z")
 
 
