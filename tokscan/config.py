@@ -9,12 +9,12 @@ must start fast in the common case of a repository without one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokscan import keyformat
 from tokscan.errors import TokscanError
+from tokscan.record import Frozen, set_field
 
 if TYPE_CHECKING:
     import yaml
@@ -47,26 +47,61 @@ _FORBIDDEN["api-base"] = _FORBIDDEN["api_base"]
 _FORBIDDEN["apiBase"] = _FORBIDDEN["api_base"]
 
 
-@dataclass(frozen=True)
-class AllowEntry:
+class AllowEntry(Frozen):
+    __slots__ = ("fingerprint", "reason")
     fingerprint: str
-    reason: str | None = None
+    reason: str | None
+
+    def __init__(self, fingerprint: str, reason: str | None = None) -> None:
+        set_field(self, "fingerprint", fingerprint)
+        set_field(self, "reason", reason)
 
 
-@dataclass(frozen=True)
-class Config:
-    exclude: tuple[str, ...] = ()
-    allow: tuple[AllowEntry, ...] = ()
-    verify: bool | None = None  # None: the file does not say
-    binary: bool = True  # search binary files' bytes too (--no-binary turns it off)
-    archive_max_bytes: int = 256 << 20  # decompressed bytes per archive, nesting included
-    archive_max_members: int = 10_000
-    archive_max_depth: int = 3  # archives inside archives
-    source: str | None = None  # the file it came from, for messages
-    allowed: frozenset[str] = field(default=frozenset(), compare=False)
+class Config(Frozen):
+    """A plain record (tokscan/record.py), not a dataclass: it is read at every start."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "allowed", frozenset(a.fingerprint for a in self.allow))
+    __slots__ = (
+        "allow",
+        "allowed",
+        "archive_max_bytes",
+        "archive_max_depth",
+        "archive_max_members",
+        "binary",
+        "exclude",
+        "source",
+        "verify",
+    )  # fmt: skip
+    exclude: tuple[str, ...]
+    allow: tuple[AllowEntry, ...]
+    verify: bool | None  # None: the file does not say
+    binary: bool  # search binary files' bytes too (--no-binary turns it off)
+    archive_max_bytes: int  # decompressed bytes per archive, nesting included
+    archive_max_members: int
+    archive_max_depth: int  # archives inside archives
+    source: str | None  # the file it came from, for messages
+    allowed: frozenset[str]  # the fingerprints of `allow`
+
+    def __init__(
+        self,
+        exclude: tuple[str, ...] = (),
+        allow: tuple[AllowEntry, ...] = (),
+        verify: bool | None = None,
+        binary: bool = True,
+        archive_max_bytes: int = 256 << 20,
+        archive_max_members: int = 10_000,
+        archive_max_depth: int = 3,
+        source: str | None = None,
+        allowed: object = None,  # derived from `allow` (a parameter for pickling only)
+    ) -> None:
+        set_field(self, "exclude", exclude)
+        set_field(self, "allow", allow)
+        set_field(self, "verify", verify)
+        set_field(self, "binary", binary)
+        set_field(self, "archive_max_bytes", archive_max_bytes)
+        set_field(self, "archive_max_members", archive_max_members)
+        set_field(self, "archive_max_depth", archive_max_depth)
+        set_field(self, "source", source)
+        set_field(self, "allowed", frozenset(a.fingerprint for a in allow))
 
 
 def load(root: Path, explicit: Path | None = None) -> Config:
@@ -217,6 +252,12 @@ def _pattern_problem(pattern: str) -> str | None:
 def excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     """A test for "/"-separated relative paths against gitignore-style `exclude` patterns,
     in time linear in the path (tokscan/patterns.py): a scanned repository chooses them."""
+    if not patterns:  # most repositories: nothing to compile (nor `re` to import)
+        return _nothing
     from tokscan import patterns as compiled
 
     return compiled.matcher(patterns)
+
+
+def _nothing(_path: str) -> bool:
+    return False

@@ -11,15 +11,15 @@ the workers for the same two cores.)
 from __future__ import annotations
 
 import os
-import pickle
-import signal
 import sys
-import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
 
-T = TypeVar("T")
-R = TypeVar("R")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import TypeVar
+
+    T = TypeVar("T")
+    R = TypeVar("R")
 
 
 def default_jobs() -> int:
@@ -49,7 +49,52 @@ def map_unordered(function: Callable[[T], R], items: Iterable[T], jobs: int) -> 
         yield from result
 
 
+def map_shared(function: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[R]:
+    """`function` over `items` in `jobs` processes, each taking the next item when done
+    with one, so that one slow item (a large archive) does not leave the others idle while
+    its process still has a fixed share to do; results in no particular order.
+
+    The queue is a pipe filled with the items' numbers before the workers fork (a read of
+    a few bytes from a pipe is atomic: no two processes get the same number). Past what a
+    pipe holds, the items are shared out as `map_unordered` does."""
+    work = list(items)
+    jobs = min(jobs, len(work))
+    if jobs <= 1 or not hasattr(os, "fork") or len(work) * _NUMBER > _PIPE_HOLDS:
+        yield from map_unordered(function, work, jobs)
+        return
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"".join(i.to_bytes(_NUMBER, "little") for i in range(len(work))))
+    finally:
+        os.close(write_end)  # the workers see the end of the queue once it is empty
+
+    def take(_: object) -> list[R]:
+        done = []
+        while number := os.read(read_end, _NUMBER):
+            done.append(function(work[int.from_bytes(number, "little")]))
+        return done
+
+    try:
+        workers = [_start(take, [None]) for _ in range(1, jobs)]
+        try:
+            mine = take(None)
+        finally:
+            results: list[list[list[R]]] = [_collect(worker) for worker in workers]
+    finally:
+        os.close(read_end)
+    yield from mine
+    for result in results:
+        for done in result:
+            yield from done
+
+
+_NUMBER = 4  # bytes an item's number takes in the queue
+_PIPE_HOLDS = 65536  # what a pipe holds before a write blocks (Linux, macOS)
+
+
 def _start(function: Callable[[T], R], share: list[T]) -> tuple[int, int]:
+    import pickle  # before the fork: the worker needs it too
+
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker
@@ -66,6 +111,8 @@ def _start(function: Callable[[T], R], share: list[T]) -> tuple[int, int]:
 
 
 def _collect(worker: tuple[int, int]) -> list[R]:
+    import pickle  # imported when workers are: a small scan needs none
+
     pid, read_end = worker
     with os.fdopen(read_end, "rb") as pipe:
         payload = pipe.read()
@@ -80,6 +127,8 @@ def _collect(worker: tuple[int, int]) -> list[R]:
 
 def pickled_error(error: BaseException) -> bytes:
     """`error` for the parent, pickled; an error that cannot be, named in a RuntimeError."""
+    import pickle
+
     try:
         return pickle.dumps((False, error))
     except Exception:
@@ -90,6 +139,7 @@ def kill_group(pid: int) -> None:
     """Kill the process group that child `pid` leads (git and its helpers with it), or the
     child alone if it had no time to make one."""
     import contextlib
+    import signal
 
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -110,6 +160,7 @@ def within(
     nor files behind once the caller removes `folder`."""
     import contextlib
     import tempfile
+    import time
 
     outputs = (os.path.join(folder, "stdout"), os.path.join(folder, "stderr"))
     sys.stdout.flush()

@@ -4,7 +4,10 @@ gets the report."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -160,3 +163,23 @@ def test_version_names_the_needle_search_in_use(choice, run_tokscan, monkeypatch
     monkeypatch.setenv("TOKSCAN_MATCHER", choice)
     result = run_tokscan(["--version"], cwd=tmp_path)
     assert (result.code, result.stdout) == (0, f"tokscan, version 0.1.0 (matcher: {choice})\n")
+
+
+def test_a_scan_run_as_a_program_exits_at_once_with_everything_written(repo, keys):
+    """The console script leaves right after a scan (os._exit, no teardown): the whole
+    report is written first and the exit code is the scan's, also when the reader of its
+    output stops early."""
+    for i in range(300):
+        repo.write(f"m{i}.py", f"value = {i}\n" + (f"k = '{keys()}'\n" if i % 100 == 0 else ""))
+    done = subprocess.run([sys.executable, "-m", "tokscan", "scan", "-f", "json"],
+                          cwd=repo.path, capture_output=True)  # fmt: skip
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert len(report["findings"]) == 3 and report["scan"]["objects_scanned"] == 300
+    head = subprocess.Popen([sys.executable, "-m", "tokscan", "scan"], cwd=repo.path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert head.stdout is not None and head.stderr is not None
+    head.stdout.read(10)
+    head.stdout.close()  # the reader goes away, as `| head -c 10` does
+    assert head.wait(timeout=60) == 1
+    assert b"Traceback" not in head.stderr.read()

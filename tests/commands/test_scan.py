@@ -499,3 +499,19 @@ def test_a_key_in_an_excluded_name_is_counted_as_suppressed(keys, run_tokscan, r
     repo.write(f"vendor/{keys()}.txt", "x\n")
     report = jsonreport.load(run_tokscan(["scan", "-f", "json"], cwd=repo.path).stdout)
     assert (report["findings"], report["summary"]["suppressed"]) == ([], 1)
+
+
+def test_archives_go_first_on_the_shared_queue_and_nothing_is_lost():
+    """The order only: files named like archives first, one a batch (the first few
+    hundred), then the rest in batches; every target exactly once."""
+    from tokscan.commands import scan
+    from tokscan.sources.files import Target
+
+    names = [f"src/m{i}.py" for i in range(200)] + ["a.ZIP", "t/x.tar.gz", "lib.jar"]
+    names += [f"many/{i}.gz" for i in range(300)]
+    targets = [Target(name, "/nowhere/" + name) for name in names]
+    batches = scan._batches(targets)
+    assert [b[0].path for b in batches[:3]] == ["a.ZIP", "t/x.tar.gz", "lib.jar"]
+    assert all(len(b) == 1 for b in batches[:256])
+    assert sorted(t.path for b in batches for t in b) == sorted(names)
+    assert max(len(b) for b in batches) == 64

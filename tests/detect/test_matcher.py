@@ -85,6 +85,18 @@ def test_both_engines_agree(parts):
     data = b"".join(parts)
     answers = {engine.holds_needle(data) for engine in ENGINES}
     assert len(answers) == 1
+    # Without the plain prefix: what the prefix's absence answers, the same for both.
+    encoded = {engine.holds_needle(data, plain=False) for engine in ENGINES}
+    assert encoded == {PYTHON.holds_needle(data.replace(keyformat.PREFIX, b"t.m"))}
+
+
+@pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
+def test_the_plain_prefix_alone_is_not_an_encoded_needle(engine):
+    text = b"see utm-source and tm- in a line\n" * 100
+    assert engine.holds_needle(text)
+    assert not engine.holds_needle(text, plain=False)
+    for needle in matcher.NEEDLES[1:]:
+        assert engine.holds_needle(text + needle, plain=False)
 
 
 # ---- identical findings: the detector with either search ------------------------------

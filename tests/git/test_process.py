@@ -13,6 +13,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tokscan import git
 
 
 @pytest.fixture
@@ -256,3 +260,12 @@ def test_a_receiving_repositorys_quarantine_reaches_git(monkeypatch, tmp_path):
     env = process.environment()
     assert {name: env[name] for name in quarantine} == quarantine
     assert env["GIT_NO_LAZY_FETCH"] == "1"
+
+
+@given(st.lists(st.binary(min_size=0, max_size=12).map(lambda b: b.replace(b"\0", b"")),
+                max_size=20))
+def test_split_z_decodes_each_path_as_os_fsdecode_does(items):
+    """One decode of the whole output, split at NULs: the same paths as decoding each
+    (undecodable bytes kept as surrogates, a broken sequence before a NUL included)."""
+    output = b"\0".join(items) + b"\0"
+    assert git.split_z(output) == [os.fsdecode(item) for item in items if item]

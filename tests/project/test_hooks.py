@@ -299,3 +299,62 @@ def test_real_commit_and_push_through_the_framework(
     assert pushed.returncode != 0
     assert "tokscan blocked this push" in pushed.stdout + pushed.stderr
     assert "late.py:1:9" in pushed.stdout + pushed.stderr
+
+
+def generic_hook(repo: GitRepo) -> None:
+    """hooks/pre-commit copied into the repository, as a user without `tokscan install`
+    would."""
+    target = repo.path / ".git" / "hooks" / "pre-commit"
+    shutil.copy(ROOT / "hooks" / "pre-commit", target)
+    target.chmod(0o755)
+
+
+def fake_environment(tmp_path: Path, with_tokscan: bool) -> tuple[Path, Path]:
+    """A folder laid out as a virtual environment's: bin/python (this interpreter),
+    bin/tokscan (a console script as pip writes it), lib/pythonX.Y/site-packages with
+    tokscan (when `with_tokscan`) and a sitecustomize that leaves a mark when `site`
+    runs. Returns its bin folder and the mark."""
+    prefix = tmp_path / "env"
+    site = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    site.mkdir(parents=True)
+    mark = tmp_path / "site-ran"
+    (site / "sitecustomize.py").write_text(f"open({str(mark)!r}, 'w').close()\n")
+    if with_tokscan:
+        (site / "tokscan").symlink_to(ROOT / "tokscan")
+    (prefix / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n")
+    binary = prefix / "bin"
+    binary.mkdir()
+    (binary / "python").symlink_to(sys.executable)
+    script = binary / "tokscan"
+    # What pip writes, with the bootstrap path for a Python whose site lacks tokscan.
+    script.write_text(
+        f"#!{binary / 'python'}\nimport sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "from tokscan.cli.main import main\nsys.exit(main())\n"
+    )
+    script.chmod(0o755)
+    return binary, mark
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("installed", ["in its site-packages", "elsewhere"])
+def test_the_generic_hook_starts_the_tokscan_on_path_quickly(repo, keys, tmp_path, installed):
+    """With tokscan in its Python's site-packages, the generic hook starts that Python
+    without `site` (a clean commit leaves no mark); elsewhere it hands over to the console
+    script, which starts as usual (the mark). Both block a key."""
+    quick = installed == "in its site-packages"
+    binary, mark = fake_environment(tmp_path, with_tokscan=quick)
+    path = os.pathsep.join([str(binary), BARE_PATH])
+    repo.write("README.md", "project\n")
+    repo.commit("initial")
+    generic_hook(repo)
+    repo.write("clean.py", "x = 1\n")
+    repo.add()
+    done = commit(repo, path=path, env={"PYTHONPATH": ""})
+    assert done.returncode == 0, done.stderr
+    assert mark.exists() != quick
+    repo.write("app.py", f"TOKEN = '{keys()}'\n")
+    repo.add()
+    done = commit(repo, path=path, env={"PYTHONPATH": ""})
+    assert done.returncode == 1, done.stderr
+    assert "tokscan blocked this commit" in done.stdout + done.stderr
+    assert repo.git("rev-list", "--count", "HEAD").strip() == "2"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tokscan import config as configuration
 from tokscan import outfile
-from tokscan.decode import archive
+from tokscan.decode import kinds
 from tokscan.errors import ExitCode
 from tokscan.model import Finding, Report
 from tokscan.options import Options
@@ -49,7 +49,7 @@ class Session:
         # How streams are read: binary content, and the archive limits (SPEC §10).
         self.reading = Reading(
             binary=config.binary if options.binary is None else options.binary,
-            limits=archive.Limits(
+            limits=kinds.Limits(
                 config.archive_max_bytes, config.archive_max_members, config.archive_max_depth
             ),
         )

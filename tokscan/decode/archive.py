@@ -34,6 +34,11 @@ import zipfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, cast
 
+# Re-exported: callers name them archive.kind, archive.Limits, ...
+from tokscan.decode.kinds import DEFAULT_LIMITS as DEFAULT_LIMITS
+from tokscan.decode.kinds import HEAD_SIZE as HEAD_SIZE
+from tokscan.decode.kinds import Limits as Limits
+from tokscan.decode.kinds import kind as kind
 from tokscan.decode.streams import (
     CHUNK,
     Readable,
@@ -46,24 +51,12 @@ from tokscan.decode.streams import (
     describe,
     ends_before_a_member,
     gzip_name,
-    is_tar_header,
     size_text,
     zip_directory_size,
 )
 
 if TYPE_CHECKING:
     pass
-
-
-class Limits(NamedTuple):
-    """How much of one top-level archive `walk` reads."""
-
-    max_bytes: int = 256 << 20  # decompressed bytes, all members and nesting levels together
-    max_members: int = 10_000  # members, all nesting levels together
-    max_depth: int = 3  # archives in the chain: a.zip!b.zip!c.zip!file is depth 3
-
-
-DEFAULT_LIMITS = Limits()
 
 
 class Leaf(NamedTuple):
@@ -93,9 +86,6 @@ BYTES_OPTION = "archive_max_bytes in .tokscan.yaml"
 MEMBERS_OPTION = "archive_max_members in .tokscan.yaml"
 DEPTH_OPTION = "archive_max_depth in .tokscan.yaml"
 
-# How many first bytes `kind` needs: tar's magic is at 257, its header checksum covers 512.
-HEAD_SIZE = 512
-
 # xz declares its dictionary size; the decoder would allocate that much. Enough for every
 # xz preset (-9 needs 65 MiB), and never more than the byte limit once that is larger.
 _XZ_MIN_MEMORY = 80 << 20
@@ -103,34 +93,6 @@ _XZ_MIN_MEMORY = 80 << 20
 # few hundred bytes of memory per entry. A directory larger than this per member left in
 # the budget is refused instead (real entries take 50 to 200 bytes).
 _ZIP_DIRECTORY_PER_MEMBER = 1024
-
-
-def kind(head: bytes) -> str | None:
-    """"zip", "tar", "gzip", "bzip2" or "xz" when `head` (the first bytes of a file, at
-    least `HEAD_SIZE` of them when the file has that many) starts an archive; else None.
-
-    The checks are strict enough that text does not pass for an archive by chance (a false
-    archive is reported as corrupt instead of being scanned): bzip2 needs its block magic
-    after `BZh<level>`, and tar its header checksum besides `ustar` at offset 257 (a
-    short head is trusted on the magic alone). Tars without the ustar magic (old V7
-    format) are not recognised; their members are stored as they are, so scanning the file
-    as bytes still finds what they hold.
-    """
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return "zip"  # a member, an empty archive, a spanned archive's marker
-    if head.startswith(b"\x1f\x8b\x08"):  # gzip, deflate (the only method defined)
-        return "gzip"
-    if (
-        head.startswith(b"BZh")
-        and head[3:4] in (b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9")
-        and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90")  # a block, or the end of an empty stream
-    ):
-        return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if is_tar_header(head):
-        return "tar"
-    return None
 
 
 def walk(data: BinaryIO | bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | Problem]:

@@ -363,20 +363,3 @@ def zip_directory_size(fp: BinaryIO) -> int | None:
         if tail[record : record + 4] == b"PK\x06\x06":
             size = max(size, int(struct.unpack_from("<Q", tail, record + 40)[0]))
     return min(size, end)  # what zipfile can read of it
-
-
-def is_tar_header(head: bytes) -> bool:
-    """`ustar` at 257 and, given the whole 512-byte block, a checksum that matches it (as
-    tarfile computes it: with the checksum field as spaces, bytes unsigned or signed)."""
-    if head[257:262] != b"ustar":
-        return False
-    if len(head) < 512:
-        return True
-    field = head[148:156].split(b"\0", 1)[0].strip()
-    try:
-        stored = int(field or b"0", 8)
-    except ValueError:
-        return False
-    unsigned = 256 + sum(struct.unpack_from("148B8x356B", head))
-    signed = 256 + sum(struct.unpack_from("148b8x356b", head))
-    return stored in (unsigned, signed)

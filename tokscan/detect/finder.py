@@ -43,7 +43,10 @@ def find(chunk: Chunk) -> Iterator[Candidate]:
 def _has_needle(chunk: Chunk) -> bool:
     from tokscan.detect import matcher  # not on the hook's clean path, which never gets here
 
-    return matcher.holds_needle(chunk.data)
+    # The plain prefix is not asked about: _plain finds it, and a chunk whose only needle
+    # is the prefix holds no encoded key (a large file with one `tm-` would otherwise cost
+    # every base64 search).
+    return matcher.holds_encoded_needle(chunk.data)
 
 
 def _encoded(chunk: Chunk, depth: int) -> list[Candidate]:

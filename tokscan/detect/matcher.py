@@ -24,14 +24,20 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tokscan import keyformat
+from tokscan.detect import dbcache
 from tokscan.errors import TokscanError
+
+if TYPE_CHECKING:
+    import hyperscan
 
 ENVIRONMENT = "TOKSCAN_MATCHER"
 CHOICES = ("auto", "hyperscan", "python")
 
-# Found as they are. (benchmarks/decoders.py narrows both to measure the decoders' cost.)
+# Found as they are; the plain prefix first (holds_encoded_needle leaves it out).
+# (benchmarks/decoders.py narrows both to measure the decoders' cost.)
 NEEDLES = (keyformat.PREFIX, *keyformat.ENCODED_NEEDLES, keyformat.UTF32_NEEDLE)
 # Found also with wrapping anywhere inside them: MIME and PEM wrap at 64 or 76 columns, so
 # one base64-encoded key in twenty has its needle split over two lines.
@@ -43,9 +49,9 @@ Buffer = bytes | bytearray | memoryview
 class _PythonSearch:
     name = "python"
 
-    def holds_needle(self, data: Buffer) -> bool:
+    def holds_needle(self, data: Buffer, plain: bool = True) -> bool:
         view = bytes(data) if isinstance(data, memoryview) else data
-        if any(needle in view for needle in NEEDLES):
+        if any(needle in view for needle in (NEEDLES if plain else NEEDLES[1:])):
             return True
         if not SPLIT_NEEDLES:
             return False
@@ -90,11 +96,24 @@ class _Hyperscan:
                 before = _WRAP if i > 0 else b""
                 patterns.append(before + _escaped(needle[i:j]) + _WRAP * after)
                 self._pieces.append((needle, i, j, after))
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(
-            expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns)
-        )
+        def compiled() -> hyperscan.Database:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(
+                expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns)
+            )
+            return database
+
         self._scratch = threading.local()  # one per thread: Hyperscan scans without the GIL
+        # Compiling costs 15-20 ms a process; a cached copy loads in well under one.
+        self._database: hyperscan.Database = dbcache.database(
+            hyperscan, patterns, hyperscan.HS_MODE_BLOCK, compiled, self._works
+        )
+
+    def _works(self, database: hyperscan.Database) -> bool:
+        """A loaded database's trial: it finds the prefix where it is, and only there."""
+        self._database = database
+        self._scratch = threading.local()
+        return self.holds_needle(b"x tm-x") and not self.holds_needle(b"x tm x")
 
     def _scan(self, data: Buffer, on_match: Callable[..., bool]) -> None:
         scratch = getattr(self._scratch, "space", None)
@@ -125,12 +144,13 @@ class _Hyperscan:
                 return False
         return _around(data, end, needle, i, j, after)
 
-    def holds_needle(self, data: Buffer) -> bool:
+    def holds_needle(self, data: Buffer, plain: bool = True) -> bool:
         found = False
+        first = 0 if plain else 1  # pattern 0 is the plain prefix
 
         def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> bool:
             nonlocal found
-            if self._accepted(data, pattern, end):
+            if pattern >= first and self._accepted(data, pattern, end):
                 found = True
                 return True  # stop: the first needle answers the question
             return False
@@ -266,6 +286,13 @@ def holds_needle(data: Buffer) -> bool:
     """Whether `data` holds the key prefix or one of its encoded forms' needles, the base64
     ones also split by wrapping."""
     return engine().holds_needle(data)
+
+
+def holds_encoded_needle(data: Buffer) -> bool:
+    """Whether `data` holds the needle of an encoded form (base64, also split by wrapping;
+    UTF-16; UTF-32): `holds_needle` without the plain prefix, which the detector finds
+    itself. Text with a `tm-` and no encoded needle needs no search for encoded keys."""
+    return engine().holds_needle(data, plain=False)
 
 
 def regions_with_needles(data: Buffer, bounds: Sequence[tuple[int, int]]) -> list[int]:

@@ -47,7 +47,7 @@ python="${{TOKSCAN_PYTHON:-{python}}}"
 {quick}if [ -n "$python" ] && [ -x "$python" ]; then
     exec "$python" -m tokscan {command}{args}
 fi
-if command -v tokscan >/dev/null 2>&1; then
+{generic}if command -v tokscan >/dev/null 2>&1; then
     exec tokscan {command}{args}
 fi
 echo "tokscan {hook} hook: cannot find tokscan${{python:+ (looked for $python and on PATH)}}." >&2
@@ -76,13 +76,44 @@ BOOTSTRAP = (
 )
 
 
+# (The environment's folder is the one above its Python's: without `site`, sys.prefix is
+# the base installation's, not the virtual environment's, which `site` sets.)
+# A generic script (hooks/, no recorded interpreter) starts the `tokscan` on PATH the
+# same quick way when it can tell that console script's Python: its first line is
+# `#!/path/to/python` (what pip writes; not `#!/usr/bin/env ...`, nor pip's `#!/bin/sh`
+# wrapper for paths with spaces, nor a Windows .exe), and that Python's site-packages
+# holds tokscan (a virtual environment or pipx). Anywhere else (a --user install, an
+# editable one, Debian's dist-packages) the bootstrap hands over to the console script
+# itself, which starts as it always does.
+_GENERIC_QUICK = """if [ -z "$python" ] && script=$(command -v tokscan) && [ -f "$script" ]; then
+    IFS= read -r line < "$script" || line=""
+    case "$line" in
+    "#!/"*" "*) ;;
+    "#!/"*python*)
+        [ -x "${{line#??}}" ] &&
+            exec "${{line#??}}" -I -S -c '{bootstrap}' "$script" {command}{args} ;;
+    esac
+fi
+"""
+GENERIC_BOOTSTRAP = (
+    "import os, sys; s = sys.argv.pop(1); "
+    'p = os.path.join(os.path.dirname(os.path.dirname(sys.executable)), "lib", '
+    '"python%d.%d" % sys.version_info[:2], '
+    '"site-packages"); '
+    'os.path.isfile(os.path.join(p, "tokscan", "__init__.py")) or os.execv(s, [s] + sys.argv[1:]); '
+    "sys.path.insert(0, p); "
+    "from tokscan.cli.main import main; sys.exit(main())"
+)
+
+
 # The pre-commit framework's entry (.pre-commit-hooks.yaml) starts the Python of the
 # environment it made for tokscan the same quick way: its site-packages, where pip put
 # tokscan, first on the path; where that folder is laid out otherwise (Windows) or holds no
 # tokscan, `site` as usual.
 FRAMEWORK_BOOTSTRAP = (
     "import os, sys; "
-    "p = os.path.join(sys.prefix, 'lib', 'python%d.%d' % sys.version_info[:2], "
+    "p = os.path.join(os.path.dirname(os.path.dirname(sys.executable)), 'lib', "
+    "'python%d.%d' % sys.version_info[:2], "
     "'site-packages'); "
     "sys.path.insert(0, p) if os.path.isfile(os.path.join(p, 'tokscan', '__init__.py')) "
     "else __import__('site').main(); "
@@ -102,7 +133,11 @@ def script(hook: str, python: str = "", package: str = "") -> str:
     if hook == "pre-commit" and python and package:
         quick = _QUICK.format(package=_shell_quote(package), bootstrap=BOOTSTRAP,
                               command=command)
+    generic = ""
+    if not python:
+        generic = _GENERIC_QUICK.format(bootstrap=GENERIC_BOOTSTRAP, command=command, args=args)
     return _TEMPLATE.format(
+        generic=generic,
         repository=REPOSITORY,
         version=__version__,
         hook=hook,

@@ -13,6 +13,7 @@ fast path) starts git with `os.posix_spawnp`, which costs no imports.
 from __future__ import annotations
 
 import os
+import sys
 
 from tokscan.errors import TokscanError
 
@@ -298,8 +299,10 @@ def toplevel(path: Path | str) -> Path | None:
 
 
 def split_z(output: bytes) -> list[str]:
-    """NUL-separated git output as paths (undecodable bytes kept via surrogateescape)."""
-    return [os.fsdecode(item) for item in output.split(b"\0") if item]
+    """NUL-separated git output as paths (undecodable bytes kept via surrogateescape):
+    os.fsdecode of each, decoded in one call (thousands of paths cost a call each)."""
+    text = output.decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+    return [item for item in text.split("\0") if item]
 
 
 def literal(paths: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from time import gmtime, strftime
 
 from tokscan.model import (
     Finding,
@@ -27,7 +27,9 @@ from tokscan.pipeline.suppress import Suppressor
 def new_report(mode: str, root: str, revisions: Iterable[str] = ()) -> Report:
     """An empty report. The root is shown like every other path: bytes in its name that
     are not UTF-8 as `\\xNN`, so that every format can be written."""
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # What datetime.now(timezone.utc).isoformat(timespec="seconds") gives, without
+    # importing datetime at every start.
+    started = strftime("%Y-%m-%dT%H:%M:%S+00:00", gmtime())
     report = Report(
         mode=mode, root=printable_path(root), started_at=started, revisions=list(revisions)
     )

@@ -6,9 +6,7 @@ Baselines identify keys by fingerprint and never hold a raw key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,14 +17,16 @@ from tokscan.model import Finding
 BASELINE_VERSION = 1
 
 
-@dataclass(frozen=True)
 class Suppressor:
-    # Fingerprints from the config's allowlist and from --baseline: whole, or prefixes of
-    # at least keyformat.PREFIX_MIN characters (the text report prints 12).
-    allowed: frozenset[str] = frozenset()
-    baseline: frozenset[str] = frozenset()
-    # prefix -> the first fingerprint it matched: a second one makes it ambiguous
-    _matched: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
+    def __init__(
+        self, allowed: frozenset[str] = frozenset(), baseline: frozenset[str] = frozenset()
+    ) -> None:
+        # Fingerprints from the config's allowlist and from --baseline: whole, or prefixes
+        # of at least keyformat.PREFIX_MIN characters (the text report prints 12).
+        self.allowed = allowed
+        self.baseline = baseline
+        # prefix -> the first fingerprint it matched: a second one makes it ambiguous
+        self._matched: dict[tuple[str, str], str] = {}
 
     def reason(self, finding: Finding, pragma: bool) -> str | None:
         """Why this finding is suppressed ("pragma", "allowlist", "baseline"), or None.
@@ -76,6 +76,8 @@ def read_baseline(path: Path) -> frozenset[str]:
 
 def parse_baseline(data: bytes, path: str) -> frozenset[str]:
     """The fingerprints in baseline text; `path` names where it came from, for messages."""
+    import json  # only with a baseline: not on every scan's path
+
     try:
         document = json.loads(data)
     except ValueError as error:
@@ -119,6 +121,8 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     }
     # Paths are for people; a key in one (a file named after it) is redacted like any
     # other. Baselines never hold a key, --show-secrets or not.
+    import json
+
     text = keyformat.redact_all(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     outfile.write_text(path, text, "baseline ")  # atomically, and only as a regular file
     return len(entries)

@@ -17,7 +17,7 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO
 
 from tokscan import git
 from tokscan.model import Origin, Outcome, printable_path
@@ -30,19 +30,45 @@ from tokscan.sources.stream import (
     worth_reading,
 )
 
-_UNREADABLE_DIRECTORY = re.compile(r"warning: could not open directory '(.*)': (.*)")
+if TYPE_CHECKING:
+    from tokscan.sources.early import Listing
+
+_UNREADABLE_DIRECTORY = r"warning: could not open directory '(.*)': (.*)"  # compiled if needed
 STDIN = "<stdin>"
 
 
-class Target(NamedTuple):
-    """A file to scan. A tuple: tens of thousands are made per scan, and cheaply."""
+class Target(tuple):  # type: ignore[type-arg]
+    """A file to scan: `path`, what reports show (relative to the root, "/"-separated),
+    and `real`, where it is on disk. A tuple: tens of thousands are made per scan, and
+    cheaply (written out rather than a NamedTuple, which costs a millisecond to define)."""
 
-    path: str  # what reports show: relative to the root, "/"-separated
-    real: str  # where it is on disk
+    __slots__ = ()
+
+    def __new__(cls, path: str, real: str) -> Target:
+        return tuple.__new__(cls, (path, real))
+
+    def __getnewargs__(self) -> tuple[str, str]:
+        return (self[0], self[1])
+
+    @property
+    def path(self) -> str:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def real(self) -> str:
+        return self[1]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Target(path={self[0]!r}, real={self[1]!r})"
 
 
-def find_root(paths: list[Path]) -> tuple[Path, bool]:
-    """The root that report paths are relative to, and whether it is a git work tree."""
+def find_root(paths: list[Path], listing: Listing | None = None) -> tuple[Path, bool]:
+    """The root that report paths are relative to, and whether it is a git work tree.
+    `listing`: git's answers for the current folder, asked early (sources/early.py)."""
+    if listing is not None and paths == [Path(".")]:
+        asked_early = listing.toplevel()
+        if asked_early is not None:
+            return Path(asked_early), True
     first = paths[0] if paths else Path(".")
     probe = first if first.is_dir() else first.parent
     top = git.toplevel(probe)
@@ -61,11 +87,14 @@ def list_targets(
     all_files: bool,
     excluded: Callable[[str], bool],
     asked: bool = True,
+    listing: Listing | None = None,
 ) -> Iterator[Target | Outcome]:
     """The files to scan under `paths`; an Outcome for a path that does not exist.
 
     `asked`: the user named `paths` (rather than the default, the current folder), so git's
-    ignore rules do not apply under them: a folder git ignores is still scanned, whole."""
+    ignore rules do not apply under them: a folder git ignores is still scanned, whole.
+    `listing`: git's list of the current folder, asked early (sources/early.py), used when
+    the current folder is the root and nothing else is listed."""
     directories: list[Path] = []
     listed: list[Iterator[tuple[str, str] | Outcome]] = []
     for given in paths:
@@ -84,7 +113,15 @@ def list_targets(
             )
     in_repository = [d for d in directories if in_git and (d == root or root in d.parents)]
     if in_repository:
-        listed.append(_git_files(root, in_repository, all_files or asked, excluded))
+        early = None
+        if (
+            listing is not None
+            and in_repository == [root]
+            and listing.all_files == (all_files or asked)
+            and os.path.realpath(listing.folder) == os.path.realpath(root)
+        ):
+            early = listing.files()
+        listed.append(_git_files(root, in_repository, all_files or asked, excluded, early))
     # Directories outside the repository (or outside git) are plain directories.
     listed.extend(_walk(d, root, excluded) for d in directories if d not in in_repository)
     seen: set[str] = set()
@@ -112,19 +149,26 @@ def relative(real: Path, root: Path) -> str:
 
 
 def _git_files(
-    root: Path, directories: list[Path], all_files: bool, excluded: Callable[[str], bool]
+    root: Path,
+    directories: list[Path],
+    all_files: bool,
+    excluded: Callable[[str], bool],
+    early: tuple[bytes, list[str]] | None = None,
 ) -> Iterator[tuple[str, str] | Outcome]:
-    specs = [relative(d, root) for d in directories]
-    pathspecs = [] if "." in specs else git.literal(specs)
-    args = ["ls-files", "-z", "--cached", "--others"]
-    if not all_files:
-        args.append("--exclude-standard")
-    warnings: list[str] = []
-    output = git.run(root, *args, "--", *pathspecs, warnings=warnings)
+    if early is not None:  # what the same command said, run at the root before the imports
+        output, warnings = early
+    else:
+        specs = [relative(d, root) for d in directories]
+        pathspecs = [] if "." in specs else git.literal(specs)
+        args = ["ls-files", "-z", "--cached", "--others"]
+        if not all_files:
+            args.append("--exclude-standard")
+        warnings = []
+        output = git.run(root, *args, "--", *pathspecs, warnings=warnings)
     # git lists what it can and only warns about a directory it cannot read: that makes the
     # scan incomplete, so every warning becomes an error (fail closed).
     for warning in warnings:
-        unreadable = _UNREADABLE_DIRECTORY.match(warning)
+        unreadable = re.match(_UNREADABLE_DIRECTORY, warning)
         if unreadable:
             path, why = unreadable.groups()
             yield Outcome(Origin(printable_path(path.rstrip("/"))),
@@ -132,11 +176,12 @@ def _git_files(
         elif warning.strip():
             yield Outcome(Origin(None), error=f"git ls-files: {warning.strip()}")
     base = os.fspath(root)
+    prefix = os.path.join(base, "")  # os.path.join(base, path) for git's relative paths
     for path in git.split_z(output):
         if path.endswith("/"):  # an untracked nested repository, which git does not enter
             yield from _walk(Path(base, path), root, excluded)
         else:
-            yield path, os.path.join(base, path)
+            yield path, prefix + path
 
 
 def _walk(
@@ -182,88 +227,83 @@ def _walk(
 def _unreadable(error: OSError, directory: str, root: Path) -> Outcome:
     path = relative(Path(os.fsdecode(error.filename or directory)), root)
     return Outcome(
-        Origin(printable_path(path)), error=f"cannot list directory: {_describe(error)}"
+        Origin(printable_path(path)), error=f"cannot list directory: {describe(error)}"
     )
 
 
 def scan(target: Target, reading: Reading = DEFAULT_READING) -> Outcome:
     """Read one file (streamed when large) and find the keys in it."""
-    size, outcome = _scan(target, reading)
-    return outcome if outcome is not None else Outcome(Origin(target.path), size=size)
+    opened = open_target(target)
+    if isinstance(opened, Outcome):
+        return opened
+    fd, size = opened
+    try:
+        read, outcome = scan_open(target, fd, size, reading)
+    finally:
+        os.close(fd)
+    return outcome if outcome is not None else Outcome(Origin(target.path), size=read)
 
 
-def scan_batch(targets: list[Target], reading: Reading = DEFAULT_READING) -> Batch:
-    """Scan several files; clean files are only counted, so little crosses processes."""
-    batch = Batch()
-    for target in targets:
-        size, outcome = _scan(target, reading)
-        if outcome is None:
-            batch.files += 1
-            batch.size += size
-        else:
-            batch.outcomes.append(outcome)
-    return batch
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-class Batch:
-    """What `scan_batch` found: counts for clean files, outcomes for the rest."""
-
-    __slots__ = ("files", "outcomes", "size")
-
-    def __init__(self) -> None:
-        self.files = 0
-        self.size = 0
-        self.outcomes: list[Outcome] = []
-
-
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-def _scan(target: Target, reading: Reading) -> tuple[int, Outcome | None]:
-    """(bytes read, None) for a file with no key-shaped text, else (0, its outcome).
+def open_target(target: Target) -> tuple[int, int] | Outcome:
+    """(file descriptor, size) of a regular file, open for reading; else why it is not
+    read. The caller closes the descriptor.
 
     O_NOFOLLOW refuses symbolic links and O_NONBLOCK keeps a FIFO from blocking the scan;
     only regular files are read.
     """
     try:
-        fd = os.open(target.real, _OPEN_FLAGS)
+        fd = os.open(target.real, OPEN_FLAGS)
     except FileNotFoundError:
-        return 0, Outcome(Origin(target.path), skipped="missing")  # deleted from the work tree
+        return Outcome(Origin(target.path), skipped="missing")  # deleted from the work tree
     except OSError as error:
         if error.errno == errno.ELOOP or os.path.islink(target.real):
-            return 0, Outcome(Origin(target.path), skipped="symlink")
+            return Outcome(Origin(target.path), skipped="symlink")
         if error.errno == errno.ENXIO:  # a socket, which cannot be opened and holds no content
-            return 0, Outcome(Origin(target.path), skipped="special file")
-        return 0, Outcome(Origin(target.path), error=_describe(error))
+            return Outcome(Origin(target.path), skipped="special file")
+        return Outcome(Origin(target.path), error=describe(error))
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            why = "submodule" if stat.S_ISDIR(st.st_mode) else "special file"
-            return 0, Outcome(Origin(target.path), skipped=why)
-        head = b""
-        if st.st_size < CHUNK_SIZE:
-            # One read of one byte more than the size: a small file needs a single call.
-            head = os.read(fd, st.st_size + 1)
-            if len(head) <= st.st_size and not worth_reading(head):
-                if not reading.binary and looks_binary(head):
-                    return 0, Outcome(Origin(target.path), skipped="binary")
-                return len(head), None
-        read = lambda n: os.read(fd, n)  # noqa: E731
-        return 0, scan_stream(Origin(target.path), read, st.st_size, reading, head)
     except OSError as error:
-        return 0, Outcome(Origin(target.path), error=_describe(error))
-    finally:
         os.close(fd)
+        return Outcome(Origin(target.path), error=describe(error))
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        why = "submodule" if stat.S_ISDIR(st.st_mode) else "special file"
+        return Outcome(Origin(target.path), skipped=why)
+    return fd, st.st_size
+
+
+def scan_open(
+    target: Target, fd: int, size: int, reading: Reading, head: bytes | None = None
+) -> tuple[int, Outcome | None]:
+    """(bytes read, None) for an open file with no key-shaped text, else (0, its outcome).
+    `head`: what was already read from `fd` (one byte more than `size` was asked for)."""
+    try:
+        if head is None and size < CHUNK_SIZE:
+            # One read of one byte more than the size: a small file needs a single call.
+            head = os.read(fd, size + 1)
+        if head is not None and len(head) <= size and not worth_reading(head):
+            if not reading.binary and looks_binary(head):
+                return 0, Outcome(Origin(target.path), skipped="binary")
+            return len(head), None
+        read = lambda n: os.read(fd, n)  # noqa: E731
+        return 0, scan_stream(Origin(target.path), read, size, reading, head or b"")
+    except OSError as error:
+        return 0, Outcome(Origin(target.path), error=describe(error))
 
 
 def scan_stdin(stream: BinaryIO, reading: Reading = DEFAULT_READING) -> Outcome:
     try:
         return scan_stream(Origin(STDIN), stream.read, CHUNK_SIZE, reading)
     except OSError as error:
-        return Outcome(Origin(STDIN), error=_describe(error))
+        return Outcome(Origin(STDIN), error=describe(error))
 
 
-def _describe(error: OSError) -> str:
+def describe(error: OSError) -> str:
+    """An OSError in words, for a report."""
     if isinstance(error, PermissionError):
         return "permission denied"
     return error.strerror or str(error)

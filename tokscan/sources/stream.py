@@ -13,13 +13,12 @@ locations are the same as for a file read whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
-from typing import NamedTuple
 
 from tokscan import detect, keyformat
-from tokscan.decode import archive, text
+from tokscan.decode import kinds, text
 from tokscan.detect import matcher
 from tokscan.model import Candidate, Chunk, Origin, Outcome
+from tokscan.record import Frozen, set_field
 
 CHUNK_SIZE = 4 << 20
 BINARY_SNIFF = 8000  # git's rule: a NUL in the first 8000 bytes makes a file binary
@@ -136,11 +135,16 @@ def _char_start(data: bytes, pos: int) -> int:
     return max(pos, 0)
 
 
-class Reading(NamedTuple):
+class Reading(Frozen):
     """How to read streams: what the configuration and command line say."""
 
-    binary: bool = True  # search binary content as bytes (--no-binary: skip it)
-    limits: archive.Limits = archive.DEFAULT_LIMITS  # how much of an archive to walk
+    __slots__ = ("binary", "limits")
+    binary: bool  # search binary content as bytes (--no-binary: skip it)
+    limits: kinds.Limits  # how much of an archive to walk
+
+    def __init__(self, binary: bool = True, limits: kinds.Limits = kinds.DEFAULT_LIMITS) -> None:
+        set_field(self, "binary", binary)
+        set_field(self, "limits", limits)
 
 
 DEFAULT_READING = Reading()
@@ -149,18 +153,18 @@ DEFAULT_READING = Reading()
 def worth_reading(data: bytes) -> bool:
     """Whether `data` (a whole small file) needs a closer look: it holds the key prefix or
     an encoded form's needle, or it is an archive. Most files do not, and cost only this."""
-    return matcher.holds_needle(data) or archive.kind(data) is not None
+    return matcher.holds_needle(data) or kinds.kind(data) is not None
 
 
 def is_archive(head: bytes) -> bool:
-    return archive.kind(head) is not None
+    return kinds.kind(head) is not None
 
 
 def looks_binary(head: bytes) -> bool:
     """A NUL in the first 8000 bytes (git's rule), in data that is not UTF-16 or UTF-32
     text and not an archive."""
     sniffed = head[:BINARY_SNIFF]
-    return b"\0" in sniffed and text.sniff(sniffed) is None and archive.kind(head) is None
+    return b"\0" in sniffed and text.sniff(sniffed) is None and kinds.kind(head) is None
 
 
 def scan_stream(
@@ -180,7 +184,7 @@ def scan_stream(
     want = max(min(size_hint + 1, CHUNK_SIZE), _SNIFF)
     if len(head) < want:
         head += _read_full(read, want - len(head))
-    if archives and archive.kind(head) is not None:
+    if archives and kinds.kind(head) is not None:
         return _scan_archive(origin, read, head, reading)
     found = text.sniff(head[:BINARY_SNIFF])
     if found is not None:
@@ -236,7 +240,7 @@ def _scan_text(
 
 def _encoded(candidates: Iterable[Candidate], how: str) -> Iterator[Candidate]:
     for candidate in candidates:
-        yield replace(candidate, encoding=(how, *candidate.encoding))
+        yield candidate.but(encoding=(how, *candidate.encoding))
 
 
 def _scan_archive(
@@ -245,6 +249,8 @@ def _scan_archive(
     """Every member of an archive, each scanned as a stream of its own; a member's keys
     carry its path inside the archive. A part that could not be read, or a limit reached,
     makes the outcome an error: the scan is incomplete."""
+    from tokscan.decode import archive  # its readers and decompressors: only for archives
+
     limits = reading.limits
     counted = _Counted(read)
     data = head + _read_to_limit(counted.read, limits.max_bytes)
@@ -266,7 +272,7 @@ def _scan_archive(
             problems.append(f"{_where(names)}: {member.error}")
         for candidate in member.candidates:
             outcome.candidates.append(
-                replace(candidate, inner_path=(*names, *candidate.inner_path))
+                candidate.but(inner_path=(*names, *candidate.inner_path))
             )
     if problems:  # member names come from the archive: they could hold a key
         outcome.error = keyformat.redact_all("; ".join(problems))
