@@ -28,7 +28,10 @@ def probe(cache: Path, **env: str) -> str:
     environment = {**os.environ, "XDG_CACHE_HOME": str(cache), "TOKSCAN_MATCHER": "hyperscan",
                    **env}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=environment,
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=environment,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
