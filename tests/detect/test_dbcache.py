@@ -28,7 +28,11 @@ def probe(cache: Path, **env: str) -> str:
     environment = {**os.environ, "XDG_CACHE_HOME": str(cache), "TOKSCAN_MATCHER": "hyperscan",
                    **env}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=environment
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
@@ -128,3 +132,53 @@ def test_a_link_in_place_of_the_cache_file_is_not_followed(tmp_path):
     stored.symlink_to(elsewhere)
     assert probe(cache) == EXPECTED
     assert not stored.is_symlink()  # replaced by a file of its own
+
+
+def _hostile(stored: Path) -> None:
+    """Keep the file's header (the identity it claims) but put in a database that finds the
+    plain prefix only: it passes the trial scan, and misses every encoded key."""
+    import zlib
+
+    import hyperscan
+
+    good = stored.read_bytes()
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(expressions=[b"tm-"], ids=[0], elements=1)
+    payload = hyperscan.dumpb(database)
+    header = good[: good.index(b"\n") + 1]
+    header += good[len(header) : len(header) + 4]
+    header += good[len(header) : len(header) + int.from_bytes(header[-4:], "big")]
+    stored.write_bytes(header + zlib.crc32(payload).to_bytes(4, "big") + payload)
+
+
+def test_a_cache_file_others_can_write_is_not_loaded(tmp_path):
+    """A database is code for the search: a file that another user wrote, or could have
+    written, would decide what tokscan finds. Only the user's own, unshared file loads."""
+    cache = tmp_path / "cache"
+    probe(cache)
+    [stored] = cached(cache)
+    _hostile(stored)
+    stored.chmod(0o666)
+    assert probe(cache) == EXPECTED  # compiled again, not the planted database
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600  # and replaced by a file of its own
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown")
+def test_a_cache_file_of_another_user_is_not_loaded(tmp_path):
+    cache = tmp_path / "cache"
+    probe(cache)
+    [stored] = cached(cache)
+    _hostile(stored)
+    os.chown(stored, 12345, 12345)
+    assert probe(cache) == EXPECTED
+    assert stored.stat().st_uid == os.geteuid()
+
+
+def test_a_fifo_in_place_of_the_cache_file_does_not_hang_the_scan(tmp_path):
+    cache = tmp_path / "cache"
+    probe(cache)
+    [stored] = cached(cache)
+    stored.unlink()
+    os.mkfifo(stored)
+    assert probe(cache) == EXPECTED  # probe's subprocess would wait forever at the open
+    assert stored.is_file()

@@ -9,7 +9,8 @@ corrupt or foreign is recompiled, as is one Hyperscan refuses or that fails a tr
 (a database compiled for CPU features this machine lacks). The cache is only an
 optimisation: a folder that cannot be created or written costs the compile, never an error.
 Files are written whole (a temporary file renamed into place) and only their owner can read
-or write them. `TOKSCAN_MATCHER_CACHE=off` turns the cache off.
+or write them; a file that is not the user's own, or that others can write, is never
+loaded. `TOKSCAN_MATCHER_CACHE=off` turns the cache off.
 """
 
 from __future__ import annotations
@@ -82,11 +83,15 @@ def _machine() -> str:
 
 
 def _load(hyperscan: Any, path: str, made_from: bytes, mode: int) -> Any:
+    # No link followed, and no wait at a FIFO put in the file's place.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, flags)
     except OSError:
         return None
     try:
+        if not _ours(os.fstat(fd)):
+            return None
         data = os.read(fd, _MAX_SIZE + 1)
     except OSError:
         return None
@@ -102,6 +107,18 @@ def _load(hyperscan: Any, path: str, made_from: bytes, mode: int) -> Any:
         return hyperscan.loadb(payload, mode)
     except Exception:  # another Hyperscan's format, or refused for this machine
         return None
+
+
+def _ours(status: os.stat_result) -> bool:
+    """Whether a cache file may be loaded: a database decides what the search finds, so
+    only a regular file of this user's that no one else can write (a shared or hostile
+    XDG_CACHE_HOME, a folder made by another user)."""
+    import stat
+
+    if not stat.S_ISREG(status.st_mode) or status.st_mode & 0o022:
+        return False
+    getuid = getattr(os, "geteuid", None)  # not on Windows, where Hyperscan has no wheel
+    return getuid is None or status.st_uid == getuid()
 
 
 def _store(path: str, made_from: bytes, payload: bytes) -> None:
