@@ -56,17 +56,27 @@ def map_shared(function: Callable[[T], R], items: Iterable[T], jobs: int) -> Ite
 
     The queue is a pipe filled with the items' numbers before the workers fork (a read of
     a few bytes from a pipe is atomic: no two processes get the same number). Past what a
-    pipe holds, the items are shared out as `map_unordered` does."""
+    pipe holds, the items are shared out as `map_unordered` does. (A pipe may hold less
+    than usual: Linux gives a user past `pipe-user-pages-soft` pipes of one page. The
+    queue is written without blocking, and one that does not fit is given up.)"""
     work = list(items)
     jobs = min(jobs, len(work))
     if jobs <= 1 or not hasattr(os, "fork") or len(work) * _NUMBER > _PIPE_HOLDS:
         yield from map_unordered(function, work, jobs)
         return
     read_end, write_end = os.pipe()
+    queue = b"".join(i.to_bytes(_NUMBER, "little") for i in range(len(work)))
     try:
-        os.write(write_end, b"".join(i.to_bytes(_NUMBER, "little") for i in range(len(work))))
+        os.set_blocking(write_end, False)
+        written = os.write(write_end, queue)
+    except BlockingIOError:
+        written = 0
     finally:
         os.close(write_end)  # the workers see the end of the queue once it is empty
+    if written < len(queue):
+        os.close(read_end)
+        yield from map_unordered(function, work, jobs)
+        return
 
     def take(_: object) -> list[R]:
         done = []

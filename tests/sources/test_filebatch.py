@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import signal
 import subprocess
 import sys
 import zipfile
@@ -193,6 +194,34 @@ def test_workers_sharing_the_queue_find_what_one_process_finds(tmp_path, keys):
     two = summary(list(parallel.map_shared(scan, chunks, 2)))
     assert one == two
     assert len(one[2]) == 45
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_a_queue_larger_than_a_small_pipe_still_gives_every_result(monkeypatch):
+    """Linux gives a user past `pipe-user-pages-soft` pipes of one page: a queue of 2,000
+    numbers (8,000 bytes) does not fit one, and writing it must neither block for ever
+    nor lose items (the work is then shared out the other way)."""
+    import fcntl
+
+    real_pipe = os.pipe
+
+    def small_pipe() -> tuple[int, int]:
+        read_end, write_end = real_pipe()
+        fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: one page
+        return read_end, write_end
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("writing the queue blocked")
+
+    monkeypatch.setattr(parallel.os, "pipe", small_pipe)
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)  # a blocked write fails the test instead of hanging it
+    try:
+        results = sorted(parallel.map_shared(lambda n: n * n, range(2000), 2))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    assert results == [n * n for n in range(2000)]
 
 
 def test_threads_scanning_at_once_find_what_one_thread_finds(tmp_path, keys):
