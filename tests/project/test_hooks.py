@@ -358,3 +358,39 @@ def test_the_generic_hook_starts_the_tokscan_on_path_quickly(repo, keys, tmp_pat
     assert done.returncode == 1, done.stderr
     assert "tokscan blocked this commit" in done.stdout + done.stderr
     assert repo.git("rev-list", "--count", "HEAD").strip() == "2"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a POSIX prefix layout")
+def test_the_quick_starts_find_dependencies_pip_put_in_lib64(tmp_path):
+    """Fedora's and openSUSE's system Pythons have pip put compiled packages (PyYAML,
+    Hyperscan) in `lib64/`, apart from tokscan in `lib/`: each quick start puts both on the
+    path. A stand-in tokscan imports a module that only `lib64/` holds."""
+    from tokscan.git import hooks
+
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    prefix = tmp_path / "prefix"
+    (prefix / "bin").mkdir(parents=True)
+    python = prefix / "bin" / "python"
+    python.symlink_to(sys.executable)
+    purelib = prefix / "lib" / version / "site-packages"
+    (purelib / "tokscan" / "cli").mkdir(parents=True)
+    (purelib / "tokscan" / "__init__.py").write_text("")
+    (purelib / "tokscan" / "cli" / "__init__.py").write_text("")
+    (purelib / "tokscan" / "cli" / "main.py").write_text(
+        "import sys\ndef main():\n    import platdep\n"
+        "    print(platdep.WHERE, sys.argv[1:])\n    return 0\n"
+    )
+    platlib = prefix / "lib64" / version / "site-packages"
+    platlib.mkdir(parents=True)
+    (platlib / "platdep.py").write_text("WHERE = 'lib64'\n")
+    console = prefix / "bin" / "tokscan"
+    console.write_text(f"#!{python}\n")
+    starts = [
+        ["-c", hooks.GENERIC_BOOTSTRAP, str(console), "staged"],
+        ["-c", hooks.BOOTSTRAP, str(purelib), "staged"],
+        ["-c", hooks.FRAMEWORK_BOOTSTRAP, "staged"],
+    ]
+    for start in starts:
+        result = subprocess.run([str(python), "-I", "-S", *start], capture_output=True,
+                                text=True, env={"PATH": BARE_PATH})  # fmt: skip
+        assert (result.returncode, result.stdout) == (0, "lib64 ['staged']\n"), result.stderr

@@ -70,8 +70,11 @@ if [ -z "${{TOKSCAN_PYTHON:-}}" ] && [ -x "$python" ] && [ -f "$package/tokscan/
 fi
 """
 # The folder goes first on the path; what is left in sys.argv is tokscan's command line.
+# Where pip puts compiled packages apart (platlib: `lib64/` on Fedora and openSUSE system
+# Pythons; in a virtual environment a link to `lib/`), tokscan's dependencies may be there.
 BOOTSTRAP = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "import sys; p = sys.argv.pop(1); "
+    'sys.path[:0] = [p, p.replace("/lib/python", "/lib64/python", 1)]; '
     "from tokscan.cli.main import main; sys.exit(main())"
 )
 
@@ -97,11 +100,11 @@ fi
 """
 GENERIC_BOOTSTRAP = (
     "import os, sys; s = sys.argv.pop(1); "
-    'p = os.path.join(os.path.dirname(os.path.dirname(sys.executable)), "lib", '
-    '"python%d.%d" % sys.version_info[:2], '
-    '"site-packages"); '
+    "r = os.path.dirname(os.path.dirname(sys.executable)); "
+    'v = "python%d.%d" % sys.version_info[:2]; '
+    'p = os.path.join(r, "lib", v, "site-packages"); '
     'os.path.isfile(os.path.join(p, "tokscan", "__init__.py")) or os.execv(s, [s] + sys.argv[1:]); '
-    "sys.path.insert(0, p); "
+    'sys.path[:0] = [p, os.path.join(r, "lib64", v, "site-packages")]; '
     "from tokscan.cli.main import main; sys.exit(main())"
 )
 
@@ -112,11 +115,12 @@ GENERIC_BOOTSTRAP = (
 # tokscan, `site` as usual.
 FRAMEWORK_BOOTSTRAP = (
     "import os, sys; "
-    "p = os.path.join(os.path.dirname(os.path.dirname(sys.executable)), 'lib', "
-    "'python%d.%d' % sys.version_info[:2], "
-    "'site-packages'); "
-    "sys.path.insert(0, p) if os.path.isfile(os.path.join(p, 'tokscan', '__init__.py')) "
-    "else __import__('site').main(); "
+    "r = os.path.dirname(os.path.dirname(sys.executable)); "
+    "v = 'python%d.%d' % sys.version_info[:2]; "
+    "p = os.path.join(r, 'lib', v, 'site-packages'); "
+    "ok = os.path.isfile(os.path.join(p, 'tokscan', '__init__.py')); "
+    "ok or __import__('site').main(); "
+    "sys.path[:0] = [p, os.path.join(r, 'lib64', v, 'site-packages')] if ok else []; "
     "from tokscan.cli.main import main; sys.exit(main())"
 )
 FRAMEWORK_ENTRY = f'python -I -S -c "{FRAMEWORK_BOOTSTRAP}" staged'
