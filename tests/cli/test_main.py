@@ -183,3 +183,14 @@ def test_a_scan_run_as_a_program_exits_at_once_with_everything_written(repo, key
     head.stdout.close()  # the reader goes away, as `| head -c 10` does
     assert head.wait(timeout=60) == 1
     assert b"Traceback" not in head.stderr.read()
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_closed_standard_streams_keep_the_scans_exit_code(repo, keys, closed):
+    """`tokscan scan >&-`: nowhere to write, as with >/dev/null; the exit code is still the
+    scan's (1: a key), not an internal error."""
+    repo.write("a.py", f"K = '{keys()}'\n")
+    command = f'"{sys.executable}" -m tokscan scan {closed}'
+    done = subprocess.run(["sh", "-c", command], cwd=repo.path, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stderr

@@ -28,6 +28,7 @@ HOOK_COMMAND = ["staged"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    _open_closed_streams()
     _tolerate_any_encoding()
     from tokscan.errors import ExitCode, TokscanError
 
@@ -89,6 +90,16 @@ def _printable(message: str) -> str:
     """Bytes of a path that are not UTF-8 (kept as surrogates) shown as `\\xNN`, as reports
     show them (model.printable_path, without importing the data model)."""
     return message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _open_closed_streams() -> None:
+    """Started with standard output or error closed (`>&-`), Python has no stream there:
+    what would go there goes nowhere, as with `>/dev/null`, and the exit code still says
+    what the scan found."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
 
 
 def _tolerate_any_encoding() -> None:
