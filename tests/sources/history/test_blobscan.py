@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tokscan.model import Candidate
-from tokscan.sources.history import blobscan
+from tokscan.sources.history import bloblist, blobscan
 from tokscan.sources.stream import Reading
 
 
@@ -12,7 +12,7 @@ def _blob(repo, path: str) -> bytes:
 
 
 def test_scan_all_finds_keys_by_blob_and_lists_every_blob(repo, keys, tmp_path, monkeypatch):
-    monkeypatch.setattr(blobscan, "SEGMENT", 1)  # every blob starts a new run: both processes work
+    monkeypatch.setattr(bloblist, "SEGMENT", 1)  # every blob starts a new run: both processes work
     key = keys()
     repo.write("k.txt", f"x {key} y\n")
     repo.write("clean.txt", "nothing here\n")

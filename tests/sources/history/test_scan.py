@@ -14,7 +14,7 @@ from support.keys import KeyFactory
 from support.keys import fingerprint as fp
 
 from tokscan.git.repository import open_repository
-from tokscan.sources.history import blobscan, scan
+from tokscan.sources.history import bloblist, scan
 
 
 def audit(run_tokscan, repo: GitRepo, *args: str, keys: KeyFactory | None = None):
@@ -536,7 +536,7 @@ def test_large_blob_is_streamed_and_keys_across_chunk_edges_are_found(repo, keys
 
 
 def test_two_processes_share_the_work(repo, keys, run_tokscan, monkeypatch):
-    monkeypatch.setattr(blobscan, "SEGMENT", 64)
+    monkeypatch.setattr(bloblist, "SEGMENT", 64)
     made = []
     for n in range(40):
         key = keys()

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable, Container, Iterable, Sequence
@@ -37,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from tokscan import git
-from tokscan.decode.archive import HEAD_SIZE
+from tokscan.decode.kinds import HEAD_SIZE
 from tokscan.detect import matcher
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
 from tokscan.model import Candidate, Origin, Outcome
+from tokscan.sources.history import bloblist
+from tokscan.sources.history.bloblist import Listing
 from tokscan.sources.stream import BINARY_SNIFF, Reading, is_archive, looks_binary, scan_stream
-
-SEGMENT = 16 << 20  # bytes of blobs, in pack order, dealt to one process in a row
 
 Progress = Callable[[int, int, int, int], None]  # (objects, bytes) done, (objects, bytes) listed
 
@@ -70,17 +69,6 @@ class BlobHits:
         self.unreadable.update(other.unreadable)
         self.read += other.read
         self.read_size += other.read_size
-
-
-@dataclass
-class Listing:
-    """What the dealer listed: the blobs it dealt (all of them, or the wanted ones that are
-    in the repository), and the objects git could not read."""
-
-    objects: int = 0
-    size: int = 0
-    present: set[bytes] | None = None
-    unreadable: dict[bytes, str] = field(default_factory=dict)
 
 
 def scan_object(stream: BatchStream, header: Header, reading: Reading, result: BlobHits) -> None:
@@ -184,7 +172,7 @@ def scan_all(
     """Scan every blob in the repository (or the `wanted` ones), in pack order, on `jobs`
     processes. Returns what was found and what was listed."""
     shares = [_Share(directory / f"blobs-{n}", hex_length + 1) for n in range(max(jobs, 1))]
-    listing = _list(root, shares, wanted)
+    listing = bloblist.list_blobs(root, [share.path for share in shares], wanted)
     counters = multiprocessing.get_context("fork").RawArray("q", 2 * len(shares) + 2)
     counters[2 * len(shares)], counters[2 * len(shares) + 1] = listing.objects, listing.size
     return _scan(root, shares, reading, progress, counters), listing
@@ -211,54 +199,6 @@ def scan_listed(
     counters = multiprocessing.get_context("fork").RawArray("q", 2 * parts + 2)
     counters[2 * parts] = len(listed)
     return _scan(root, shares, reading, progress, counters)
-
-
-# `--batch-check` lines put the type first, so that the search skips to each blob by its
-# literal start (three times faster than matching every line); git prints a missing
-# object as `<oid> missing`, whatever the format.
-_BLOB = re.compile(rb"\nblob ([0-9a-f]+) ([0-9]+)(?=\n)")
-_MISSING = re.compile(rb"\n([0-9a-f]+) missing(?=\n)")
-
-
-def _list(root: Path, shares: Sequence[_Share], wanted: Container[bytes] | None) -> Listing:
-    """List the objects in pack order and deal the blobs into the shares' list files."""
-    files = [share.path.open("wb") for share in shares]
-    listing = Listing(present=set())
-    try:
-        with tempfile.TemporaryFile() as errors:
-            process = git.popen(
-                root,
-                *git.LEAN,
-                "cat-file",
-                "--batch-all-objects",
-                "--unordered",
-                "--batch-check=%(objecttype) %(objectname) %(objectsize)",
-                stderr=errors,
-            )
-            assert process.stdout is not None
-            tail = b""
-            for block in iter(lambda: process.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
-                data = b"\n" + tail + block  # every line after a newline, the first too
-                cut = data.rfind(b"\n") + 1
-                tail = data[cut:]
-                if b" missing\n" in data:
-                    for oid in _MISSING.findall(data, 0, cut):
-                        listing.unreadable[oid] = ""
-                for oid, size in _BLOB.findall(data, 0, cut):
-                    if wanted is None or oid in wanted:
-                        files[(listing.size // SEGMENT) % len(files)].write(oid + b"\n")
-                        listing.objects += 1
-                        listing.size += int(size)
-                        listing.present.add(oid)  # type: ignore[union-attr]
-            process.stdout.close()
-            if process.wait() != 0:
-                raise TokscanError(f"git cat-file failed: {read_errors(errors)}")
-            if listing.unreadable:
-                listing.unreadable = dict.fromkeys(listing.unreadable, read_errors(errors))
-    finally:
-        for handle in files:
-            handle.close()
-    return listing
 
 
 def _receive(receive: Connection, process: Any) -> Any:

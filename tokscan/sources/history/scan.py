@@ -63,6 +63,7 @@ from tokscan.progress import Progress
 from tokscan.sources.history import blobscan, gitlog, reftips
 from tokscan.sources.history.attribution import Attribution, Introduction, needed_blobs
 from tokscan.sources.history.blobkeys import BlobKeys
+from tokscan.sources.history.bloblist import Listing
 from tokscan.sources.history.blobscan import BlobHits
 from tokscan.sources.history.tags import scan_tags, tagged_files
 from tokscan.sources.stream import DEFAULT_READING, Reading
@@ -153,7 +154,7 @@ def scan_revisions(
                     repo.root, directory, needed, repo.hex_length, settings.jobs,
                     settings.reading, progress.scanned,
                 )  # fmt: skip
-                listing = blobscan.Listing()
+                listing = Listing()
             scanned = needed
         for oid, why in listing.unreadable.items():
             blobs.unreadable.setdefault(oid, why or "corrupt or missing")
