@@ -50,6 +50,20 @@ def _pipe(data: bytes) -> int:
     return read
 
 
+def _read_one(stream: BatchStream, header, items, seen: list) -> None:
+    """Read the object whose header was just read, as a caller does, into `seen`."""
+    if header.kind == b"missing":
+        seen.append((header.oid.decode(), "missing", items[len(seen)][2]))
+        return
+    if stream.fits(header.size):
+        start, end = stream.body(header.size)
+        body = bytes(stream.buffer[start:end])
+    else:
+        read = stream.reader(header.size)
+        body = b"".join(iter(lambda: read(50), b""))
+    seen.append((header.oid.decode(), header.kind.decode(), body))
+
+
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(items=objects, buffer_size=st.integers(min_value=128, max_value=512))
@@ -59,16 +73,7 @@ def test_every_object_comes_back_whole(items, buffer_size):
     seen = []
     try:
         while (header := stream.header()) is not None:
-            if header.kind == b"missing":
-                seen.append((header.oid.decode(), "missing", items[len(seen)][2]))
-                continue
-            if stream.fits(header.size):
-                start, end = stream.body(header.size)
-                body = bytes(stream.buffer[start:end])
-            else:
-                read = stream.reader(header.size)
-                body = b"".join(iter(lambda read=read: read(50), b""))
-            seen.append((header.oid.decode(), header.kind.decode(), body))
+            _read_one(stream, header, items, seen)
     finally:
         os.close(fd)
     assert seen == list(items)
@@ -94,16 +99,7 @@ def test_whole_objects_and_one_at_a_time_together_give_every_object(items, buffe
             header = stream.header()
             if header is None:
                 break
-            if header.kind == b"missing":
-                seen.append((header.oid.decode(), "missing", items[len(seen)][2]))
-            elif stream.fits(header.size):
-                start, end = stream.body(header.size)
-                seen.append((header.oid.decode(), header.kind.decode(),
-                             bytes(stream.buffer[start:end])))
-            else:
-                read = stream.reader(header.size)
-                body = b"".join(iter(lambda read=read: read(50), b""))
-                seen.append((header.oid.decode(), header.kind.decode(), body))
+            _read_one(stream, header, items, seen)
     finally:
         os.close(fd)
     assert seen == list(items)

@@ -17,7 +17,6 @@ from tokscan.model import (
     Report,
     ScanError,
     Where,
-    member_path,
     printable_path,
 )
 from tokscan.pipeline import advice
@@ -129,3 +128,23 @@ def finish(report: Report) -> Report:
     if report.duration_s < 0:
         report.duration_s = round(time.monotonic() + report.duration_s, 3)
     return report
+
+
+def member_path(path: str, inner: tuple[str, ...]) -> str:
+    """A path inside an archive: the archive's, `!`, then the member's, for each level
+    (`a.zip!b.tar.gz!c/.env`). A compressed file that does not record its member's name
+    (gzip without FNAME, bzip2, xz) holds its own name less the suffix (`config.json.gz`
+    holds `config.json`)."""
+    parts = [path]
+    for name in inner:
+        parts.append(name or _uncompressed_name(parts[-1]))
+    return "!".join(parts)
+
+
+def _uncompressed_name(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    for suffix, instead in ((".tgz", ".tar"), (".gz", ""), (".gzip", ""), (".bz2", ""),
+                            (".xz", "")):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + instead
+    return name
