@@ -78,3 +78,22 @@ def test_many_small_blobs_searched_at_once_give_what_each_alone_gives(repo, keys
     }
     assert found.skipped == {"binary": 8}
     assert found.objects == listing.objects - 8
+
+
+def test_the_main_process_does_other_work_while_the_shares_scan(repo, tmp_path, monkeypatch):
+    """A full audit reads the tree-diff pass while its processes scan the blobs: the work
+    is asked for again as long as it is done, and the scan's answer does not change."""
+    monkeypatch.setattr(bloblist, "SEGMENT", 1)
+    for n in range(300):
+        repo.write(f"f{n}.txt", f"file {n}\n" * 40)
+    repo.commit("many")
+    calls: list[bool] = []
+
+    def idle() -> bool:
+        calls.append(True)
+        return len(calls) < 4  # work three times, then nothing left to do
+
+    dealt = blobscan.deal(repo.path, tmp_path, 40, 2, None)
+    found = blobscan.scan_dealt(repo.path, dealt, Reading(), idle=idle)
+    assert len(calls) >= 4
+    assert found.objects == 300

@@ -107,3 +107,35 @@ def test_commit_without_author_or_committer_has_no_date(repo):
     [parsed] = _log(repo, commit.strip())
     assert parsed.date == ""
     assert parsed.changes
+
+
+def test_each_commit_knows_where_its_record_starts_and_is_read_back_alone(repo, tmp_path):
+    repo.write("a.txt", "a\n")
+    repo.commit("first \x01 with a byte that also starts a record")
+    repo.write(b"\x01b.txt", "b\n")  # a name that starts like a record
+    repo.commit("second")
+    repo.write("a.txt", "a again\n")
+    repo.commit("third")
+    log = tmp_path / "log"
+    log.write_bytes(git.run(repo.path, *gitlog.arguments(["HEAD", "--"])))
+    with log.open("rb") as handle:
+        every = list(gitlog.commits(handle))
+    data = log.read_bytes()
+    assert [data[c.start : c.start + 41] for c in every] == [
+        b"\x01" + c.oid.encode() for c in every
+    ]
+    starts = [c.start for c in every]
+    third, second, first = every
+    b_blob = second.changes[0][3]  # named by the second commit only
+    a_blob = first.changes[0][3]  # added by the first, replaced by the third
+    assert [c.oid for c in gitlog.commits_naming(log, starts, [b_blob])] == [second.oid]
+    named = list(gitlog.commits_naming(log, starts, [a_blob]))
+    assert [c.oid for c in named] == [third.oid, first.oid]
+    assert named[1].changes == first.changes and named[1].message == first.message
+    for block in (7, 40, 41, 100):  # an object cut by the end of a block read is found
+        cut = gitlog.commits_naming(log, starts, [a_blob, b_blob], block=block)
+        assert [c.oid for c in cut] == [c.oid for c in every]
+    assert list(gitlog.commits_naming(log, starts, [])) == []
+    # past the limit of objects to look for, every commit is read
+    everything = gitlog.commits_naming(log, starts, [b_blob], limit=0)
+    assert [c.oid for c in everything] == [c.oid for c in every]

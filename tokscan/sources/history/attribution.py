@@ -21,6 +21,7 @@ in it); it is reported at the name's own path, line 1, the column in that path.
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -64,27 +65,36 @@ def needed_blobs(handle: IO[bytes]) -> dict[bytes, None]:
 
 
 _ABSENT = (b"000000", gitlog.GITLINK)
+_MISSING = "missing from the object database"
 
 
 class Attribution:
-    """The introductions of the keys in `keys`' blobs, from the commits given to `run`."""
+    """The introductions of the keys in `keys`' blobs, from the commits given to `run`.
+
+    A commit is read in two parts: its facts (`read_facts`: counts, the message, names,
+    submodules, blobs missing from the object database), which need nothing from the blob
+    scan, and what its blobs say (`_blobs`). `run` reads both for every commit. A full audit
+    reads the facts while the blobs are scanned (`FactsPass`), then the blob part only for
+    the commits that name a blob with keys or an unreadable one (`run_selected`): on a clean
+    history, a handful or none."""
 
     def __init__(
         self,
         repo: Repository,
-        keys: BlobKeys,
+        keys: BlobKeys | None,
         present: Container[bytes] | None,
         first_parent_only: bool,
         excluded: Callable[[str], bool],
     ) -> None:
         self.repo = repo
-        self.keys = keys
+        self._keys = keys  # given later (`attach`) when the facts are read during the scan
         self.present = present
         self.first_parent_only = first_parent_only
         self.excluded = excluded
         self.introductions: dict[tuple[str, bytes | None, bytes | None], Introduction] = {}
         self.moves: dict[tuple[str, bytes], set[bytes]] = {}  # (key, from path) -> to paths
         self.seen: set[bytes] = set()  # blobs with keys that some commit added
+        self.missing: set[bytes] = set()  # blobs commits add that `present` lacks
         self.errors: list[tuple[str, str]] = []  # (path, message)
         self.commits = 0
         self.message_bytes = 0
@@ -97,18 +107,59 @@ class Attribution:
         # commit -> (its parents, {a name's path: its keys}): names it may introduce
         self._names: dict[str, tuple[CommitInfo, list[str], dict[bytes, list[Candidate]]]] = {}
 
+    @property
+    def keys(self) -> BlobKeys:
+        if self._keys is None:
+            raise RuntimeError("the blob scan's keys are not attached yet")
+        return self._keys
+
+    def attach(self, keys: BlobKeys) -> None:
+        self._keys = keys
+
     def run(self, commits: Iterator[gitlog.Commit]) -> None:
+        """Read every commit whole."""
         for commit in commits:
-            self._commit(commit)
+            self.read_facts(commit)
+            self._blobs(commit)
+        self._finish()
+
+    def run_selected(self, log: Path, starts: Sequence[int]) -> None:
+        """The blob part of the commits whose facts `read_facts` has read, from the log
+        file at `log` (`starts`: each commit's `start`): only the commits that name a blob
+        with keys or one that cannot be read do anything there."""
+        unreadable = self.keys.blobs.unreadable
+        for oid in self.missing:
+            unreadable.setdefault(oid, _MISSING)
+        wanted = [*self.keys.blobs.hits, *unreadable]
+        for commit in gitlog.commits_naming(log, starts, wanted):
+            self._blobs(commit)
+        self._finish()
+
+    def _finish(self) -> None:
         self._check_merges()
         self._check_names()
 
-    def _commit(self, commit: gitlog.Commit) -> None:
+    def read_facts(self, commit: gitlog.Commit) -> None:
+        """What a commit holds that needs nothing from the blob scan."""
         self.commits += 1
         info = CommitInfo(commit.oid, commit.author, commit.date)
         self._message(info, commit.message)
         if commit.encoding and commit.encoding.upper().replace("-", "") != "UTF8":
             self._message(info, _raw_message(self.repo.root, commit.oid), count=False)
+        present = self.present
+        for _, new_mode, _, new, status, path in commit.changes:
+            if status == b"D":
+                continue
+            if status == b"A" and keyformat.PREFIX in path:
+                self._name(info, commit.parents, path)
+            if new_mode == gitlog.GITLINK:
+                self.submodules += 1
+            elif present is not None and new not in present:
+                self.missing.add(new)
+
+    def _blobs(self, commit: gitlog.Commit) -> None:
+        """The keys that the blobs a commit adds bring, and the blobs it cannot have read."""
+        info = CommitInfo(commit.oid, commit.author, commit.date)
         hits = self.keys.blobs.hits
         unreadable = self.keys.blobs.unreadable
         deleted: list[tuple[bytes, bytes]] = []  # (blob, path) of paths this commit deleted
@@ -119,13 +170,10 @@ class Attribution:
                 if old_mode not in _ABSENT:
                     deleted.append((old, path))
                 continue
-            if status == b"A" and keyformat.PREFIX in path:
-                self._name(info, commit.parents, path)
             if new_mode == gitlog.GITLINK:
-                self.submodules += 1
                 continue
-            if self.present is not None and new not in self.present:
-                unreadable.setdefault(new, "missing from the object database")
+            if new in self.missing:
+                unreadable.setdefault(new, _MISSING)
             if new in unreadable:
                 self.unreadable(new, path, f"commit {commit.oid[:12]}")
             elif new in hits:
@@ -304,6 +352,55 @@ class Attribution:
                     places.append(target)
                     todo.append(target)
         return places
+
+
+class FactsPass:
+    """`Attribution.read_facts` over every commit of the tree-diff pass, in steps: a full
+    audit takes a step whenever it waits for the processes that scan the blobs, so the log
+    is read while they work instead of after them, on one core. `starts` gets each commit's
+    place in the log file, for `Attribution.run_selected`."""
+
+    def __init__(self, attribution: Attribution, log: gitlog.LogPass, step: int = 500) -> None:
+        self.attribution = attribution
+        self.log = log
+        self.starts = array("q")
+        self._step = step
+        self._handle: IO[bytes] | None = None
+        self._commits: Iterator[gitlog.Commit] | None = None
+        self._done = False
+
+    def step(self) -> bool:
+        """Read some commits, once git has written them all; False when there was nothing
+        to do (git still writing, or every commit read)."""
+        if self._done:
+            return False
+        if self._commits is None:
+            if not self.log.finished():
+                return False
+            self.log.wait()  # raises if git failed
+            self._handle = self.log.path.open("rb")
+            self._commits = gitlog.commits(self._handle)
+        read = 0
+        for commit in self._commits:
+            self.starts.append(commit.start)
+            self.attribution.read_facts(commit)
+            read += 1
+            if read == self._step:
+                return True
+        self.close()
+        self._done = True
+        return read > 0
+
+    def finish(self) -> None:
+        """Read the rest, waiting for git if it is still writing."""
+        self.log.wait()
+        while self.step():
+            pass
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[bytes, bytes]:

@@ -171,11 +171,40 @@ def scan_all(
 ) -> tuple[BlobHits, Listing]:
     """Scan every blob in the repository (or the `wanted` ones), in pack order, on `jobs`
     processes. Returns what was found and what was listed."""
+    dealt = deal(root, directory, hex_length, jobs, wanted)
+    return scan_dealt(root, dealt, reading, progress), dealt.listing
+
+
+@dataclass(frozen=True)
+class Dealt:
+    """The blobs listed and dealt out (`deal`), ready for `scan_dealt`."""
+
+    shares: list[_Share]
+    listing: Listing
+
+
+def deal(
+    root: Path, directory: Path, hex_length: int, jobs: int, wanted: Container[bytes] | None
+) -> Dealt:
+    """List every blob (or the `wanted` ones) in pack order, dealt into `jobs` shares."""
     shares = [_Share(directory / f"blobs-{n}", hex_length + 1) for n in range(max(jobs, 1))]
     listing = bloblist.list_blobs(root, [share.path for share in shares], wanted)
-    counters = multiprocessing.get_context("fork").RawArray("q", 2 * len(shares) + 2)
-    counters[2 * len(shares)], counters[2 * len(shares) + 1] = listing.objects, listing.size
-    return _scan(root, shares, reading, progress, counters), listing
+    return Dealt(shares, listing)
+
+
+def scan_dealt(
+    root: Path,
+    dealt: Dealt,
+    reading: Reading,
+    progress: Progress | None = None,
+    idle: Callable[[], bool] | None = None,
+) -> BlobHits:
+    """Scan the blobs `deal` listed. With several shares, `idle` is called whenever this
+    process would wait for theirs: it does some other work, and says whether it did any."""
+    jobs = len(dealt.shares)
+    counters = multiprocessing.get_context("fork").RawArray("q", 2 * jobs + 2)
+    counters[2 * jobs], counters[2 * jobs + 1] = dealt.listing.objects, dealt.listing.size
+    return _scan(root, dealt.shares, reading, progress, counters, idle)
 
 
 def scan_listed(
@@ -222,6 +251,7 @@ def _scan(
     reading: Reading,
     progress: Progress | None,
     counters: Any,
+    idle: Callable[[], bool] | None = None,
 ) -> BlobHits:
     """Scan the shares, one alone in this process, several each in a process of its own;
     returns the union."""
@@ -244,7 +274,7 @@ def _scan(
 
         result = scan_share(root, shares[0], reading, tick)
     else:
-        result = _scan_apart(root, shares, reading, counters, report)
+        result = _scan_apart(root, shares, reading, counters, report, idle)
     if progress is not None:  # the final count: exactly what the summary will say
         progress(result.objects, result.size, counters[2 * jobs], counters[2 * jobs + 1])
     return result
@@ -256,8 +286,10 @@ def _scan_apart(
     reading: Reading,
     counters: Any,
     report: Callable[[], None],
+    idle: Callable[[], bool] | None = None,
 ) -> BlobHits:
-    """Scan each share in a process of its own, while this one reports progress."""
+    """Scan each share in a process of its own, while this one reports progress (and
+    does the `idle` work)."""
     context = multiprocessing.get_context("fork")
     children: list[tuple[Any, Connection]] = []
     result = BlobHits()
@@ -271,10 +303,12 @@ def _scan_apart(
             send.close()
             children.append((child, receive))
         for child, receive in children:
-            while not receive.poll(0.1):
+            worked = idle is not None and idle()
+            while not receive.poll(0 if worked else 0.1):
                 report()
                 if not child.is_alive():
                     break
+                worked = idle is not None and idle()
             result.merge(_receive(receive, child))
             child.join()
         return result

@@ -61,7 +61,12 @@ from tokscan.model import Candidate, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
 from tokscan.sources.history import blobscan, gitlog, reftips
-from tokscan.sources.history.attribution import Attribution, Introduction, needed_blobs
+from tokscan.sources.history.attribution import (
+    Attribution,
+    FactsPass,
+    Introduction,
+    needed_blobs,
+)
 from tokscan.sources.history.blobkeys import BlobKeys
 from tokscan.sources.history.bloblist import Listing
 from tokscan.sources.history.blobscan import BlobHits
@@ -128,21 +133,26 @@ def scan_revisions(
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tokscan-")))
         log = gitlog.LogPass(repo.root, scope.revisions, directory)
         stack.callback(log.close)
-        present: Container[bytes] | None = None  # blobs listed in the object database
+        facts: FactsPass | None = None  # a full audit reads the log while blobs are scanned
         if everything:
             progress.listing("scanning blobs")
-            blobs, listing = blobscan.scan_all(
-                repo.root, directory, repo.hex_length, settings.jobs, settings.reading,
-                progress.scanned,
-            )  # fmt: skip
-            present = listing.present or set()
-            scanned: Container[bytes] = present
+            dealt = blobscan.deal(repo.root, directory, repo.hex_length, settings.jobs, None)
+            listing = dealt.listing
+            present: Container[bytes] | None = listing.present or set()
+            attribution = Attribution(repo, None, present, first_parent_only, settings.excluded)
+            facts = FactsPass(attribution, log)
+            stack.callback(facts.close)
+            blobs = blobscan.scan_dealt(
+                repo.root, dealt, settings.reading, progress.scanned, facts.step
+            )
+            scanned: Container[bytes] = listing.present or set()
         else:
             progress.start("reading the commits")
             log.wait()
             with log.path.open("rb") as handle:
                 needed = needed_blobs(handle)
             progress.start("scanning blobs", len(needed))
+            present = None
             if len(needed) > _DIRECT_LIMIT:
                 blobs, listing = blobscan.scan_all(
                     repo.root, directory, repo.hex_length, settings.jobs, settings.reading,
@@ -156,15 +166,20 @@ def scan_revisions(
                 )  # fmt: skip
                 listing = Listing()
             scanned = needed
+            attribution = Attribution(repo, None, present, first_parent_only, settings.excluded)
         for oid, why in listing.unreadable.items():
             blobs.unreadable.setdefault(oid, why or "corrupt or missing")
         progress.start("attributing keys to commits")
-        log.wait()
         keys = BlobKeys(repo, blobs, scanned, settings.reading)
         stack.callback(keys.close)
-        attribution = Attribution(repo, keys, present, first_parent_only, settings.excluded)
-        with log.path.open("rb") as handle:
-            attribution.run(_ticking(gitlog.commits(handle), attribution, progress))
+        attribution.attach(keys)
+        if facts is not None:
+            facts.finish()
+            attribution.run_selected(log.path, facts.starts)
+        else:
+            log.wait()
+            with log.path.open("rb") as handle:
+                attribution.run(_ticking(gitlog.commits(handle), attribution, progress))
         tags: list[Introduction] = []
         tag_objects = tag_bytes = 0
         if everything or settings.tags:
