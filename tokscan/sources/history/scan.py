@@ -34,8 +34,11 @@ How it works. Two things run at once: a tree-diff pass (`git log --raw`, see git
 lists what every commit changed, and the blob scan (blobscan.py) reads every unique blob
 once with `git cat-file --batch`, in pack order (the order git stored them, where its
 delta-base cache works; hash order is several times slower), spread over all cores. The
-scan keeps only the blobs that hold keys; the tree-diff output is then read once to find,
-for each such blob, the commits that put a key at a path (attribution.py, SPEC §4).
+scan keeps only the blobs that hold keys. While its processes work, this one reads the
+tree-diff output for what needs no blob (attribution.FactsPass: commits, messages, names,
+blobs missing from the object database); once the scan is done it reads again only the
+commits that name a blob with keys or an unreadable one, to find the commits that put a
+key at a path (attribution.py, SPEC §4).
 
 A range (a push, a pull request) first runs the tree-diff pass, then reads only the blobs
 that the range's commits add (in pack order when there are many); a parent's version of a
