@@ -94,7 +94,7 @@ def test_whole_objects_and_one_at_a_time_together_give_every_object(items, buffe
                 body = items[len(seen)][2] if header.kind == b"missing" else bytes(
                     stream.buffer[start:end])
                 seen.append((header.oid.decode(), header.kind.decode(), body))
-            if batch:
+            if batch or stream.more():
                 continue
             header = stream.header()
             if header is None:
@@ -103,6 +103,27 @@ def test_whole_objects_and_one_at_a_time_together_give_every_object(items, buffe
     finally:
         os.close(fd)
     assert seen == list(items)
+
+
+def test_more_gathers_many_small_objects_for_one_whole_objects_call():
+    """git writes its output in pieces; reading on before asking again lets one call (and
+    so one search) take many objects, rather than the few that one read brought."""
+    items = [(f"{n:040x}", "blob", b"x" * (n % 30)) for n in range(60)]
+    fd = _pipe(_output(items))  # written a few bytes at a time
+    stream = BatchStream(fd, 8192)
+    batches = []
+    try:
+        while True:
+            batch = stream.whole_objects()
+            if batch:
+                batches.append(len(batch))
+            elif not stream.more():
+                assert stream.header() is None
+                break
+    finally:
+        os.close(fd)
+    assert sum(batches) == 60
+    assert len(batches) <= 3  # half a megabyte or the end is waited for: the end, here
 
 
 def test_whole_objects_stops_before_a_bad_header_and_a_partial_object():

@@ -108,6 +108,23 @@ class BatchStream:
         self._start = pos
         return found
 
+    def more(self) -> bool:
+        """Read more after the unread bytes (moved to the buffer's start first when little
+        room is left), so that `whole_objects` can answer for a larger stretch; False at
+        the end of the output, or when the buffer is full of one object's start. It waits
+        for half a megabyte or the end: only for output that runs to its end by itself
+        (a `--batch` fed from a file), never for one answering requests."""
+        if len(self.buffer) - self._end < _PIPE_SIZE:
+            self._compact()
+        if self._end == len(self.buffer):
+            return False
+        # a few reads' worth at once: each search call and header pass costs microseconds
+        wanted = min(len(self.buffer), self._end + _PIPE_SIZE // 2)
+        read = False
+        while self._end < wanted and self._fill():
+            read = True
+        return read
+
     def fits(self, size: int) -> bool:
         return size + 1 <= len(self.buffer)
 

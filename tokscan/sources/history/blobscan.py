@@ -409,7 +409,7 @@ def _scan_until_end(
             objects = stream.whole_objects()
             if objects:
                 count += scan_objects(stream.buffer, objects, reading, result)
-            else:
+            elif not stream.more():  # the end, or one object larger than what is left
                 header = stream.header()
                 if header is None:
                     return True
