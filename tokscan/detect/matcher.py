@@ -206,8 +206,9 @@ def _rarity(byte: int) -> int:
 
 
 # Characters common in text first: a lone middle character is searched with wrapping on
-# both sides, so the one least like a word or number between spaces matches least.
-_COMMON = b"aeiousdtn0123456789lrcmhpbfgwyvkxjqzAEIOUSDTNLRCMHPBFGWYVKXJQZ"
+# both sides, so the one least like a word or number between spaces matches least. (`B`
+# alone comes before `R` alone: on git/git's blobs `W B W` matches 16 times as often.)
+_COMMON = b"aeiousdtn0123456789lrcmhpbfgwyvkxjqzAEIOUSDTNLBRCMHPFGWYVKXJQZ"
 # Needles whose middle characters stand alone all over code (`i = 0`), but whose first
 # character is seldom followed by a space or line break: measured on the blobs of git/git
 # and sqlalchemy, `J W` matches 100 to 1,000 times less than `W 0 W`, `B W` 5 times less

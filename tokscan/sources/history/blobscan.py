@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tokscan import git
-from tokscan.decode.kinds import HEAD_SIZE
+from tokscan.decode.kinds import HEAD_SIZE, may_be_archive
 from tokscan.detect import matcher
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
@@ -116,7 +116,10 @@ def _scan_body(
     Most hold none and are not archives: they are only counted (binary ones as skipped),
     without copying more than their first bytes."""
     start, end = span
-    if not needle and not is_archive(bytes(buffer[start : min(end, start + HEAD_SIZE)])):
+    if not needle and not (
+        may_be_archive(memoryview(buffer)[start:end])
+        and is_archive(bytes(buffer[start : min(end, start + HEAD_SIZE)]))
+    ):
         sniffed = min(end, start + BINARY_SNIFF)
         if (
             not reading.binary
