@@ -194,3 +194,43 @@ def test_closed_standard_streams_keep_the_scans_exit_code(repo, keys, closed):
     done = subprocess.run(["sh", "-c", command], cwd=repo.path, capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
     assert "internal error" not in done.stderr
+
+
+def test_a_scan_leaves_no_reference_cycles_for_the_collector_it_runs_without(
+    run_tokscan, tmp_path, keys
+):
+    """The console script runs the fast route with CPython's cycle collector off
+    (cli/main.py): a scan, archives and unreadable ones included, must leave nothing that
+    only the collector would free, or a tree of many archives would grow without bound."""
+    import gc
+    import io
+    import lzma
+    import tarfile
+    import zipfile
+
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.py", f"k = '{keys()}'\n")
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as archive:
+        member = tarfile.TarInfo("in.zip")
+        member.size = len(inner.getvalue())
+        archive.addfile(member, io.BytesIO(inner.getvalue()))
+    (folder / "nested.tar.gz").write_bytes(packed.getvalue())
+    (folder / "cut.zip").write_bytes(inner.getvalue()[:-20])
+    (folder / "key.xz").write_bytes(lzma.compress(f"{keys()}\n".encode()))
+    for n in range(300):
+        (folder / f"m{n}.py").write_text(f"value = {n}\n")
+    run_tokscan(["scan", str(folder)])  # imports and caches settle first
+    gc.collect()
+    gc.disable()
+    try:
+        result = run_tokscan(["scan", str(folder), "--jobs", "1"])
+        leaked = gc.collect()
+    finally:
+        gc.enable()
+    assert result.code == 2  # the keys, and the cut archive: incomplete
+    assert "nested.tar.gz!in.zip!a.py" in result.stdout
+    assert leaked == 0
