@@ -21,7 +21,6 @@ in it); it is reported at the name's own path, line 1, the column in that path.
 from __future__ import annotations
 
 import os
-from array import array
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -74,7 +73,7 @@ class Attribution:
     A commit is read in two parts: its facts (`read_facts`: counts, the message, names,
     submodules, blobs missing from the object database), which need nothing from the blob
     scan, and what its blobs say (`_blobs`). `run` reads both for every commit. A full audit
-    reads the facts while the blobs are scanned (`FactsPass`), then the blob part only for
+    reads the facts while the blobs are scanned (facts.py), then the blob part only for
     the commits that name a blob with keys or an unreadable one (`run_selected`): on a clean
     history, a handful or none."""
 
@@ -352,55 +351,6 @@ class Attribution:
                     places.append(target)
                     todo.append(target)
         return places
-
-
-class FactsPass:
-    """`Attribution.read_facts` over every commit of the tree-diff pass, in steps: a full
-    audit takes a step whenever it waits for the processes that scan the blobs, so the log
-    is read while they work instead of after them, on one core. `starts` gets each commit's
-    place in the log file, for `Attribution.run_selected`."""
-
-    def __init__(self, attribution: Attribution, log: gitlog.LogPass, step: int = 500) -> None:
-        self.attribution = attribution
-        self.log = log
-        self.starts = array("q")
-        self._step = step
-        self._handle: IO[bytes] | None = None
-        self._commits: Iterator[gitlog.Commit] | None = None
-        self._done = False
-
-    def step(self) -> bool:
-        """Read some commits, once git has written them all; False when there was nothing
-        to do (git still writing, or every commit read)."""
-        if self._done:
-            return False
-        if self._commits is None:
-            if not self.log.finished():
-                return False
-            self.log.wait()  # raises if git failed
-            self._handle = self.log.path.open("rb")
-            self._commits = gitlog.commits(self._handle)
-        read = 0
-        for commit in self._commits:
-            self.starts.append(commit.start)
-            self.attribution.read_facts(commit)
-            read += 1
-            if read == self._step:
-                return True
-        self.close()
-        self._done = True
-        return read > 0
-
-    def finish(self) -> None:
-        """Read the rest, waiting for git if it is still writing."""
-        self.log.wait()
-        while self.step():
-            pass
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
 
 
 def tree_blobs(repo: Repository, commit: str, paths: Sequence[bytes]) -> dict[bytes, bytes]:

@@ -35,7 +35,7 @@ lists what every commit changed, and the blob scan (blobscan.py) reads every uni
 once with `git cat-file --batch`, in pack order (the order git stored them, where its
 delta-base cache works; hash order is several times slower), spread over all cores. The
 scan keeps only the blobs that hold keys. While its processes work, this one reads the
-tree-diff output for what needs no blob (attribution.FactsPass: commits, messages, names,
+tree-diff output for what needs no blob (facts.py: commits, messages, names,
 blobs missing from the object database); once the scan is done it reads again only the
 commits that name a blob with keys or an unreadable one, to find the commits that put a
 key at a path (attribution.py, SPEC §4).
@@ -64,15 +64,11 @@ from tokscan.model import Candidate, Origin, Outcome, Where, printable_path
 from tokscan.pipeline.collect import Collector
 from tokscan.progress import Progress
 from tokscan.sources.history import blobscan, gitlog, reftips
-from tokscan.sources.history.attribution import (
-    Attribution,
-    FactsPass,
-    Introduction,
-    needed_blobs,
-)
+from tokscan.sources.history.attribution import Attribution, Introduction, needed_blobs
 from tokscan.sources.history.blobkeys import BlobKeys
 from tokscan.sources.history.bloblist import Listing
 from tokscan.sources.history.blobscan import BlobHits
+from tokscan.sources.history.facts import FactsPass
 from tokscan.sources.history.tags import scan_tags, tagged_files
 from tokscan.sources.stream import DEFAULT_READING, Reading
 from tokscan.terminal import plural
