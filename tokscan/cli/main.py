@@ -30,11 +30,11 @@ HOOK_COMMAND = ["staged"]
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if argv is None:
-        # The fast route's commands make many small objects and no reference cycles (an
-        # archive's walk leaves none: tests/cli/test_main.py), in a process that lives for
-        # a second: CPython's cycle collector, which runs every 700 allocations, costs them
-        # a tenth (`tokscan scan` of git/git: 112 ms with it, 100 without). The click
-        # route (history, audit's Dask, verify's asyncio) runs with it.
+        # The fast route's imports and scans make many small objects and no reference
+        # cycles (tests/cli/test_main.py): CPython's cycle collector, which runs every 700
+        # allocations, costs them a tenth (`tokscan scan` of git/git: 112 ms with it, 100
+        # without). It is on again for the report (commands/session.conclude) and on the
+        # click route (history, audit's Dask, verify's asyncio).
         gc.disable()
     _open_closed_streams()
     _tolerate_any_encoding()

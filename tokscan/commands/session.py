@@ -9,6 +9,7 @@ exit code decided from the report by pipeline/policy.py.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -128,6 +129,10 @@ def conclude(
     report: Report, options: Options, verify: bool | None = None, quiet_when_clean: bool = False
 ) -> ExitCode:
     """See `Session.conclude`; `verify` None means as the options say."""
+    # The console script scans without Python's cycle collector (cli/main.py); writing the
+    # report (json's encoder leaves a few reference cycles for each finding) and verifying
+    # (asyncio) make garbage only it frees.
+    gc.enable()
     report.fail_on_revoked = options.fail_on_revoked
     if verify if verify is not None else options.verify:
         _verify(report, options)
