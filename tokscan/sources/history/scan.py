@@ -137,14 +137,15 @@ def scan_revisions(
             progress.listing("scanning blobs")
             dealt = blobscan.deal(repo.root, directory, repo.hex_length, settings.jobs, None)
             listing = dealt.listing
-            present: Container[bytes] | None = listing.present or set()
+            listed = listing.present or set()  # blobs in the object database
+            present: Container[bytes] | None = listed
             attribution = Attribution(repo, None, present, first_parent_only, settings.excluded)
             facts = FactsPass(attribution, log)
             stack.callback(facts.close)
             blobs = blobscan.scan_dealt(
                 repo.root, dealt, settings.reading, progress.scanned, facts.step
             )
-            scanned: Container[bytes] = listing.present or set()
+            scanned: Container[bytes] = listed
         else:
             progress.start("reading the commits")
             log.wait()
