@@ -91,9 +91,9 @@ def test_the_main_process_does_other_work_while_the_shares_scan(repo, tmp_path, 
 
     def idle() -> bool:
         calls.append(True)
-        return len(calls) < 4  # work three times, then nothing left to do
+        return True  # always more to do: asked again at once, until the shares are done
 
     dealt = blobscan.deal(repo.path, tmp_path, 40, 2, None)
     found = blobscan.scan_dealt(repo.path, dealt, Reading(), idle=idle)
-    assert len(calls) >= 4
+    assert len(calls) >= 2  # before the first wait, and again while a process still works
     assert found.objects == 300
