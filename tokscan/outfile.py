@@ -32,6 +32,17 @@ _KINDS = (
 )
 
 
+def is_own_private(info: os.stat_result) -> bool:
+    """Whether a file tokscan reads back (a cache it wrote owner-only) may be trusted: a
+    regular file of this user's that group and others cannot write. What such a file says
+    decides what a scan finds or lets through, so one another local user could have
+    planted or changed (a shared cache folder, one made by someone else) is never read."""
+    if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    geteuid = getattr(os, "geteuid", None)  # not on Windows
+    return geteuid is None or info.st_uid == geteuid()
+
+
 def check(path: Path, what: str = "") -> tuple[Path, os.stat_result | None]:
     """Where writing `path` would write (a link's target) and what is there now (None:
     nothing yet); a TokscanError when that is not a regular file. `what` names the file in

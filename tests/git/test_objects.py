@@ -64,30 +64,37 @@ def _read_one(stream: BatchStream, header, items, seen: list) -> None:
     seen.append((header.oid.decode(), header.kind.decode(), body))
 
 
+def _read_back(items, buffer_size: int, loop) -> list:
+    """What `loop(stream, seen)` reads into `seen` from cat-file-like output of `items`,
+    written into a pipe in small, uneven writes."""
+    fd = _pipe(_output(items))
+    seen: list = []
+    try:
+        loop(BatchStream(fd, buffer_size), seen)
+    finally:
+        os.close(fd)
+    return seen
+
+
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(items=objects, buffer_size=st.integers(min_value=128, max_value=512))
 def test_every_object_comes_back_whole(items, buffer_size):
-    fd = _pipe(_output(items))
-    stream = BatchStream(fd, buffer_size)
-    seen = []
-    try:
+    def one_at_a_time(stream, seen):
         while (header := stream.header()) is not None:
             _read_one(stream, header, items, seen)
-    finally:
-        os.close(fd)
-    assert seen == list(items)
+
+    assert _read_back(items, buffer_size, one_at_a_time) == list(items)
 
 
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(items=objects, buffer_size=st.integers(min_value=128, max_value=512))
 def test_whole_objects_and_one_at_a_time_together_give_every_object(items, buffer_size):
-    """The blob scan's loop: take the objects that lie whole in the buffer, else one."""
-    fd = _pipe(_output(items))
-    stream = BatchStream(fd, buffer_size)
-    seen = []
-    try:
+    """The blob scan's loop: take the objects that lie whole in the buffer, read on, else
+    one at a time."""
+
+    def as_the_scan_does(stream, seen):
         while True:
             batch = stream.whole_objects()
             for header, start, end in batch:
@@ -100,9 +107,8 @@ def test_whole_objects_and_one_at_a_time_together_give_every_object(items, buffe
             if header is None:
                 break
             _read_one(stream, header, items, seen)
-    finally:
-        os.close(fd)
-    assert seen == list(items)
+
+    assert _read_back(items, buffer_size, as_the_scan_does) == list(items)
 
 
 def test_more_gathers_many_small_objects_for_one_whole_objects_call():

@@ -22,6 +22,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tokscan.outfile import is_own_private
+
 ENV_VAR = "TOKSCAN_MATCHER_CACHE"
 _MAGIC = b"tokscan-hs-1\n"
 _MAX_SIZE = 16 << 20  # a bigger file is not one of ours
@@ -90,7 +92,7 @@ def _load(hyperscan: Any, path: str, made_from: bytes, mode: int) -> Any:
     except OSError:
         return None
     try:
-        if not _ours(os.fstat(fd)):
+        if not is_own_private(os.fstat(fd)):
             return None
         data = os.read(fd, _MAX_SIZE + 1)
     except OSError:
@@ -107,18 +109,6 @@ def _load(hyperscan: Any, path: str, made_from: bytes, mode: int) -> Any:
         return hyperscan.loadb(payload, mode)
     except Exception:  # another Hyperscan's format, or refused for this machine
         return None
-
-
-def _ours(status: os.stat_result) -> bool:
-    """Whether a cache file may be loaded: a database decides what the search finds, so
-    only a regular file of this user's that no one else can write (a shared or hostile
-    XDG_CACHE_HOME, a folder made by another user)."""
-    import stat
-
-    if not stat.S_ISREG(status.st_mode) or status.st_mode & 0o022:
-        return False
-    getuid = getattr(os, "geteuid", None)  # not on Windows, where Hyperscan has no wheel
-    return getuid is None or status.st_uid == getuid()
 
 
 def _store(path: str, made_from: bytes, payload: bytes) -> None:

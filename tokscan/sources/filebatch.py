@@ -21,12 +21,11 @@ import stat
 from _thread import get_ident
 from collections.abc import Sequence
 
-from tokscan.decode.kinds import HEAD_SIZE, may_be_archive
 from tokscan.detect import matcher
 from tokscan.model import Origin, Outcome
 from tokscan.sources.files import OPEN_FLAGS, Target, describe, open_target, scan_open
 from tokscan.sources.stream import BINARY_SNIFF as SNIFF
-from tokscan.sources.stream import Reading, is_archive, looks_binary, scan_stream
+from tokscan.sources.stream import Reading, is_archive_at, looks_binary, scan_stream
 
 # Reused, so a few pages only ever fault in. Files this large or larger are read alone.
 # On git/git (4,842 files, 48 MB; a batch of 64 files is ~600 KB) 128 KiB to 4 MiB measured
@@ -149,10 +148,7 @@ def _search(buffer: _Buffer, reading: Reading, batch: Batch) -> None:
     flagged = set(matcher.regions_with_needles(view, bounds)) if bounds else set()
     for index, target in enumerate(buffer.targets):
         start, end = bounds[index]
-        if index in flagged or (
-            may_be_archive(view[start:end])
-            and is_archive(bytes(view[start : min(end, start + HEAD_SIZE)]))
-        ):
+        if index in flagged or is_archive_at(buffer.data, start, end):
             data = bytes(view[start:end])
             outcome = scan_stream(Origin(target.path), _ended, end - start, reading, data)
             batch.outcomes.append(outcome)

@@ -160,6 +160,14 @@ def is_archive(head: bytes) -> bool:
     return kinds.kind(head) is not None
 
 
+def is_archive_at(buffer: bytearray, start: int, end: int) -> bool:
+    """`is_archive` for the file or blob at `buffer[start:end]`, where many are read into
+    one buffer: most cannot start an archive, and say so without a copy of their head."""
+    return kinds.may_be_archive(memoryview(buffer)[start:end]) and is_archive(
+        bytes(buffer[start : min(end, start + kinds.HEAD_SIZE)])
+    )
+
+
 def looks_binary(head: bytes) -> bool:
     """A NUL in the first 8000 bytes (git's rule), in data that is not UTF-16 or UTF-32
     text and not an archive."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from tokscan import keyformat
 from tokscan.model import Status, Verdict
+from tokscan.outfile import is_own_private
 
 FILENAME = "verify.json"
 ENV_VAR = "TOKSCAN_VERIFY_CACHE"
@@ -112,14 +112,9 @@ def _read(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def _trusted(info: os.stat_result) -> bool:
-    """A regular file of ours that nobody else can write: another local user must not be
-    able to plant a `revoked` verdict that lets a live key through."""
-    if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_SIZE:
-        return False
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return False
-    getuid = getattr(os, "getuid", None)
-    return getuid is None or info.st_uid == getuid()
+    """Another local user must not be able to plant a `revoked` verdict that lets a live
+    key through (outfile.is_own_private); and the file is small."""
+    return info.st_size <= _MAX_SIZE and is_own_private(info)
 
 
 def _fresh(entry: object, now: float) -> bool:

@@ -36,14 +36,19 @@ from pathlib import Path
 from typing import Any
 
 from tokscan import git
-from tokscan.decode.kinds import HEAD_SIZE, may_be_archive
 from tokscan.detect import matcher
 from tokscan.errors import TokscanError
 from tokscan.git.objects import BatchStream, Header, grow_pipe, read_errors
 from tokscan.model import Candidate, Origin, Outcome
 from tokscan.sources.history import bloblist
 from tokscan.sources.history.bloblist import Listing
-from tokscan.sources.stream import BINARY_SNIFF, Reading, is_archive, looks_binary, scan_stream
+from tokscan.sources.stream import (
+    BINARY_SNIFF,
+    Reading,
+    is_archive_at,
+    looks_binary,
+    scan_stream,
+)
 
 Progress = Callable[[int, int, int, int], None]  # (objects, bytes) done, (objects, bytes) listed
 
@@ -96,16 +101,23 @@ def scan_objects(
     flagged = set(matcher.regions_with_needles(buffer, [(s, e) for _, s, e in objects]))
     done = 0
     for index, (header, start, end) in enumerate(objects):
-        if header.kind == b"missing":
-            result.unreadable[header.oid] = "missing or corrupt"
-        elif header.kind != b"blob":
-            raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
-        else:
+        if _is_blob(header, result):
             _scan_body(buffer, header.oid, (start, end), index in flagged, reading, result)
         done += 1
         result.read += 1
         result.read_size += max(header.size, 0)
     return done
+
+
+def _is_blob(header: Header, result: BlobHits) -> bool:
+    """Whether the object is a blob to scan; one git says is missing is recorded as
+    unreadable; any other kind is an error (the list holds blobs only)."""
+    if header.kind == b"missing":
+        result.unreadable[header.oid] = "missing or corrupt"
+        return False
+    if header.kind != b"blob":
+        raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
+    return True
 
 
 def _scan_body(
@@ -116,10 +128,7 @@ def _scan_body(
     Most hold none and are not archives: they are only counted (binary ones as skipped),
     without copying more than their first bytes."""
     start, end = span
-    if not needle and not (
-        may_be_archive(memoryview(buffer)[start:end])
-        and is_archive(bytes(buffer[start : min(end, start + HEAD_SIZE)]))
-    ):
+    if not needle and not is_archive_at(buffer, start, end):
         sniffed = min(end, start + BINARY_SNIFF)
         if (
             not reading.binary
@@ -416,11 +425,7 @@ def _scan_until_end(
                 header = stream.header()
                 if header is None:
                     return True
-                if header.kind == b"missing":
-                    result.unreadable[header.oid] = "missing or corrupt"
-                elif header.kind != b"blob":
-                    raise TokscanError(f"{header.oid.decode()} is a {header.kind.decode()}")
-                else:
+                if _is_blob(header, result):
                     scan_object(stream, header, reading, result)
                 count += 1
                 result.read += 1
